@@ -1,0 +1,1 @@
+//! The checker (language.md §7). Being written.

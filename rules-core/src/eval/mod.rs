@@ -1,0 +1,1 @@
+//! The evaluator (language.md §8). Being written.

@@ -1,0 +1,2 @@
+//! The `challenge` command line. Being written.
+fn main() {}
