@@ -22,6 +22,7 @@ pub mod records;
 pub mod span;
 pub mod tree;
 pub mod units;
+pub mod vocab;
 
 pub use catalog::Catalog;
 pub use diagnostic::{Code, Diagnostic, Severity};
