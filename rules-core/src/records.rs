@@ -147,7 +147,10 @@ pub fn read_users(text: &str) -> ReadReport<User> {
 }
 
 /// Applies `parse` to every non-blank line.
-pub fn read_lines<T>(text: &str, parse: impl Fn(&Map<String, Value>) -> Result<T, String>) -> ReadReport<T> {
+pub fn read_lines<T>(
+    text: &str,
+    parse: impl Fn(&Map<String, Value>) -> Result<T, String>,
+) -> ReadReport<T> {
     let mut report = ReadReport {
         accepted: Vec::new(),
         rejected: Vec::new(),
@@ -370,7 +373,11 @@ mod tests {
 
     #[test]
     fn times_accept_the_rfc3339_variants_of_data_md() {
-        for t in ["2026-08-01T07:30:00+08:00", "2026-08-01t07:30:00z", "2026-08-01 07:30:00.250Z"] {
+        for t in [
+            "2026-08-01T07:30:00+08:00",
+            "2026-08-01t07:30:00z",
+            "2026-08-01 07:30:00.250Z",
+        ] {
             assert!(parse_time(t).is_some(), "{t}");
         }
         assert!(parse_time("2026-08-01T07:30:00").is_none());
