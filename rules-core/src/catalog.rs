@@ -101,11 +101,50 @@ const BUILT_IN: &[(&str, Category, &str)] = &[
 
 /// The reserved words of the DSL (language.md §2); none can be an exercise id.
 pub const KEYWORDS: &[&str] = &[
-    "challenge", "template", "title", "description", "window", "to", "timezone", "groups", "gyms",
-    "reward", "points", "param", "goal", "all", "any", "at", "least", "of", "on", "every",
-    "streak", "in", "one", "workout", "where", "and", "or", "not", "sum", "count", "max", "min",
-    "avg", "day", "days", "week", "weeks", "month", "months", "strength", "bodyweight", "cardio",
-    "else", "profile",
+    "challenge",
+    "template",
+    "title",
+    "description",
+    "window",
+    "to",
+    "timezone",
+    "groups",
+    "gyms",
+    "reward",
+    "points",
+    "param",
+    "goal",
+    "all",
+    "any",
+    "at",
+    "least",
+    "of",
+    "on",
+    "every",
+    "streak",
+    "in",
+    "one",
+    "workout",
+    "where",
+    "and",
+    "or",
+    "not",
+    "sum",
+    "count",
+    "max",
+    "min",
+    "avg",
+    "day",
+    "days",
+    "week",
+    "weeks",
+    "month",
+    "months",
+    "strength",
+    "bodyweight",
+    "cardio",
+    "else",
+    "profile",
 ];
 
 /// Whether `word` is a reserved word of the DSL.
@@ -200,7 +239,9 @@ mod tests {
         assert_eq!(c.category("plank"), Some(Category::Bodyweight));
         assert_eq!(c.category("stair_climber"), Some(Category::Cardio));
         assert_eq!(c.exercises().count(), 21);
-        assert!(c.exercises().all(|e| is_identifier(&e.id) && !is_keyword(&e.id)));
+        assert!(c
+            .exercises()
+            .all(|e| is_identifier(&e.id) && !is_keyword(&e.id)));
     }
 
     #[test]
@@ -221,10 +262,19 @@ mod tests {
     fn a_bad_category_or_id_is_refused() {
         let mut c = Catalog::builtin();
         let bad = r#"{"exercises": [{"id": "yoga", "category": "mobility", "name": "Yoga"}]}"#;
-        assert!(matches!(c.extend_from_json(bad), Err(CatalogError::Shape(_))));
+        assert!(matches!(
+            c.extend_from_json(bad),
+            Err(CatalogError::Shape(_))
+        ));
         let bad = r#"{"exercises": [{"id": "Yoga", "category": "cardio", "name": "Yoga"}]}"#;
-        assert!(matches!(c.extend_from_json(bad), Err(CatalogError::BadId(_))));
+        assert!(matches!(
+            c.extend_from_json(bad),
+            Err(CatalogError::BadId(_))
+        ));
         let bad = r#"{"exercises": [{"id": "workout", "category": "cardio", "name": "x"}]}"#;
-        assert!(matches!(c.extend_from_json(bad), Err(CatalogError::BadId(_))));
+        assert!(matches!(
+            c.extend_from_json(bad),
+            Err(CatalogError::BadId(_))
+        ));
     }
 }

@@ -116,7 +116,12 @@ pub struct Diagnostic {
 
 impl Diagnostic {
     /// A diagnostic at a span and path.
-    pub fn new(code: Code, message: impl Into<String>, span: Span, path: impl Into<String>) -> Self {
+    pub fn new(
+        code: Code,
+        message: impl Into<String>,
+        span: Span,
+        path: impl Into<String>,
+    ) -> Self {
         Diagnostic {
             code,
             message: message.into(),
@@ -146,10 +151,16 @@ impl Diagnostic {
 
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}[{}]: {}", match self.severity() {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
-        }, self.code, self.message)?;
+        write!(
+            f,
+            "{}[{}]: {}",
+            match self.severity() {
+                Severity::Error => "error",
+                Severity::Warning => "warning",
+            },
+            self.code,
+            self.message
+        )?;
         if !self.path.is_empty() {
             write!(f, " (at `{}`)", self.path)?;
         }
@@ -163,7 +174,10 @@ pub fn has_errors(diagnostics: &[Diagnostic]) -> bool {
 }
 
 /// "did you mean `x`?" for the closest candidate, when one is close enough.
-pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<String> {
+pub fn did_you_mean<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<String> {
     closest(word, candidates).map(|c| format!("did you mean `{c}`?"))
 }
 
@@ -184,8 +198,14 @@ mod tests {
 
     #[test]
     fn suggests_close_names_only() {
-        assert_eq!(closest("leg_pres", ["leg_press", "leg_curl"]), Some("leg_press"));
-        assert_eq!(closest("tredmill", ["treadmill", "rower"]), Some("treadmill"));
+        assert_eq!(
+            closest("leg_pres", ["leg_press", "leg_curl"]),
+            Some("leg_press")
+        );
+        assert_eq!(
+            closest("tredmill", ["treadmill", "rower"]),
+            Some("treadmill")
+        );
         assert_eq!(closest("swimming", ["treadmill", "rower"]), None);
         assert_eq!(
             did_you_mean("wieght", ["weight", "reps"]).as_deref(),

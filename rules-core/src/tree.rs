@@ -100,7 +100,9 @@ pub struct Reward {
 }
 
 /// Calendar periods: local days, ISO weeks, calendar months.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Period {
     /// A local calendar day.
@@ -338,7 +340,14 @@ pub enum CmpOp {
 
 impl CmpOp {
     /// Every operator.
-    pub const ALL: [CmpOp; 6] = [CmpOp::Eq, CmpOp::Ne, CmpOp::Lt, CmpOp::Le, CmpOp::Gt, CmpOp::Ge];
+    pub const ALL: [CmpOp; 6] = [
+        CmpOp::Eq,
+        CmpOp::Ne,
+        CmpOp::Lt,
+        CmpOp::Le,
+        CmpOp::Gt,
+        CmpOp::Ge,
+    ];
 
     /// The operator as written.
     pub fn symbol(self) -> &'static str {
@@ -702,6 +711,9 @@ mod tests {
             param: "daily".into(),
             span: Span::NONE,
         });
-        assert_eq!(serde_json::to_string(&t).unwrap_or_default(), r#"{"param":"daily"}"#);
+        assert_eq!(
+            serde_json::to_string(&t).unwrap_or_default(),
+            r#"{"param":"daily"}"#
+        );
     }
 }

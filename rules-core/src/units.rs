@@ -179,10 +179,22 @@ mod tests {
 
     #[test]
     fn conversions_follow_the_spec_table() {
-        assert_eq!(canonical(1.0, Some("lb")), Some((Dimension::Mass, 0.45359237)));
-        assert_eq!(canonical(2.0, Some("mi")), Some((Dimension::Distance, 3218.688)));
-        assert_eq!(canonical(12.0, Some("min")), Some((Dimension::Duration, 720.0)));
-        assert_eq!(canonical(36.0, Some("km/h")), Some((Dimension::Speed, 10.0)));
+        assert_eq!(
+            canonical(1.0, Some("lb")),
+            Some((Dimension::Mass, 0.45359237))
+        );
+        assert_eq!(
+            canonical(2.0, Some("mi")),
+            Some((Dimension::Distance, 3218.688))
+        );
+        assert_eq!(
+            canonical(12.0, Some("min")),
+            Some((Dimension::Duration, 720.0))
+        );
+        assert_eq!(
+            canonical(36.0, Some("km/h")),
+            Some((Dimension::Speed, 10.0))
+        );
         let (d, v) = canonical(4.184, Some("kJ")).unwrap_or((Dimension::Count, 0.0));
         assert_eq!(d, Dimension::Energy);
         assert!(approx_eq(v, 1.0));
@@ -194,7 +206,11 @@ mod tests {
     fn from_canonical_inverts_canonical() {
         for u in UNITS {
             let (_, c) = canonical(7.5, Some(u.symbol)).unwrap_or((Dimension::Count, 0.0));
-            assert!(approx_eq(from_canonical(c, Some(u.symbol)), 7.5), "{}", u.symbol);
+            assert!(
+                approx_eq(from_canonical(c, Some(u.symbol)), 7.5),
+                "{}",
+                u.symbol
+            );
         }
     }
 
@@ -202,7 +218,12 @@ mod tests {
     fn longest_symbols_come_first() {
         for (i, a) in UNITS.iter().enumerate() {
             for b in UNITS.iter().skip(i + 1) {
-                assert!(!b.symbol.starts_with(a.symbol), "{} shadows {}", a.symbol, b.symbol);
+                assert!(
+                    !b.symbol.starts_with(a.symbol),
+                    "{} shadows {}",
+                    a.symbol,
+                    b.symbol
+                );
             }
         }
     }

@@ -284,16 +284,19 @@ impl ProfileFigure {
 
     /// Whether it takes an exercise (`one_rep_max(leg_press)`) or not (`body_weight`).
     pub fn takes_exercise(self) -> bool {
-        !matches!(self, ProfileFigure::WeeklyWorkouts | ProfileFigure::BodyWeight)
+        !matches!(
+            self,
+            ProfileFigure::WeeklyWorkouts | ProfileFigure::BodyWeight
+        )
     }
 
     /// The dimension of its value.
     pub fn dimension(self) -> Dimension {
         match self {
             ProfileFigure::OneRepMax | ProfileFigure::BodyWeight => Dimension::Mass,
-            ProfileFigure::MaxReps | ProfileFigure::MaxRepsPerMin | ProfileFigure::WeeklyWorkouts => {
-                Dimension::Count
-            }
+            ProfileFigure::MaxReps
+            | ProfileFigure::MaxRepsPerMin
+            | ProfileFigure::WeeklyWorkouts => Dimension::Count,
             ProfileFigure::BestSpeed => Dimension::Speed,
             ProfileFigure::BestDistance | ProfileFigure::WeeklyDistance => Dimension::Distance,
             ProfileFigure::WeeklyDuration => Dimension::Duration,
@@ -308,7 +311,9 @@ impl ProfileFigure {
             ProfileFigure::BestSpeed => Some("km/h"),
             ProfileFigure::BestDistance | ProfileFigure::WeeklyDistance => Some("m"),
             ProfileFigure::WeeklyDuration => Some("s"),
-            ProfileFigure::MaxReps | ProfileFigure::MaxRepsPerMin | ProfileFigure::WeeklyWorkouts => None,
+            ProfileFigure::MaxReps
+            | ProfileFigure::MaxRepsPerMin
+            | ProfileFigure::WeeklyWorkouts => None,
         }
     }
 }
@@ -398,7 +403,10 @@ mod tests {
     fn levels_follow_the_table() {
         assert_eq!(Measure::Volume.level(), Level::Set);
         assert_eq!(Measure::Speed.level(), Level::Workout);
-        assert_eq!(Field::Hour.value_type(), FieldType::Quantity(Dimension::Count));
+        assert_eq!(
+            Field::Hour.value_type(),
+            FieldType::Quantity(Dimension::Count)
+        );
         assert_eq!(Field::Weekday.level(), Level::Workout);
     }
 }
