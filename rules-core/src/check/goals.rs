@@ -349,8 +349,12 @@ impl Checker<'_> {
             self.report(
                 Code::W0002,
                 format!(
-                    "`{agg}({measure} of {})` reads sets, but only cardio is selected and cardio workouts have no sets, so it is always 0",
-                    m.of.iter().map(|s| s.node.as_str()).collect::<Vec<_>>().join(" | ")
+                    "`{agg}({measure} of {})` reads sets, but only cardio is selected and cardio workouts do not record sets, so it is {}",
+                    m.of.iter().map(|s| s.node.as_str()).collect::<Vec<_>>().join(" | "),
+                    match m.aggregate {
+                        Aggregate::Sum | Aggregate::Count => "always 0",
+                        Aggregate::Max | Aggregate::Min | Aggregate::Avg => "never defined",
+                    }
                 ),
                 Some("use a workout measure such as `duration` or `distance`, or select strength or bodyweight exercises".into()),
                 m.span,
