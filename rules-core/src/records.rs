@@ -18,7 +18,7 @@ pub struct WorkoutSet {
     /// Counted reps.
     pub reps: u32,
     /// The load; absent (or 0) for a set without load.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "number")]
     pub weight_kg: Option<f64>,
 }
 
@@ -52,16 +52,16 @@ pub struct Workout {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub sets: Vec<WorkoutSet>,
     /// Distance in metres.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "number")]
     pub distance_m: Option<f64>,
     /// Energy in kcal.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "number")]
     pub calories_kcal: Option<f64>,
     /// Mean heart rate.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "number")]
     pub avg_hr_bpm: Option<f64>,
     /// Mean incline in percent.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "number")]
     pub incline_pct: Option<f64>,
 }
 
@@ -89,10 +89,10 @@ pub struct User {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sex: Option<String>,
     /// Body weight.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "number")]
     pub body_weight_kg: Option<f64>,
     /// Height.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "number")]
     pub height_cm: Option<f64>,
 }
 
@@ -133,6 +133,14 @@ impl<T> ReadReport<T> {
     /// The accepted records, in input order.
     pub fn into_records(self) -> Vec<T> {
         self.accepted.into_iter().map(|(_, r)| r).collect()
+    }
+}
+
+/// Writes optional numbers as the tree does: whole numbers without `.0`.
+fn number<S: serde::Serializer>(value: &Option<f64>, serializer: S) -> Result<S::Ok, S::Error> {
+    match value {
+        Some(v) => crate::tree::serialize_number(v, serializer),
+        None => serializer.serialize_none(),
     }
 }
 

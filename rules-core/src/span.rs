@@ -11,7 +11,8 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// A byte range `start..end` into a source text, or [`Span::NONE`] for nodes without source.
-#[derive(Clone, Copy, Default, Debug)]
+/// The default is [`Span::NONE`] (what a tree deserialized with serde gets).
+#[derive(Clone, Copy, Debug)]
 pub struct Span {
     /// Byte offset of the first byte.
     pub start: u32,
@@ -56,6 +57,12 @@ impl Span {
             (true, false) => self,
             _ => other,
         }
+    }
+}
+
+impl Default for Span {
+    fn default() -> Span {
+        Span::NONE
     }
 }
 
@@ -151,6 +158,7 @@ mod tests {
 
     #[test]
     fn none_span_has_no_range() {
+        assert_eq!(Span::default().range(), None);
         assert_eq!(Span::NONE.range(), None);
         assert_eq!(Span::new(2, 5).range(), Some(2..5));
         assert_eq!(Span::new(2, 5).to(Span::new(7, 9)).range(), Some(2..9));
