@@ -1,0 +1,510 @@
+//! Metrics over a range of workouts: selectors, conditions and aggregates (language.md §4).
+//!
+//! The plan resolves every name once: exercises, gyms and machines that a challenge mentions
+//! are interned into small integer ids ([`Names`]), a selector becomes a bitset over exercise
+//! ids, and a condition becomes a [`Cond`] tree of enums with canonical values. Per evaluation,
+//! each workout is looked up once into a [`Row`] (its ids, local day, hour and weekday), and a
+//! metric is then a single pass over a slice of rows.
+//!
+//! **Invariant:** a missing value makes every comparison false (`!=` too); `not` simply
+//! negates; a set-level condition is tested per set and a workout (or day) matches when at
+//! least one of its sets does. Comparisons use the tolerance of [`crate::units`]. Nothing here
+//! reads a clock.
+
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
+use crate::records::{Workout, WorkoutSet};
+use crate::tree::{Aggregate, CmpOp};
+use crate::units::{approx_eq, approx_ge, approx_le};
+use crate::vocab::{CountUnit, Level, Measure};
+
+/// The id of a name the plan does not know (a workout's gym that no condition mentions).
+pub(crate) const OTHER: u32 = u32::MAX - 1;
+/// The id of an absent value (a workout without `gym` or `machine`).
+pub(crate) const MISSING: u32 = u32::MAX;
+
+/// A small, fast, non-cryptographic string hasher (the Fx hash of rustc): plan keys are a
+/// handful of short ids, so SipHash's flooding resistance buys nothing here.
+#[derive(Default, Clone, Copy)]
+pub(crate) struct FxHasher {
+    hash: u64,
+}
+
+impl FxHasher {
+    fn add(&mut self, word: u64) {
+        self.hash = (self.hash.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+impl Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            for (d, s) in word.iter_mut().zip(chunk) {
+                *d = *s;
+            }
+            self.add(u64::from_le_bytes(word));
+        }
+    }
+
+    fn write_u8(&mut self, i: u8) {
+        self.add(u64::from(i));
+    }
+
+    fn write_usize(&mut self, i: usize) {
+        self.add(i as u64);
+    }
+
+    fn finish(&self) -> u64 {
+        self.hash
+    }
+}
+
+/// Interned names of one kind (exercises, gyms or machines) with dense ids from 0.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Names {
+    ids: HashMap<String, u32, BuildHasherDefault<FxHasher>>,
+}
+
+impl Names {
+    /// The id of `name`, adding it when new.
+    pub(crate) fn intern(&mut self, name: &str) -> u32 {
+        if let Some(&id) = self.ids.get(name) {
+            return id;
+        }
+        let id = u32::try_from(self.ids.len())
+            .unwrap_or(OTHER)
+            .min(OTHER - 1);
+        self.ids.insert(name.to_owned(), id);
+        id
+    }
+
+    /// The id of `name`: [`OTHER`] when the plan never mentions it.
+    pub(crate) fn get(&self, name: &str) -> u32 {
+        self.ids.get(name).copied().unwrap_or(OTHER)
+    }
+
+    /// The id of an optional value: [`MISSING`] when absent.
+    pub(crate) fn get_opt(&self, name: Option<&str>) -> u32 {
+        name.map_or(MISSING, |n| self.get(n))
+    }
+
+    /// How many names.
+    pub(crate) fn len(&self) -> usize {
+        self.ids.len()
+    }
+}
+
+/// A set of small ids.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct IdSet {
+    words: Vec<u64>,
+}
+
+impl IdSet {
+    /// Adds an id.
+    pub(crate) fn insert(&mut self, id: u32) {
+        let word = (id / 64) as usize;
+        if self.words.len() <= word {
+            self.words.resize(word + 1, 0);
+        }
+        if let Some(w) = self.words.get_mut(word) {
+            *w |= 1 << (id % 64);
+        }
+    }
+
+    /// Whether the id is in the set ([`OTHER`] and [`MISSING`] never are).
+    #[inline]
+    pub(crate) fn contains(&self, id: u32) -> bool {
+        self.words
+            .get((id / 64) as usize)
+            .is_some_and(|w| w >> (id % 64) & 1 == 1)
+    }
+}
+
+/// Which exercises a metric reads.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Selector {
+    /// `of` omitted or `[]`: every workout, also of exercises outside the catalog.
+    Any,
+    /// These exercise ids.
+    Only(IdSet),
+}
+
+impl Selector {
+    #[inline]
+    fn matches(&self, row: &Row<'_>) -> bool {
+        match self {
+            Selector::Any => true,
+            Selector::Only(set) => set.contains(row.exercise),
+        }
+    }
+}
+
+/// A numeric field of a condition.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum NumField {
+    /// A measure (set-level ones read the set under test).
+    Measure(Measure),
+    /// The local start hour.
+    Hour,
+}
+
+/// A string field of a condition.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum NameField {
+    /// The exercise id.
+    Exercise,
+    /// The gym.
+    Gym,
+    /// The machine.
+    Machine,
+}
+
+/// A compiled condition: no closures, no strings, canonical values.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum Cond {
+    /// All terms hold.
+    And(Vec<Cond>),
+    /// Some term holds.
+    Or(Vec<Cond>),
+    /// The term does not hold.
+    Not(Box<Cond>),
+    /// `FIELD OP VALUE` on a canonical value.
+    Num {
+        /// The field.
+        field: NumField,
+        /// The operator.
+        op: CmpOp,
+        /// Canonical value.
+        value: f64,
+    },
+    /// `FIELD in (VALUES)` on canonical values.
+    NumIn {
+        /// The field.
+        field: NumField,
+        /// Canonical values.
+        values: Vec<f64>,
+    },
+    /// `FIELD == "x"`, `FIELD != "x"`, `FIELD in ("x", "y")` on a string field.
+    Name {
+        /// The field.
+        field: NameField,
+        /// Interned ids of the values.
+        ids: Vec<u32>,
+        /// True for `!=`.
+        negate: bool,
+    },
+    /// `weekday == mon`, `!=`, `in (...)`; bit 0 is Monday.
+    Weekday {
+        /// The weekdays listed.
+        mask: u8,
+        /// True for `!=`.
+        negate: bool,
+    },
+}
+
+impl Cond {
+    /// Whether the condition reads a set-level field (and so is tested per set).
+    pub(crate) fn reads_sets(&self) -> bool {
+        match self {
+            Cond::And(terms) | Cond::Or(terms) => terms.iter().any(Cond::reads_sets),
+            Cond::Not(term) => term.reads_sets(),
+            Cond::Num { field, .. } | Cond::NumIn { field, .. } => {
+                matches!(field, NumField::Measure(m) if m.level() == Level::Set)
+            }
+            Cond::Name { .. } | Cond::Weekday { .. } => false,
+        }
+    }
+
+    /// Whether the condition holds for `row` (and `set`, for set-level fields).
+    pub(crate) fn test(&self, row: &Row<'_>, set: Option<&WorkoutSet>) -> bool {
+        match self {
+            Cond::And(terms) => terms.iter().all(|t| t.test(row, set)),
+            Cond::Or(terms) => terms.iter().any(|t| t.test(row, set)),
+            Cond::Not(term) => !term.test(row, set),
+            Cond::Num { field, op, value } => {
+                num_field(*field, row, set).is_some_and(|v| compare(v, *op, *value))
+            }
+            Cond::NumIn { field, values } => {
+                num_field(*field, row, set).is_some_and(|v| values.iter().any(|&x| approx_eq(v, x)))
+            }
+            Cond::Name { field, ids, negate } => {
+                let id = match field {
+                    NameField::Exercise => row.exercise,
+                    NameField::Gym => row.gym,
+                    NameField::Machine => row.machine,
+                };
+                id != MISSING && ids.contains(&id) != *negate
+            }
+            Cond::Weekday { mask, negate } => (mask >> row.weekday & 1 == 1) != *negate,
+        }
+    }
+
+    /// Whether a workout matches: tested on the workout, or per set when the condition reads
+    /// a set-level field (then some set must match).
+    fn test_workout(&self, row: &Row<'_>, per_set: bool) -> bool {
+        if per_set {
+            row.workout.sets.iter().any(|s| self.test(row, Some(s)))
+        } else {
+            self.test(row, None)
+        }
+    }
+}
+
+/// `a OP b` with the tolerance of language.md §4.
+#[inline]
+pub(crate) fn compare(a: f64, op: CmpOp, b: f64) -> bool {
+    match op {
+        CmpOp::Eq => approx_eq(a, b),
+        CmpOp::Ne => !approx_eq(a, b),
+        CmpOp::Lt => a < b && !approx_eq(a, b),
+        CmpOp::Le => approx_le(a, b),
+        CmpOp::Gt => a > b && !approx_eq(a, b),
+        CmpOp::Ge => approx_ge(a, b),
+    }
+}
+
+fn num_field(field: NumField, row: &Row<'_>, set: Option<&WorkoutSet>) -> Option<f64> {
+    match field {
+        NumField::Hour => Some(f64::from(row.hour)),
+        NumField::Measure(m) => match m.level() {
+            Level::Set => set.and_then(|s| set_value(m, s)),
+            Level::Workout => workout_value(m, row),
+        },
+    }
+}
+
+/// The value of a set-level measure for one set (`None` for workout-level measures).
+#[inline]
+pub(crate) fn set_value(measure: Measure, set: &WorkoutSet) -> Option<f64> {
+    match measure {
+        Measure::Reps => Some(f64::from(set.reps)),
+        Measure::Weight => set.load(),
+        Measure::Volume => set.load().map(|w| w * f64::from(set.reps)),
+        _ => None,
+    }
+}
+
+/// The value of a workout-level measure (`None` when the workout has none, and for
+/// set-level measures).
+#[inline]
+pub(crate) fn workout_value(measure: Measure, row: &Row<'_>) -> Option<f64> {
+    let w = row.workout;
+    match measure {
+        Measure::Duration => Some(row.duration),
+        Measure::Distance => w.distance_m,
+        Measure::Speed => match w.distance_m {
+            Some(d) if row.duration > 0.0 => Some(d / row.duration),
+            _ => None,
+        },
+        Measure::Calories => w.calories_kcal,
+        Measure::HeartRate => w.avg_hr_bpm,
+        Measure::Incline => w.incline_pct,
+        Measure::Reps | Measure::Weight | Measure::Volume => None,
+    }
+}
+
+/// One counted workout of the user, looked up once per evaluation.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Row<'a> {
+    /// The record.
+    pub(crate) workout: &'a Workout,
+    /// Start, UTC seconds.
+    pub(crate) secs: i64,
+    /// Start, nanoseconds within the second.
+    pub(crate) nanos: u32,
+    /// Local day index within the window.
+    pub(crate) day: u32,
+    /// Interned exercise id (or [`OTHER`]).
+    pub(crate) exercise: u32,
+    /// Interned gym id (or [`OTHER`], [`MISSING`]).
+    pub(crate) gym: u32,
+    /// Interned machine id (or [`OTHER`], [`MISSING`]).
+    pub(crate) machine: u32,
+    /// Local start hour (0 when the plan never reads it).
+    pub(crate) hour: u8,
+    /// Local start weekday, Monday = 0.
+    pub(crate) weekday: u8,
+    /// `end − start` in seconds.
+    pub(crate) duration: f64,
+}
+
+/// What a metric aggregates.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Quantity {
+    /// `count(workouts|sets|days ...)`.
+    Count(CountUnit),
+    /// `sum|max|min|avg(MEASURE ...)`.
+    Measure(Measure),
+}
+
+/// `AGG(WHAT of SELECTOR where COND)`: everything but the comparison.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Source {
+    /// The aggregate.
+    pub(crate) aggregate: Aggregate,
+    /// What it aggregates.
+    pub(crate) quantity: Quantity,
+    /// Which exercises.
+    pub(crate) selector: Selector,
+    /// The condition after `where`.
+    pub(crate) cond: Option<Cond>,
+    /// Whether `cond` reads a set-level field.
+    pub(crate) cond_per_set: bool,
+}
+
+/// Running totals of an aggregate.
+#[derive(Clone, Copy)]
+struct Acc {
+    sum: f64,
+    n: u64,
+    min: f64,
+    max: f64,
+}
+
+impl Acc {
+    const EMPTY: Acc = Acc {
+        sum: 0.0,
+        n: 0,
+        min: f64::INFINITY,
+        max: f64::NEG_INFINITY,
+    };
+
+    #[inline]
+    fn add(&mut self, v: f64) {
+        self.sum += v;
+        self.n += 1;
+        self.min = self.min.min(v);
+        self.max = self.max.max(v);
+    }
+
+    fn finish(self, aggregate: Aggregate) -> Option<f64> {
+        match aggregate {
+            Aggregate::Sum => Some(self.sum),
+            Aggregate::Count => Some(self.n as f64),
+            _ if self.n == 0 => None,
+            Aggregate::Max => Some(self.max),
+            Aggregate::Min => Some(self.min),
+            Aggregate::Avg => Some(self.sum / self.n as f64),
+        }
+    }
+}
+
+impl Source {
+    /// The metric's value over `rows` (sorted by start); `None` when undefined.
+    pub(crate) fn value(&self, rows: &[Row<'_>]) -> Option<f64> {
+        let mut acc = Acc::EMPTY;
+        match self.quantity {
+            Quantity::Count(CountUnit::Workouts) => {
+                for row in rows.iter().filter(|r| self.selector.matches(r)) {
+                    if self.workout_matches(row) {
+                        acc.add(1.0);
+                    }
+                }
+                Some(acc.n as f64)
+            }
+            Quantity::Count(CountUnit::Days) => {
+                let mut last_day = None;
+                let mut days = 0u64;
+                for row in rows.iter().filter(|r| self.selector.matches(r)) {
+                    if last_day != Some(row.day) && self.workout_matches(row) {
+                        last_day = Some(row.day);
+                        days += 1;
+                    }
+                }
+                Some(days as f64)
+            }
+            Quantity::Count(CountUnit::Sets) => {
+                let mut n = 0u64;
+                for row in rows.iter().filter(|r| self.selector.matches(r)) {
+                    n += self.matching_sets(row).count() as u64;
+                }
+                Some(n as f64)
+            }
+            Quantity::Measure(m) if m.level() == Level::Set => {
+                for row in rows.iter().filter(|r| self.selector.matches(r)) {
+                    for set in self.matching_sets(row) {
+                        if let Some(v) = set_value(m, set) {
+                            acc.add(v);
+                        }
+                    }
+                }
+                acc.finish(self.aggregate)
+            }
+            Quantity::Measure(m) => {
+                for row in rows.iter().filter(|r| self.selector.matches(r)) {
+                    if self.workout_matches(row) {
+                        if let Some(v) = workout_value(m, row) {
+                            acc.add(v);
+                        }
+                    }
+                }
+                acc.finish(self.aggregate)
+            }
+        }
+    }
+
+    #[inline]
+    fn workout_matches(&self, row: &Row<'_>) -> bool {
+        self.cond
+            .as_ref()
+            .is_none_or(|c| c.test_workout(row, self.cond_per_set))
+    }
+
+    /// The sets of a selected workout that the condition admits.
+    fn matching_sets<'r>(&'r self, row: &'r Row<'_>) -> impl Iterator<Item = &'r WorkoutSet> + 'r {
+        // A workout-level condition is tested once for all the workout's sets.
+        let whole = match &self.cond {
+            Some(c) if !self.cond_per_set => c.test(row, None),
+            _ => true,
+        };
+        let per_set = if self.cond_per_set {
+            self.cond.as_ref()
+        } else {
+            None
+        };
+        row.workout
+            .sets
+            .iter()
+            .filter(move |s| whole && per_set.is_none_or(|c| c.test(row, Some(s))))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn comparisons_use_the_tolerance() {
+        assert!(compare(30.0 - 1e-12, CmpOp::Ge, 30.0));
+        assert!(compare(30.0 - 1e-12, CmpOp::Eq, 30.0));
+        assert!(!compare(30.0 - 1e-12, CmpOp::Lt, 30.0));
+        assert!(!compare(30.0 + 1e-12, CmpOp::Gt, 30.0));
+        assert!(compare(30.0 + 1e-12, CmpOp::Le, 30.0));
+        assert!(!compare(30.0, CmpOp::Ne, 30.0 + 1e-12));
+        assert!(compare(29.0, CmpOp::Lt, 30.0));
+        assert!(compare(10.0 * 0.45359237, CmpOp::Eq, 4.5359237));
+    }
+
+    #[test]
+    fn id_sets_hold_large_ids_and_never_other() {
+        let mut s = IdSet::default();
+        s.insert(3);
+        s.insert(130);
+        assert!(s.contains(3) && s.contains(130));
+        assert!(!s.contains(4) && !s.contains(OTHER) && !s.contains(MISSING));
+    }
+
+    #[test]
+    fn names_are_dense_and_unknown_is_other() {
+        let mut n = Names::default();
+        assert_eq!(n.intern("gym-01"), 0);
+        assert_eq!(n.intern("gym-02"), 1);
+        assert_eq!(n.intern("gym-01"), 0);
+        assert_eq!(n.get("gym-09"), OTHER);
+        assert_eq!(n.get_opt(None), MISSING);
+        assert_eq!(n.len(), 2);
+    }
+}

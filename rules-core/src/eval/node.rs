@@ -1,0 +1,515 @@
+//! Goal semantics: `met`, `failed` and `progress` of each node over a range (language.md §8,
+//! the table of "Each goal node evaluates over a range").
+//!
+//! A [`Range`] is the whole window at the top, a period inside a period block, or a single
+//! workout inside `in one workout`; it carries the rows (counted workouts, sorted by start)
+//! that fall in it and whether it has started and closed at `as_of`. Two walks share the same
+//! rules: [`Evaluator::outcome`] computes only the three figures and allocates nothing (it runs
+//! for every period and every workout), and [`Evaluator::detail`] builds the [`NodeResult`]
+//! tree, calling `outcome` for the periods and workouts it does not show in full.
+//!
+//! **Invariants:** a range that has not started is not met, not failed and has progress 0;
+//! progress is in [0, 1] and is 1 exactly when met; no node is both met and failed. Nothing
+//! here reads a clock.
+
+use super::aggregate::Row;
+use super::calendar::Calendar;
+use super::plan::{Judgement, MetricNode, Node};
+use super::result::{Amount, Detail, NodeResult, PeriodResult};
+use crate::tree::{GoalOp, Period};
+use crate::units::{approx_ge, approx_le};
+
+/// The largest double below 1: the progress of a goal that is not met never reaches 1.
+const BELOW_ONE: f64 = 1.0 - f64::EPSILON / 2.0;
+
+/// `met`, `failed` and `progress` of one node.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct Outcome {
+    pub(crate) met: bool,
+    pub(crate) failed: bool,
+    pub(crate) progress: f64,
+}
+
+impl Outcome {
+    /// A range that has not started.
+    pub(crate) const NONE: Outcome = Outcome {
+        met: false,
+        failed: false,
+        progress: 0.0,
+    };
+
+    /// Keeps the invariants: progress finite in [0, 1], 1 exactly when met, never met and
+    /// failed at once.
+    fn new(met: bool, failed: bool, progress: f64) -> Outcome {
+        let progress = if met {
+            1.0
+        } else if progress.is_finite() {
+            progress.clamp(0.0, BELOW_ONE)
+        } else {
+            0.0
+        };
+        Outcome {
+            met,
+            failed: failed && !met,
+            progress,
+        }
+    }
+}
+
+/// Where a node is evaluated.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Range<'r, 'a> {
+    /// The counted workouts in the range, sorted by start.
+    pub(crate) rows: &'r [Row<'a>],
+    /// First day index.
+    pub(crate) lo: u32,
+    /// Day index after the last.
+    pub(crate) hi: u32,
+    /// Its start is at or before `as_of`.
+    pub(crate) started: bool,
+    /// Its end is at or before `as_of`.
+    pub(crate) closed: bool,
+}
+
+/// Evaluates a plan's nodes for one user at one `as_of`.
+pub(crate) struct Evaluator<'p> {
+    calendar: &'p Calendar,
+    /// `as_of`, UTC seconds (floor): period boundaries are whole seconds.
+    as_of: i64,
+    /// Scratch space for "the N largest progresses", used as a stack by nested nodes.
+    scratch: Vec<f64>,
+}
+
+impl<'p> Evaluator<'p> {
+    pub(crate) fn new(calendar: &'p Calendar, as_of: i64) -> Evaluator<'p> {
+        Evaluator {
+            calendar,
+            as_of,
+            scratch: Vec::new(),
+        }
+    }
+
+    /// The range of the day indices `lo..hi` holding `rows`.
+    pub(crate) fn range<'r, 'a>(&self, rows: &'r [Row<'a>], lo: u32, hi: u32) -> Range<'r, 'a> {
+        Range {
+            rows,
+            lo,
+            hi,
+            started: self.calendar.day_start(lo) <= self.as_of,
+            closed: self.calendar.day_start(hi) <= self.as_of,
+        }
+    }
+
+    /// `met`, `failed` and `progress` of `node` over `range`.
+    pub(crate) fn outcome(&mut self, node: &Node, range: Range<'_, '_>) -> Outcome {
+        if !range.started {
+            return Outcome::NONE;
+        }
+        match node {
+            Node::All(goals) => {
+                let mut all = Combine::default();
+                for g in goals {
+                    all.add(self.outcome(g, range));
+                }
+                all.all()
+            }
+            Node::Any(goals) => {
+                let mut any = Combine::default();
+                for g in goals {
+                    any.add(self.outcome(g, range));
+                }
+                any.any()
+            }
+            Node::AtLeast(n, goals) => {
+                let base = self.scratch.len();
+                let mut c = Combine::default();
+                for g in goals {
+                    let o = self.outcome(g, range);
+                    self.scratch.push(o.progress);
+                    c.add(o);
+                }
+                let top = self.mean_of_largest(base, *n);
+                c.at_least(*n, top)
+            }
+            Node::Every(period, goal)
+            | Node::On(_, period, goal)
+            | Node::Streak(_, period, goal) => {
+                let base = self.scratch.len();
+                let mut stats = PeriodStats::default();
+                for sub in PeriodWalk::new(self.calendar, self.as_of, *period, range) {
+                    let o = self.outcome(goal, sub);
+                    stats.add(o, sub, &mut self.scratch);
+                }
+                self.finish_periods(node, &stats, base)
+            }
+            Node::OneWorkout(goal) => {
+                let mut best = None::<Outcome>;
+                for row in range.rows {
+                    let o = self.outcome(goal, single(row));
+                    if best.is_none_or(|b| o.progress > b.progress) {
+                        best = Some(o);
+                    }
+                }
+                one_workout(best, range)
+            }
+            Node::Metric(m) => metric_outcome(m, m.source.value(range.rows), range),
+        }
+    }
+
+    /// The result tree of `node` over `range`.
+    pub(crate) fn detail(&mut self, node: &Node, range: Range<'_, '_>) -> NodeResult {
+        let kind = node.kind();
+        let (outcome, detail) = match node {
+            Node::All(goals) | Node::Any(goals) | Node::AtLeast(_, goals) => {
+                let base = self.scratch.len();
+                let mut c = Combine::default();
+                let mut results = Vec::with_capacity(goals.len());
+                for g in goals {
+                    let r = self.detail(g, range);
+                    c.add(Outcome {
+                        met: r.met,
+                        failed: r.failed,
+                        progress: r.progress,
+                    });
+                    self.scratch.push(r.progress);
+                    results.push(r);
+                }
+                let outcome = match node {
+                    Node::All(_) => c.all(),
+                    Node::Any(_) => c.any(),
+                    Node::AtLeast(n, _) => {
+                        let top = self.mean_of_largest(base, *n);
+                        c.at_least(*n, top)
+                    }
+                    _ => Outcome::NONE,
+                };
+                self.scratch.truncate(base);
+                (outcome, Detail::Goals(results))
+            }
+            Node::Every(period, goal)
+            | Node::On(_, period, goal)
+            | Node::Streak(_, period, goal) => {
+                let base = self.scratch.len();
+                let mut stats = PeriodStats::default();
+                let mut periods = Vec::new();
+                let mut shown = None;
+                for sub in PeriodWalk::new(self.calendar, self.as_of, *period, range) {
+                    let o = self.outcome(goal, sub);
+                    stats.add(o, sub, &mut self.scratch);
+                    periods.push(PeriodResult {
+                        start: self.calendar.date(sub.lo),
+                        met: o.met,
+                        progress: o.progress,
+                    });
+                    if sub.started || shown.is_none() {
+                        shown = Some(sub);
+                    }
+                }
+                let outcome = self.finish_periods(node, &stats, base);
+                let shown = shown.unwrap_or(Range { rows: &[], ..range });
+                let child = self.detail(goal, shown);
+                let runs =
+                    matches!(node, Node::Streak(..)).then(|| (stats.longest_met, stats.current()));
+                (
+                    outcome,
+                    Detail::Periods {
+                        periods,
+                        runs,
+                        goal: Box::new(child),
+                    },
+                )
+            }
+            Node::OneWorkout(goal) => {
+                let mut best = None::<(Outcome, &Row<'_>)>;
+                for row in range.rows {
+                    let o = self.outcome(goal, single(row));
+                    if best.is_none_or(|(b, _)| o.progress > b.progress) {
+                        best = Some((o, row));
+                    }
+                }
+                let child = match best {
+                    Some((_, row)) => self.detail(goal, single(row)),
+                    // No workout: the child over nothing, as a range that has not started.
+                    None => self.detail(
+                        goal,
+                        Range {
+                            rows: &[],
+                            started: false,
+                            closed: false,
+                            ..range
+                        },
+                    ),
+                };
+                (
+                    one_workout(best.map(|(o, _)| o), range),
+                    Detail::OneWorkout(Box::new(child)),
+                )
+            }
+            Node::Metric(m) => {
+                let value = m.source.value(range.rows);
+                (
+                    metric_outcome(m, value, range),
+                    Detail::Metric {
+                        value: value.map(|v| Amount {
+                            value: v,
+                            unit: m.unit,
+                        }),
+                        target: Amount {
+                            value: m.target,
+                            unit: m.unit,
+                        },
+                    },
+                )
+            }
+        };
+        let outcome = if range.started {
+            outcome
+        } else {
+            Outcome::NONE
+        };
+        NodeResult {
+            kind,
+            met: outcome.met,
+            failed: outcome.failed,
+            progress: outcome.progress,
+            detail,
+        }
+    }
+
+    /// The mean of the `n` largest values pushed on the scratch stack since `base` (missing
+    /// ones count 0); pops them.
+    fn mean_of_largest(&mut self, base: usize, n: u64) -> f64 {
+        let mut sum = 0.0;
+        if let Some(values) = self.scratch.get_mut(base..) {
+            values.sort_unstable_by(|a, b| b.total_cmp(a));
+            let take = usize::try_from(n).unwrap_or(usize::MAX);
+            sum = values.iter().take(take).sum();
+        }
+        self.scratch.truncate(base);
+        if n == 0 {
+            0.0
+        } else {
+            sum / n as f64
+        }
+    }
+
+    fn finish_periods(&mut self, node: &Node, stats: &PeriodStats, base: usize) -> Outcome {
+        match node {
+            Node::Every(..) => {
+                self.scratch.truncate(base);
+                let met = stats.count > 0 && stats.met == stats.count;
+                let progress = if stats.count == 0 {
+                    0.0
+                } else {
+                    stats.progress_sum / f64::from(stats.count)
+                };
+                Outcome::new(met, stats.any_failed, progress)
+            }
+            Node::On(n, ..) => {
+                let progress = self.mean_of_largest(base, *n);
+                Outcome::new(
+                    u64::from(stats.met) >= *n,
+                    u64::from(stats.unfailed) < *n,
+                    progress,
+                )
+            }
+            Node::Streak(n, ..) => {
+                self.scratch.truncate(base);
+                let longest = u64::from(stats.longest_met);
+                Outcome::new(
+                    longest >= *n,
+                    u64::from(stats.longest_unfailed) < *n,
+                    longest as f64 / *n as f64,
+                )
+            }
+            _ => {
+                self.scratch.truncate(base);
+                Outcome::NONE
+            }
+        }
+    }
+}
+
+/// A range holding one workout: started and closed (language.md §8: each workout is a
+/// closed range).
+fn single<'r, 'a>(row: &'r Row<'a>) -> Range<'r, 'a> {
+    Range {
+        rows: std::slice::from_ref(row),
+        lo: row.day,
+        hi: row.day.saturating_add(1),
+        started: true,
+        closed: true,
+    }
+}
+
+fn one_workout(best: Option<Outcome>, range: Range<'_, '_>) -> Outcome {
+    let (met, progress) = best.map_or((false, 0.0), |b| (b.met, b.progress));
+    Outcome::new(met, range.closed && !met, progress)
+}
+
+/// The table of language.md §8 for comparison goals.
+fn metric_outcome(m: &MetricNode, value: Option<f64>, range: Range<'_, '_>) -> Outcome {
+    let target = m.target;
+    let within = value.is_some_and(|v| match m.op {
+        GoalOp::Ge => approx_ge(v, target),
+        GoalOp::Le => approx_le(v, target),
+    });
+    match m.judgement {
+        Judgement::Achievement | Judgement::Average => {
+            let progress = match (value, m.op) {
+                (None, _) => 0.0,
+                (Some(v), GoalOp::Ge) => {
+                    if target <= 0.0 {
+                        1.0
+                    } else {
+                        v / target
+                    }
+                }
+                (Some(v), GoalOp::Le) => {
+                    if target <= 0.0 {
+                        0.0
+                    } else {
+                        target / v
+                    }
+                }
+            };
+            Outcome::new(within, range.closed && !within, progress)
+        }
+        Judgement::Limit => {
+            let met = range.closed && within;
+            let broken = value.is_some() && !within;
+            Outcome::new(met, broken || (range.closed && !met), 0.0)
+        }
+    }
+}
+
+/// Running figures of a group's children.
+#[derive(Default)]
+struct Combine {
+    n: u64,
+    met: u64,
+    failed: u64,
+    progress_sum: f64,
+    progress_max: f64,
+}
+
+impl Combine {
+    fn add(&mut self, o: Outcome) {
+        self.n += 1;
+        self.met += u64::from(o.met);
+        self.failed += u64::from(o.failed);
+        self.progress_sum += o.progress;
+        self.progress_max = self.progress_max.max(o.progress);
+    }
+
+    fn all(&self) -> Outcome {
+        let progress = if self.n == 0 {
+            0.0
+        } else {
+            self.progress_sum / self.n as f64
+        };
+        Outcome::new(self.n > 0 && self.met == self.n, self.failed > 0, progress)
+    }
+
+    fn any(&self) -> Outcome {
+        Outcome::new(
+            self.met > 0,
+            self.n > 0 && self.failed == self.n,
+            self.progress_max,
+        )
+    }
+
+    fn at_least(&self, n: u64, top_mean: f64) -> Outcome {
+        Outcome::new(
+            self.met >= n,
+            self.failed > self.n.saturating_sub(n),
+            top_mean,
+        )
+    }
+}
+
+/// Running figures of a period block's periods.
+#[derive(Default)]
+struct PeriodStats {
+    count: u32,
+    met: u32,
+    unfailed: u32,
+    any_failed: bool,
+    progress_sum: f64,
+    /// Consecutive met periods ending at the last one seen.
+    met_run: u32,
+    longest_met: u32,
+    unfailed_run: u32,
+    longest_unfailed: u32,
+    /// For the latest started period: (met, closed, the met run ending just before it,
+    /// the met run ending at it).
+    latest: Option<(bool, bool, u32, u32)>,
+}
+
+impl PeriodStats {
+    fn add(&mut self, o: Outcome, range: Range<'_, '_>, scratch: &mut Vec<f64>) {
+        self.count += 1;
+        self.met += u32::from(o.met);
+        self.unfailed += u32::from(!o.failed);
+        self.any_failed |= o.failed;
+        self.progress_sum += o.progress;
+        scratch.push(o.progress);
+        let before = self.met_run;
+        self.met_run = if o.met { self.met_run + 1 } else { 0 };
+        self.longest_met = self.longest_met.max(self.met_run);
+        self.unfailed_run = if o.failed { 0 } else { self.unfailed_run + 1 };
+        self.longest_unfailed = self.longest_unfailed.max(self.unfailed_run);
+        if range.started {
+            self.latest = Some((o.met, range.closed, before, self.met_run));
+        }
+    }
+
+    /// The run of met periods ending at the latest started period, or at the one before it
+    /// while the latest is open and not yet met.
+    fn current(&self) -> u32 {
+        match self.latest {
+            None => 0,
+            Some((true, _, _, at)) => at,
+            Some((false, false, before, _)) => before,
+            Some((false, true, _, _)) => 0,
+        }
+    }
+}
+
+/// Walks the periods of a range, handing out each period's sub-range: rows are sorted by
+/// start, so each period's rows are the next run of the slice.
+struct PeriodWalk<'c, 'r, 'a> {
+    calendar: &'c Calendar,
+    as_of: i64,
+    periods: super::calendar::Periods<'c>,
+    rows: &'r [Row<'a>],
+}
+
+impl<'c, 'r, 'a> PeriodWalk<'c, 'r, 'a> {
+    fn new(calendar: &'c Calendar, as_of: i64, period: Period, range: Range<'r, 'a>) -> Self {
+        PeriodWalk {
+            calendar,
+            as_of,
+            periods: calendar.periods(period, range.lo, range.hi),
+            rows: range.rows,
+        }
+    }
+}
+
+impl<'r, 'a> Iterator for PeriodWalk<'_, 'r, 'a> {
+    type Item = Range<'r, 'a>;
+
+    fn next(&mut self) -> Option<Range<'r, 'a>> {
+        let (lo, hi) = self.periods.next()?;
+        let n = self.rows.iter().take_while(|r| r.day < hi).count();
+        let (inside, rest) = self.rows.split_at(n.min(self.rows.len()));
+        self.rows = rest;
+        Some(Range {
+            rows: inside,
+            lo,
+            hi,
+            started: self.calendar.day_start(lo) <= self.as_of,
+            closed: self.calendar.day_start(hi) <= self.as_of,
+        })
+    }
+}

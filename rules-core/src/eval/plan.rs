@@ -1,0 +1,660 @@
+//! Tree → plan: a checked challenge compiled once into the form the evaluator runs.
+//!
+//! Compiling resolves every string of the tree: measures, fields and weekdays to the enums of
+//! [`crate::vocab`], selectors to bitsets over interned exercise ids (categories expanded
+//! through the [`Catalog`]), conditions to a [`Cond`] tree, targets and condition values to
+//! canonical units, and the window to a [`Calendar`] of day boundaries in its time zone. A
+//! plan is immutable, `Send + Sync`, and reused for every user.
+//!
+//! **Boundary:** a plan is built only from a plain challenge; templates and `$params` are
+//! refused ([`PlanError::Template`], [`PlanError::Param`]): the recommender binds params first.
+//! Names the checker would have refused are errors here too, never panics. Nothing here reads a
+//! clock.
+
+use std::str::FromStr;
+
+use chrono_tz::Tz;
+
+use super::aggregate::{Cond, IdSet, NameField, Names, NumField, Quantity, Row, Selector, Source};
+use super::calendar::{Calendar, CalendarError, MAX_DAYS};
+use super::AsOf;
+use crate::catalog::{Catalog, Category};
+use crate::records::{User, Workout};
+use crate::tree::{
+    self, Aggregate, Challenge, CmpOp, Condition, DeclKind, Goal, GoalOp, Period, Target, Value,
+};
+use crate::units::Dimension;
+use crate::vocab::{weekday_from_name, CountUnit, Field, FieldType, Measure};
+
+/// The deepest goal or condition nesting a plan accepts (language.md §7, E0013).
+pub const MAX_DEPTH: usize = 64;
+
+/// Why a challenge cannot be evaluated. A challenge that passed the checker only meets the
+/// first two (a template, or a `$param` that was never bound).
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum PlanError {
+    /// A template: its params must be bound for a user first.
+    #[error("`{0}` is a template: bind its params for a user (recommend) before evaluating it")]
+    Template(String),
+    /// A `$param` in a challenge.
+    #[error("`${0}` is a param: only a template may use params, and they must be bound before evaluation")]
+    Param(String),
+    /// An unknown IANA time zone.
+    #[error("unknown time zone `{0}`")]
+    Timezone(String),
+    /// The window ends before it starts.
+    #[error("the window ends ({end}) before it starts ({start})")]
+    WindowReversed {
+        /// First day.
+        start: String,
+        /// Last day.
+        end: String,
+    },
+    /// The window is longer than the evaluator lays out.
+    #[error("the window is longer than {MAX_DAYS} days")]
+    WindowTooLong,
+    /// A date chrono cannot place in the time zone.
+    #[error("the window's dates are out of range")]
+    WindowOutOfRange,
+    /// An unknown measure, counting unit or field, or one the aggregate does not take.
+    #[error("`{name}` cannot be used with `{aggregate}`")]
+    Measure {
+        /// The aggregate.
+        aggregate: &'static str,
+        /// The measure as written.
+        name: String,
+    },
+    /// An unknown condition field.
+    #[error("unknown field `{0}`")]
+    Field(String),
+    /// An unknown exercise or category in a selector.
+    #[error("unknown exercise or category `{0}`")]
+    Exercise(String),
+    /// A value that does not suit its field (a quantity for `gym`, an unknown weekday, ...).
+    #[error("`{field}` cannot be compared with {value}")]
+    Value {
+        /// The field.
+        field: String,
+        /// The value as written.
+        value: String,
+    },
+    /// An operator a string field does not take.
+    #[error("`{field}` takes only `==`, `!=` and `in`, not `{op}`")]
+    Operator {
+        /// The field.
+        field: String,
+        /// The operator.
+        op: &'static str,
+    },
+    /// A quantity of the wrong dimension.
+    #[error("expected a {expected} but found a {found}")]
+    Dimension {
+        /// The dimension wanted.
+        expected: Dimension,
+        /// The dimension found.
+        found: Dimension,
+    },
+    /// A unit that does not exist.
+    #[error("unknown unit `{0}`")]
+    Unit(String),
+    /// N = 0, or `at least N of` with N above the number of children.
+    #[error("`{kind}` needs N between 1 and {max}, found {n}")]
+    Count {
+        /// The node kind.
+        kind: &'static str,
+        /// N.
+        n: u64,
+        /// The largest N allowed.
+        max: u64,
+    },
+    /// A period block inside `in one workout`.
+    #[error("a period block cannot stand inside `in one workout`")]
+    PeriodInOneWorkout,
+    /// Deeper than [`MAX_DEPTH`] levels.
+    #[error("goals or conditions are nested more than {MAX_DEPTH} levels deep")]
+    TooDeep,
+}
+
+/// How a metric goal is judged (language.md §8).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Judgement {
+    /// `sum`/`count`/`max` `>=`, `min` `<=`: more workouts never undo it.
+    Achievement,
+    /// `sum`/`count`/`max` `<=`, `min` `>=`: more workouts can only break it.
+    Limit,
+    /// `avg`: judged on the current value, like an achievement of the same direction.
+    Average,
+}
+
+/// A compiled comparison goal.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct MetricNode {
+    /// What is aggregated.
+    pub(crate) source: Source,
+    /// `>=` or `<=`.
+    pub(crate) op: GoalOp,
+    /// The target, canonical.
+    pub(crate) target: f64,
+    /// Achievement, limit or average.
+    pub(crate) judgement: Judgement,
+    /// The canonical unit of value and target.
+    pub(crate) unit: Option<&'static str>,
+}
+
+/// A compiled goal node.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum Node {
+    /// Every child is met.
+    All(Vec<Node>),
+    /// Some child is met.
+    Any(Vec<Node>),
+    /// At least `n` children are met.
+    AtLeast(u64, Vec<Node>),
+    /// Met in every period.
+    Every(Period, Box<Node>),
+    /// Met in at least `n` periods.
+    On(u64, Period, Box<Node>),
+    /// Met in `n` consecutive periods.
+    Streak(u64, Period, Box<Node>),
+    /// One workout on its own meets the child.
+    OneWorkout(Box<Node>),
+    /// A comparison.
+    Metric(MetricNode),
+}
+
+impl Node {
+    /// The `kind` of the JSON tree.
+    pub(crate) fn kind(&self) -> &'static str {
+        match self {
+            Node::All(_) => "all",
+            Node::Any(_) => "any",
+            Node::AtLeast(..) => "at_least",
+            Node::Every(..) => "every",
+            Node::On(..) => "on",
+            Node::Streak(..) => "streak",
+            Node::OneWorkout(_) => "one_workout",
+            Node::Metric(_) => "metric",
+        }
+    }
+}
+
+/// What the rows of an evaluation must carry (lookups the plan never reads are skipped).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Needs {
+    exercise: bool,
+    gym: bool,
+    machine: bool,
+    hour: bool,
+}
+
+/// A challenge compiled for evaluation: built once, reused across users and threads.
+#[derive(Clone, Debug)]
+pub struct Plan {
+    id: String,
+    pub(crate) calendar: Calendar,
+    groups: Vec<String>,
+    /// `Some(k)`: only workouts whose gym id is below `k` count (the listed gyms are interned
+    /// first).
+    gym_filter: Option<u32>,
+    exercises: Names,
+    gyms: Names,
+    machines: Names,
+    needs: Needs,
+    pub(crate) root: Node,
+}
+
+impl Plan {
+    /// Compiles a checked challenge. Templates and `$params` are refused.
+    pub fn compile(challenge: &Challenge, catalog: &Catalog) -> Result<Plan, PlanError> {
+        if challenge.kind == DeclKind::Template {
+            return Err(PlanError::Template(challenge.id.node.clone()));
+        }
+        if let Some(param) = challenge.params.first() {
+            return Err(PlanError::Param(param.name.node.clone()));
+        }
+        let tz = Tz::from_str(challenge.timezone.as_str())
+            .map_err(|_| PlanError::Timezone(challenge.timezone.node.clone()))?;
+        let (start, end) = (challenge.window.start.node, challenge.window.end.node);
+        let calendar = Calendar::new(tz, start, end).map_err(|e| match e {
+            CalendarError::Reversed => PlanError::WindowReversed {
+                start: start.to_string(),
+                end: end.to_string(),
+            },
+            CalendarError::TooLong => PlanError::WindowTooLong,
+            CalendarError::OutOfRange => PlanError::WindowOutOfRange,
+        })?;
+        let mut builder = Builder {
+            catalog,
+            exercises: Names::default(),
+            gyms: Names::default(),
+            machines: Names::default(),
+            needs: Needs::default(),
+        };
+        for gym in &challenge.gyms {
+            builder.gyms.intern(gym.as_str());
+        }
+        let gym_filter = (!challenge.gyms.is_empty())
+            .then(|| u32::try_from(builder.gyms.len()).unwrap_or(u32::MAX));
+        builder.needs.gym = gym_filter.is_some();
+        let root = builder.goal(&challenge.goal, 0, false)?;
+        let Builder {
+            exercises,
+            gyms,
+            machines,
+            needs,
+            ..
+        } = builder;
+        Ok(Plan {
+            id: challenge.id.node.clone(),
+            calendar,
+            groups: challenge.groups.iter().map(|g| g.node.clone()).collect(),
+            gym_filter,
+            exercises,
+            gyms,
+            machines,
+            needs,
+            root,
+        })
+    }
+
+    /// The challenge id.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// Whether the user may take part: in at least one of `groups`, or `groups` is empty.
+    pub fn is_eligible(&self, user: &User) -> bool {
+        self.groups.is_empty() || user.groups.iter().any(|g| self.groups.contains(g))
+    }
+
+    /// The rows of the workouts that count at `as_of`: in the window, started at or before
+    /// `as_of`, at a listed gym (when gyms are listed), sorted by start then id. `out` is
+    /// cleared first.
+    pub(crate) fn collect_rows<'a>(
+        &self,
+        workouts: impl IntoIterator<Item = &'a Workout>,
+        as_of: &AsOf,
+        out: &mut Vec<Row<'a>>,
+    ) {
+        out.clear();
+        let (as_of_secs, as_of_nanos) =
+            (as_of.time.timestamp(), as_of.time.timestamp_subsec_nanos());
+        for workout in workouts {
+            let secs = workout.start.timestamp();
+            let nanos = workout.start.timestamp_subsec_nanos();
+            if (secs, nanos) > (as_of_secs, as_of_nanos) {
+                continue;
+            }
+            let Some(day) = self.calendar.day_of(secs) else {
+                continue;
+            };
+            let gym = if self.needs.gym {
+                self.gyms.get_opt(workout.gym.as_deref())
+            } else {
+                super::aggregate::OTHER
+            };
+            if let Some(k) = self.gym_filter {
+                if gym >= k {
+                    continue;
+                }
+            }
+            out.push(Row {
+                workout,
+                secs,
+                nanos,
+                day,
+                exercise: if self.needs.exercise {
+                    self.exercises.get(&workout.exercise)
+                } else {
+                    super::aggregate::OTHER
+                },
+                gym,
+                machine: if self.needs.machine {
+                    self.machines.get_opt(workout.machine.as_deref())
+                } else {
+                    super::aggregate::MISSING
+                },
+                hour: if self.needs.hour {
+                    self.calendar.local_hour(&workout.start)
+                } else {
+                    0
+                },
+                weekday: self.calendar.weekday(day),
+                duration: workout.duration_s(),
+            });
+        }
+        // Sorted input (the usual case) costs one pass.
+        if !out.is_sorted_by(|a, b| row_key(a) <= row_key(b)) {
+            out.sort_unstable_by(|a, b| row_key(a).cmp(&row_key(b)));
+        }
+    }
+}
+
+fn row_key<'r>(row: &'r Row<'_>) -> (i64, u32, &'r str, i64, u32) {
+    (
+        row.secs,
+        row.nanos,
+        row.workout.id.as_str(),
+        row.workout.end.timestamp(),
+        row.workout.end.timestamp_subsec_nanos(),
+    )
+}
+
+/// Compiles the goal tree, interning names as it goes.
+struct Builder<'c> {
+    catalog: &'c Catalog,
+    exercises: Names,
+    gyms: Names,
+    machines: Names,
+    needs: Needs,
+}
+
+impl Builder<'_> {
+    fn goal(&mut self, goal: &Goal, depth: usize, in_workout: bool) -> Result<Node, PlanError> {
+        if depth >= MAX_DEPTH {
+            return Err(PlanError::TooDeep);
+        }
+        let depth = depth + 1;
+        Ok(match goal {
+            Goal::All { goals, .. } => Node::All(self.goals(goals, depth, in_workout)?),
+            Goal::Any { goals, .. } => Node::Any(self.goals(goals, depth, in_workout)?),
+            Goal::AtLeast { count, goals, .. } => {
+                let n = count_value(count)?;
+                let k = goals.len() as u64;
+                if n == 0 || n > k {
+                    return Err(PlanError::Count {
+                        kind: "at_least",
+                        n,
+                        max: k,
+                    });
+                }
+                Node::AtLeast(n, self.goals(goals, depth, in_workout)?)
+            }
+            Goal::Every { period, goal, .. } => {
+                self.period_allowed(in_workout)?;
+                Node::Every(*period, Box::new(self.goal(goal, depth, in_workout)?))
+            }
+            Goal::On {
+                count,
+                period,
+                goal,
+                ..
+            } => {
+                self.period_allowed(in_workout)?;
+                let n = positive(count, "on")?;
+                Node::On(n, *period, Box::new(self.goal(goal, depth, in_workout)?))
+            }
+            Goal::Streak {
+                count,
+                period,
+                goal,
+                ..
+            } => {
+                self.period_allowed(in_workout)?;
+                let n = positive(count, "streak")?;
+                Node::Streak(n, *period, Box::new(self.goal(goal, depth, in_workout)?))
+            }
+            Goal::OneWorkout { goal, .. } => {
+                Node::OneWorkout(Box::new(self.goal(goal, depth, true)?))
+            }
+            Goal::Metric(metric) => Node::Metric(self.metric(metric)?),
+        })
+    }
+
+    fn goals(
+        &mut self,
+        goals: &[Goal],
+        depth: usize,
+        in_workout: bool,
+    ) -> Result<Vec<Node>, PlanError> {
+        goals
+            .iter()
+            .map(|g| self.goal(g, depth, in_workout))
+            .collect()
+    }
+
+    fn period_allowed(&self, in_workout: bool) -> Result<(), PlanError> {
+        if in_workout {
+            Err(PlanError::PeriodInOneWorkout)
+        } else {
+            Ok(())
+        }
+    }
+
+    fn metric(&mut self, metric: &tree::Metric) -> Result<MetricNode, PlanError> {
+        let name = metric.measure.as_str();
+        let aggregate = metric.aggregate;
+        let bad_measure = || PlanError::Measure {
+            aggregate: aggregate.keyword(),
+            name: name.to_owned(),
+        };
+        let (quantity, dimension) = if aggregate == Aggregate::Count {
+            let unit = CountUnit::from_name(name).ok_or_else(bad_measure)?;
+            (Quantity::Count(unit), Dimension::Count)
+        } else {
+            let measure = Measure::from_name(name).ok_or_else(bad_measure)?;
+            (Quantity::Measure(measure), measure.dimension())
+        };
+        let selector = self.selector(&metric.of)?;
+        let cond = match &metric.where_ {
+            Some(c) => Some(self.condition(c, 0)?),
+            None => None,
+        };
+        let target = match &metric.target {
+            Target::Param(p) => return Err(PlanError::Param(p.param.clone())),
+            Target::Quantity(q) => canonical(q, dimension)?,
+        };
+        let judgement = match (aggregate, metric.op) {
+            (Aggregate::Avg, _) => Judgement::Average,
+            (Aggregate::Min, GoalOp::Le)
+            | (Aggregate::Sum | Aggregate::Count | Aggregate::Max, GoalOp::Ge) => {
+                Judgement::Achievement
+            }
+            (Aggregate::Min, GoalOp::Ge)
+            | (Aggregate::Sum | Aggregate::Count | Aggregate::Max, GoalOp::Le) => Judgement::Limit,
+        };
+        let cond_per_set = cond.as_ref().is_some_and(Cond::reads_sets);
+        Ok(MetricNode {
+            source: Source {
+                aggregate,
+                quantity,
+                selector,
+                cond,
+                cond_per_set,
+            },
+            op: metric.op,
+            target,
+            judgement,
+            unit: dimension.canonical_unit(),
+        })
+    }
+
+    fn selector(&mut self, of: &[crate::Spanned<String>]) -> Result<Selector, PlanError> {
+        if of.is_empty() {
+            return Ok(Selector::Any);
+        }
+        self.needs.exercise = true;
+        let mut set = IdSet::default();
+        for name in of {
+            let name = name.as_str();
+            if let Some(category) = Category::from_name(name) {
+                for exercise in self.catalog.exercises().filter(|e| e.category == category) {
+                    set.insert(self.exercises.intern(&exercise.id));
+                }
+            } else if self.catalog.get(name).is_some() {
+                set.insert(self.exercises.intern(name));
+            } else {
+                return Err(PlanError::Exercise(name.to_owned()));
+            }
+        }
+        Ok(Selector::Only(set))
+    }
+
+    fn condition(&mut self, cond: &Condition, depth: usize) -> Result<Cond, PlanError> {
+        if depth >= MAX_DEPTH {
+            return Err(PlanError::TooDeep);
+        }
+        let depth = depth + 1;
+        Ok(match cond {
+            Condition::And { terms, .. } => Cond::And(
+                terms
+                    .iter()
+                    .map(|t| self.condition(t, depth))
+                    .collect::<Result<_, _>>()?,
+            ),
+            Condition::Or { terms, .. } => Cond::Or(
+                terms
+                    .iter()
+                    .map(|t| self.condition(t, depth))
+                    .collect::<Result<_, _>>()?,
+            ),
+            Condition::Not { term, .. } => Cond::Not(Box::new(self.condition(term, depth)?)),
+            Condition::Compare {
+                field, op, value, ..
+            } => self.compare(field.as_str(), *op, std::slice::from_ref(value), false)?,
+            Condition::In { field, values, .. } => {
+                self.compare(field.as_str(), CmpOp::Eq, values, true)?
+            }
+        })
+    }
+
+    /// `FIELD OP VALUE` (`values` has one element) or `FIELD in (VALUES)` (`is_in`).
+    fn compare(
+        &mut self,
+        name: &str,
+        op: CmpOp,
+        values: &[Value],
+        is_in: bool,
+    ) -> Result<Cond, PlanError> {
+        let field = Field::from_name(name).ok_or_else(|| PlanError::Field(name.to_owned()))?;
+        let bad_value = |v: &Value| PlanError::Value {
+            field: name.to_owned(),
+            value: match v {
+                Value::Quantity(q) => format!("the quantity `{q}`"),
+                Value::Str(s) => format!("the string \"{}\"", s.as_str()),
+                Value::Param(p) => format!("`${}`", p.param),
+            },
+        };
+        let unparam = |v: &Value| match v {
+            Value::Param(p) => Err(PlanError::Param(p.param.clone())),
+            _ => Ok(()),
+        };
+        for v in values {
+            unparam(v)?;
+        }
+        match field.value_type() {
+            FieldType::Quantity(dimension) => {
+                let num_field = match field {
+                    Field::Measure(m) => NumField::Measure(m),
+                    _ => {
+                        self.needs.hour = true;
+                        NumField::Hour
+                    }
+                };
+                let mut numbers = Vec::with_capacity(values.len());
+                for v in values {
+                    match v {
+                        Value::Quantity(q) => numbers.push(canonical(q, dimension)?),
+                        _ => return Err(bad_value(v)),
+                    }
+                }
+                if is_in {
+                    Ok(Cond::NumIn {
+                        field: num_field,
+                        values: numbers,
+                    })
+                } else {
+                    Ok(Cond::Num {
+                        field: num_field,
+                        op,
+                        value: numbers.first().copied().unwrap_or(f64::NAN),
+                    })
+                }
+            }
+            FieldType::Text => {
+                let negate = string_op(name, op)?;
+                let (field, names) = match field {
+                    Field::Exercise => {
+                        self.needs.exercise = true;
+                        (NameField::Exercise, &mut self.exercises)
+                    }
+                    Field::Gym => {
+                        self.needs.gym = true;
+                        (NameField::Gym, &mut self.gyms)
+                    }
+                    _ => {
+                        self.needs.machine = true;
+                        (NameField::Machine, &mut self.machines)
+                    }
+                };
+                let mut ids = Vec::with_capacity(values.len());
+                for v in values {
+                    match v {
+                        Value::Str(s) => ids.push(names.intern(s.as_str())),
+                        _ => return Err(bad_value(v)),
+                    }
+                }
+                Ok(Cond::Name { field, ids, negate })
+            }
+            FieldType::Weekday => {
+                let negate = string_op(name, op)?;
+                let mut mask = 0u8;
+                for v in values {
+                    let day = match v {
+                        Value::Str(s) => weekday_from_name(s.as_str()),
+                        _ => None,
+                    };
+                    match day {
+                        Some(d) => mask |= 1 << d.num_days_from_monday(),
+                        None => return Err(bad_value(v)),
+                    }
+                }
+                Ok(Cond::Weekday { mask, negate })
+            }
+        }
+    }
+}
+
+/// Whether a string comparison negates (`!=`); other operators than `==`/`!=` are refused.
+fn string_op(field: &str, op: CmpOp) -> Result<bool, PlanError> {
+    match op {
+        CmpOp::Eq => Ok(false),
+        CmpOp::Ne => Ok(true),
+        _ => Err(PlanError::Operator {
+            field: field.to_owned(),
+            op: op.symbol(),
+        }),
+    }
+}
+
+fn canonical(q: &tree::Quantity, dimension: Dimension) -> Result<f64, PlanError> {
+    let (found, value) = q
+        .canonical()
+        .ok_or_else(|| PlanError::Unit(q.unit.clone().unwrap_or_default()))?;
+    if found != dimension {
+        return Err(PlanError::Dimension {
+            expected: dimension,
+            found,
+        });
+    }
+    Ok(value)
+}
+
+fn count_value(count: &tree::Count) -> Result<u64, PlanError> {
+    match count {
+        tree::Count::Literal(n) => Ok(n.node),
+        tree::Count::Param(p) => Err(PlanError::Param(p.param.clone())),
+    }
+}
+
+fn positive(count: &tree::Count, kind: &'static str) -> Result<u64, PlanError> {
+    let n = count_value(count)?;
+    if n == 0 {
+        return Err(PlanError::Count {
+            kind,
+            n,
+            max: u64::MAX,
+        });
+    }
+    Ok(n)
+}

@@ -1,0 +1,216 @@
+//! The serializable result of evaluating one challenge for one user (language.md §8,
+//! "The result"; cli.md, the `eval` result line).
+//!
+//! The JSON shape is a compatibility promise: one object per (challenge, user) with
+//! `challenge`, `user`, `as_of` (echoed as given), `status`, `progress` and `tree`. Each node of
+//! `tree` has `kind`, `met`, `failed`, `progress`, then by kind: `value` and `target` (metrics,
+//! canonical units, `value` null when undefined), `periods`, `longest`, `current` (streaks
+//! only) and `goal` (period nodes: the child in the latest started period), `goal`
+//! (`one_workout`: the child for the best workout), or `goals` (`all`, `any`, `at_least`).
+//!
+//! **Invariant:** `progress` is finite, in [0, 1], and 1 exactly when `met`. Nothing here
+//! reads a clock.
+
+use chrono::NaiveDate;
+use serde::ser::{SerializeMap, Serializer};
+use serde::Serialize;
+
+use crate::tree::serialize_number;
+
+/// Where a (challenge, user) pair stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// The user is in none of the challenge's `groups`.
+    Ineligible,
+    /// `as_of` is before the window.
+    NotStarted,
+    /// The goal is met.
+    Completed,
+    /// The goal can no longer be met.
+    Failed,
+    /// Neither met nor failed yet.
+    InProgress,
+}
+
+impl Status {
+    /// The name used in the JSON result (`in_progress`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Status::Ineligible => "ineligible",
+            Status::NotStarted => "not_started",
+            Status::Completed => "completed",
+            Status::Failed => "failed",
+            Status::InProgress => "in_progress",
+        }
+    }
+}
+
+/// The result of one (challenge, user) pair: one `eval` output line.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct EvalResult {
+    /// The challenge id.
+    pub challenge: String,
+    /// The user id.
+    pub user: String,
+    /// `as_of` exactly as the caller gave it.
+    pub as_of: String,
+    /// Where the pair stands.
+    pub status: Status,
+    /// The root's progress; 0 when ineligible or not started.
+    pub progress: f64,
+    /// The node results, shaped like the goal tree.
+    pub tree: NodeResult,
+}
+
+/// A value in canonical units: `{"value": 1800, "unit": "s"}`; `unit` is null for counts.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct Amount {
+    /// The canonical value.
+    #[serde(serialize_with = "serialize_number")]
+    pub value: f64,
+    /// The canonical unit (`kg`, `m`, `s`, `m/s`, `kcal`, `bpm`, `%`), `None` for a count.
+    pub unit: Option<&'static str>,
+}
+
+/// One period of a period node.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct PeriodResult {
+    /// Its first local date, as cut to the window (or the enclosing period).
+    pub start: NaiveDate,
+    /// Whether the child is met in it.
+    pub met: bool,
+    /// The child's progress in it (0 when it has not started).
+    pub progress: f64,
+}
+
+/// The result of one goal node.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NodeResult {
+    /// The node's `kind` (`every`, `metric`, ...).
+    pub kind: &'static str,
+    /// Whether the goal is met.
+    pub met: bool,
+    /// Whether the goal can no longer be met.
+    pub failed: bool,
+    /// In [0, 1]; 1 exactly when met.
+    pub progress: f64,
+    /// What the kind adds.
+    pub detail: Detail,
+}
+
+/// What a node's result adds to `kind`, `met`, `failed` and `progress`.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Detail {
+    /// `all`, `any`, `at_least`: the children's results (`goals`).
+    Goals(Vec<NodeResult>),
+    /// `every`, `on`, `streak`.
+    Periods {
+        /// One entry per period.
+        periods: Vec<PeriodResult>,
+        /// For streaks: `(longest, current)` runs of met periods.
+        runs: Option<(u32, u32)>,
+        /// The child's result in the latest started period (the first period when none has
+        /// started).
+        goal: Box<NodeResult>,
+    },
+    /// `one_workout`: the child's result for the best workout (`goal`).
+    OneWorkout(Box<NodeResult>),
+    /// `metric`: its value (`None` when undefined) and target.
+    Metric {
+        /// The aggregate's value.
+        value: Option<Amount>,
+        /// The target.
+        target: Amount,
+    },
+}
+
+impl Serialize for NodeResult {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        map.serialize_entry("kind", self.kind)?;
+        map.serialize_entry("met", &self.met)?;
+        map.serialize_entry("failed", &self.failed)?;
+        map.serialize_entry("progress", &self.progress)?;
+        match &self.detail {
+            Detail::Goals(goals) => map.serialize_entry("goals", goals)?,
+            Detail::Periods {
+                periods,
+                runs,
+                goal,
+            } => {
+                map.serialize_entry("periods", periods)?;
+                if let Some((longest, current)) = runs {
+                    map.serialize_entry("longest", longest)?;
+                    map.serialize_entry("current", current)?;
+                }
+                map.serialize_entry("goal", goal)?;
+            }
+            Detail::OneWorkout(goal) => map.serialize_entry("goal", goal)?,
+            Detail::Metric { value, target } => {
+                map.serialize_entry("value", value)?;
+                map.serialize_entry("target", target)?;
+            }
+        }
+        map.end()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn metric_nodes_serialize_canonical_quantities() {
+        let node = NodeResult {
+            kind: "metric",
+            met: false,
+            failed: false,
+            progress: 0.5,
+            detail: Detail::Metric {
+                value: Some(Amount {
+                    value: 1800.0,
+                    unit: Some("s"),
+                }),
+                target: Amount {
+                    value: 3600.0,
+                    unit: Some("s"),
+                },
+            },
+        };
+        assert_eq!(
+            serde_json::to_string(&node).unwrap(),
+            r#"{"kind":"metric","met":false,"failed":false,"progress":0.5,"value":{"value":1800,"unit":"s"},"target":{"value":3600,"unit":"s"}}"#
+        );
+        let undefined = NodeResult {
+            detail: Detail::Metric {
+                value: None,
+                target: Amount {
+                    value: 2.5,
+                    unit: None,
+                },
+            },
+            ..node
+        };
+        assert_eq!(
+            serde_json::to_string(&undefined).unwrap(),
+            r#"{"kind":"metric","met":false,"failed":false,"progress":0.5,"value":null,"target":{"value":2.5,"unit":null}}"#
+        );
+    }
+
+    #[test]
+    fn status_names_match_serde() {
+        for s in [
+            Status::Ineligible,
+            Status::NotStarted,
+            Status::Completed,
+            Status::Failed,
+            Status::InProgress,
+        ] {
+            assert_eq!(
+                serde_json::to_string(&s).unwrap(),
+                format!("\"{}\"", s.name())
+            );
+        }
+    }
+}
