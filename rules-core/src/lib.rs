@@ -19,6 +19,7 @@ pub mod diagnostic;
 pub mod eval;
 pub mod json;
 pub mod records;
+pub mod schema;
 pub mod span;
 pub mod tree;
 pub mod units;

@@ -56,24 +56,35 @@ pub struct Challenge {
     /// Display name.
     pub title: Spanned<String>,
     /// Free text.
+    #[serde(default)]
     pub description: Option<Spanned<String>>,
     /// First and last local day, both inclusive.
     pub window: Window,
     /// IANA time zone defining days, weeks and months (default `UTC`).
+    #[serde(default = "utc")]
     pub timezone: Spanned<String>,
     /// Eligible groups; empty means everyone.
+    #[serde(default)]
     pub groups: Vec<Spanned<String>>,
     /// Gyms whose workouts count; empty means all gyms.
+    #[serde(default)]
     pub gyms: Vec<Spanned<String>>,
     /// What completing earns.
+    #[serde(default)]
     pub rewards: Vec<Reward>,
     /// Template params (empty for a challenge).
+    #[serde(default)]
     pub params: Vec<Param>,
     /// The goal.
     pub goal: Goal,
     /// The whole declaration.
     #[serde(skip)]
     pub span: Span,
+}
+
+/// The default time zone of a challenge.
+fn utc() -> Spanned<String> {
+    Spanned::bare("UTC".to_owned())
 }
 
 /// `window DATE to DATE`.
@@ -93,6 +104,7 @@ pub struct Reward {
     /// What is earned.
     pub name: String,
     /// Points, `null` when not given.
+    #[serde(default)]
     pub points: Option<u64>,
     /// The reward line.
     #[serde(skip)]
@@ -252,9 +264,10 @@ pub struct Metric {
     /// (`workouts`, `sets`, `days`).
     pub measure: Spanned<String>,
     /// Exercise ids and categories; empty means any.
+    #[serde(default)]
     pub of: Vec<Spanned<String>>,
     /// The condition after `where`.
-    #[serde(rename = "where")]
+    #[serde(rename = "where", default)]
     pub where_: Option<Condition>,
     /// `>=` or `<=`.
     pub op: GoalOp,
@@ -557,6 +570,7 @@ pub struct Param {
     /// The expression.
     pub expr: Expr,
     /// The fallback when `expr` is undefined.
+    #[serde(default)]
     pub fallback: Option<Expr>,
     /// The whole declaration.
     #[serde(skip)]
@@ -647,6 +661,7 @@ pub enum Expr {
         /// The profile figure.
         metric: Spanned<String>,
         /// The exercise, for per-exercise figures.
+        #[serde(default)]
         exercise: Option<Spanned<String>>,
         /// Source span.
         #[serde(skip)]
