@@ -63,20 +63,138 @@ pub fn build_declaration(
     base: usize,
     diags: &mut Vec<Diagnostic>,
 ) -> Option<Built> {
-    let mut b = Builder {
-        base,
-        diags: Vec::new(),
-        goal_depth_reported: false,
-        condition_depth_reported: false,
-        expr_depth_reported: false,
-    };
-    let built = b.declaration(pair);
-    let clean = b.diags.is_empty();
-    diags.append(&mut b.diags);
-    if clean {
-        built
-    } else {
-        None
+    let s = pair.as_span();
+    let mut d = DeclBuilder::new(Span::new(base + s.start(), base + s.end()));
+    for p in inner(pair) {
+        d.part(p, base);
+    }
+    d.finish(diags)
+}
+
+/// Builds a declaration from its parts: its head (`decl_kind`, the id string, `{`) and its
+/// items, which may come from separate parses (error recovery parses each item on its own).
+pub struct DeclBuilder {
+    b: Builder,
+    kind: DeclKind,
+    id: Option<Spanned<String>>,
+    head_span: Span,
+    header: Header,
+    layout: Layout,
+    span: Span,
+}
+
+impl DeclBuilder {
+    /// A declaration spanning `span`.
+    pub fn new(span: Span) -> Self {
+        DeclBuilder {
+            b: Builder {
+                base: 0,
+                diags: Vec::new(),
+                goal_depth_reported: false,
+                condition_depth_reported: false,
+                expr_depth_reported: false,
+            },
+            kind: DeclKind::Challenge,
+            id: None,
+            head_span: span,
+            header: Header::default(),
+            layout: Layout {
+                title: Span::NONE,
+                description: Span::NONE,
+                window: Span::NONE,
+                timezone: Span::NONE,
+                groups: Span::NONE,
+                gyms: Span::NONE,
+                goal: Span::NONE,
+                body_start: span.start as usize,
+            },
+            span,
+        }
+    }
+
+    /// Adds a part of the declaration: `decl_kind`, the id `string`, `lbrace` or an `item`
+    /// (other pairs are ignored). `base` is the byte offset of the pair's parse in the source.
+    pub fn part(&mut self, p: Pair<'_, Rule>, base: usize) {
+        self.b.base = base;
+        match p.as_rule() {
+            Rule::decl_kind => {
+                self.head_span = self.b.span(&p);
+                if p.as_str().starts_with("template") {
+                    self.kind = DeclKind::Template;
+                }
+            }
+            Rule::string => {
+                let s = self.b.string(p);
+                self.head_span = self.head_span.to(s.span);
+                self.id = Some(s);
+            }
+            Rule::lbrace => self.layout.body_start = self.b.span(&p).end as usize,
+            Rule::item => {
+                for field in inner(p) {
+                    self.b.item(field, &mut self.header, &mut self.layout);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Notes that an item starting with `word` was written but did not parse, so that it is
+    /// not reported as missing too.
+    pub fn broken(&mut self, word: &str) {
+        for field in ["title", "window", "goal"] {
+            if word == field {
+                self.header.broken.push(field);
+            }
+        }
+    }
+
+    /// Reports the missing fields and gives the tree, when the declaration had no error.
+    pub fn finish(mut self, diags: &mut Vec<Diagnostic>) -> Option<Built> {
+        let what = self.kind.keyword();
+        let head_span = self.head_span;
+        let header = &self.header;
+        let mut missing = Vec::new();
+        if header.title.is_none() && !header.broken.contains(&"title") {
+            missing.push(("title", "title \"Push-ups in August\""));
+        }
+        if header.window.is_none() && !header.broken.contains(&"window") {
+            missing.push(("window", "window 2026-08-01 to 2026-08-31"));
+        }
+        if header.goal.is_none() && !header.broken.contains(&"goal") {
+            missing.push(("goal", "goal sum(reps of push_up) >= 30"));
+        }
+        for (field, example) in missing {
+            self.b.error(
+                Code::E0002,
+                head_span,
+                format!("this {what} has no `{field}`"),
+                Some(format!("add a line such as `{example}`")),
+            );
+        }
+        let clean = self.b.diags.is_empty();
+        diags.append(&mut self.b.diags);
+        if !clean {
+            return None;
+        }
+        let header = self.header;
+        let challenge = Challenge {
+            version: TREE_VERSION,
+            kind: self.kind,
+            id: self.id?,
+            title: header.title?,
+            description: header.description,
+            window: header.window?,
+            timezone: header
+                .timezone
+                .unwrap_or_else(|| Spanned::bare("UTC".to_owned())),
+            groups: header.groups.unwrap_or_default(),
+            gyms: header.gyms.unwrap_or_default(),
+            rewards: header.rewards,
+            params: header.params,
+            goal: header.goal?,
+            span: self.span,
+        };
+        Some((challenge, self.layout))
     }
 }
 
@@ -121,82 +239,6 @@ impl Builder {
     }
 
     // ----- declarations ------------------------------------------------------------------
-
-    fn declaration(&mut self, pair: Pair<'_, Rule>) -> Option<Built> {
-        let decl_span = self.span(&pair);
-        let mut kind = DeclKind::Challenge;
-        let mut id: Option<Spanned<String>> = None;
-        let mut header = Header::default();
-        let mut layout = Layout {
-            title: Span::NONE,
-            description: Span::NONE,
-            window: Span::NONE,
-            timezone: Span::NONE,
-            groups: Span::NONE,
-            gyms: Span::NONE,
-            goal: Span::NONE,
-            body_start: decl_span.start as usize,
-        };
-        let mut head_span = decl_span;
-        for p in inner(pair) {
-            match p.as_rule() {
-                Rule::decl_kind => {
-                    head_span = self.span(&p);
-                    if p.as_str().starts_with("template") {
-                        kind = DeclKind::Template;
-                    }
-                }
-                Rule::string => {
-                    let s = self.string(p);
-                    head_span = head_span.to(s.span);
-                    id = Some(s);
-                }
-                Rule::lbrace => layout.body_start = self.span(&p).end as usize,
-                Rule::item => {
-                    for field in inner(p) {
-                        self.item(field, &mut header, &mut layout);
-                    }
-                }
-                _ => {}
-            }
-        }
-        let what = kind.keyword();
-        let missing = |b: &mut Builder, field: &str, example: &str| {
-            b.error(
-                Code::E0002,
-                head_span,
-                format!("this {what} has no `{field}`"),
-                Some(format!("add a line such as `{example}`")),
-            );
-        };
-        if header.title.is_none() && !header.broken.contains(&"title") {
-            missing(self, "title", "title \"Push-ups in August\"");
-        }
-        if header.window.is_none() && !header.broken.contains(&"window") {
-            missing(self, "window", "window 2026-08-01 to 2026-08-31");
-        }
-        if header.goal.is_none() && !header.broken.contains(&"goal") {
-            missing(self, "goal", "goal sum(reps of push_up) >= 30");
-        }
-        let challenge = Challenge {
-            version: TREE_VERSION,
-            kind,
-            id: id?,
-            title: header.title?,
-            description: header.description,
-            window: header.window?,
-            timezone: header
-                .timezone
-                .unwrap_or_else(|| Spanned::bare("UTC".to_owned())),
-            groups: header.groups.unwrap_or_default(),
-            gyms: header.gyms.unwrap_or_default(),
-            rewards: header.rewards,
-            params: header.params,
-            goal: header.goal?,
-            span: decl_span,
-        };
-        Some((challenge, layout))
-    }
 
     fn item(&mut self, p: Pair<'_, Rule>, h: &mut Header, layout: &mut Layout) {
         let span = self.span(&p);

@@ -30,8 +30,19 @@ const GOAL_WORDS: [&str; 12] = [
     "all", "any", "at", "every", "on", "streak", "in", "sum", "count", "max", "min", "avg",
 ];
 
+/// What was being parsed when pest failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Context {
+    /// A whole declaration (`decl_file`).
+    Declaration,
+    /// One item of a declaration, during error recovery (`item_only`).
+    Item,
+    /// The last item of a declaration and its `}`, during error recovery (`last_item`).
+    LastItem,
+}
+
 /// Converts a pest error found while parsing `source[base..]` into a diagnostic.
-pub fn syntax_error(err: &PestError, source: &str, base: usize) -> Diagnostic {
+pub fn syntax_error(err: &PestError, source: &str, base: usize, context: Context) -> Diagnostic {
     let pos = base
         + match err.location {
             pest::error::InputLocation::Pos(p) => p,
@@ -40,7 +51,13 @@ pub fn syntax_error(err: &PestError, source: &str, base: usize) -> Diagnostic {
     let found = Found::at(source, pos);
     match &err.variant {
         pest::error::ErrorVariant::ParsingError { positives, .. } => {
-            expected_error(positives, &found)
+            let mut positives = positives.clone();
+            if context == Context::Item && positives.contains(&Rule::EOI) {
+                // The end of an item piece is where the next item or the `}` may come.
+                positives.retain(|r| *r != Rule::EOI);
+                positives.extend([Rule::item, Rule::rbrace]);
+            }
+            expected_error(&positives, &found)
         }
         pest::error::ErrorVariant::CustomError { message } => {
             Diagnostic::new(Code::E0001, message.clone(), found.span, "")
@@ -159,7 +176,15 @@ fn expected_error(positives: &[Rule], found: &Found) -> Diagnostic {
     }
 
     let mut phrases: Vec<&'static str> = Vec::new();
+    // A unit is optional after any number, so pest lists it wherever a number ended; it is
+    // worth naming only when nothing else would do.
+    let only_units = positives
+        .iter()
+        .all(|r| matches!(r, Rule::unit | Rule::bad_unit));
     for rule in positives {
+        if !only_units && matches!(rule, Rule::unit | Rule::bad_unit) {
+            continue;
+        }
         if let Some(p) = phrase(*rule) {
             if !phrases.contains(&p) {
                 phrases.push(p);

@@ -39,6 +39,7 @@ pub mod format;
 pub mod parser;
 pub mod prescan;
 pub mod printer;
+pub mod recover;
 pub mod render;
 
 use rules_core::diagnostic::{Code, Diagnostic};
@@ -144,9 +145,7 @@ pub(crate) fn parse_with_layout(source: &str) -> WithLayout {
                     out.decls.push(built);
                 }
             }
-            Err(e) => out
-                .diagnostics
-                .push(errors::syntax_error(&e, source, chunk.start)),
+            Err(e) => recover::declaration(source, chunk, &e, &mut out.diagnostics),
         }
     }
     out.diagnostics.sort_by_key(|d| d.span.start);

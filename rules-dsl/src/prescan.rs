@@ -54,15 +54,25 @@ pub struct Scan {
     pub comments: Vec<Comment>,
 }
 
-/// Scans `source` (any size; the caller checks [`MAX_FILE_BYTES`] first).
-pub fn scan(source: &str) -> Scan {
-    let bytes = source.as_bytes();
-    let mut scan = Scan::default();
-    // Piece being scanned: start, depth, whether it holds anything but blanks and comments.
-    let mut start = 0usize;
-    let mut depth = 0usize;
-    let mut too_deep: Option<Span> = None;
-    let mut has_code = false;
+/// A token of the scan: only what the scan needs to tell apart.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Token<'s> {
+    /// A word (`[A-Za-z0-9_]+`) at a byte offset; `after_dollar` for `$name`.
+    Word(usize, &'s str, bool),
+    /// `{` or `(`.
+    Open(usize),
+    /// `}` or `)`.
+    Close(usize),
+    /// A string literal or any other character.
+    Other(usize),
+    /// A comment: start, end, and the first token of its line if it is not on its own line.
+    Comment(usize, usize, Option<usize>),
+}
+
+/// Splits `text` into tokens without recursion, skipping strings (which end at their closing
+/// quote or at the end of the line) and comments.
+fn lex<'s>(text: &'s str, mut on: impl FnMut(Token<'s>)) {
+    let bytes = text.as_bytes();
     // First token of the current line, for end-of-line comments.
     let mut line_first: Option<usize> = None;
     let mut i = 0usize;
@@ -78,17 +88,12 @@ pub fn scan(source: &str) -> Scan {
                     .get(i..)
                     .and_then(|rest| rest.iter().position(|&c| c == b'\n'))
                     .map_or(bytes.len(), |n| i + n);
-                scan.comments.push(Comment {
-                    start: i,
-                    end,
-                    own_line: line_first.is_none(),
-                    anchor: line_first.unwrap_or(i),
-                });
+                on(Token::Comment(i, end, line_first));
                 i = end;
             }
             b'"' => {
                 line_first.get_or_insert(i);
-                has_code = true;
+                on(Token::Other(i));
                 i += 1;
                 while let Some(&c) = bytes.get(i) {
                     match c {
@@ -103,44 +108,87 @@ pub fn scan(source: &str) -> Scan {
                 }
             }
             c if c.is_ascii_alphanumeric() || c == b'_' => {
-                let word_start = i;
+                let start = i;
                 while bytes
                     .get(i)
                     .is_some_and(|c| c.is_ascii_alphanumeric() || *c == b'_')
                 {
                     i += 1;
                 }
-                let word = source.get(word_start..i).unwrap_or_default();
-                let after_dollar = word_start > 0 && bytes.get(word_start - 1) == Some(&b'$');
-                if (word == "challenge" || word == "template") && !after_dollar {
-                    push_chunk(&mut scan, start, word_start, too_deep, has_code);
-                    start = word_start;
-                    depth = 0;
-                    too_deep = None;
-                }
-                line_first.get_or_insert(word_start);
-                has_code = true;
+                let word = text.get(start..i).unwrap_or_default();
+                let after_dollar = start > 0 && bytes.get(start - 1) == Some(&b'$');
+                line_first.get_or_insert(start);
+                on(Token::Word(start, word, after_dollar));
             }
             _ => {
                 line_first.get_or_insert(i);
-                has_code = true;
-                match b {
-                    b'{' | b'(' => {
-                        depth += 1;
-                        if depth > MAX_NESTING && too_deep.is_none() {
-                            too_deep = Some(Span::new(i, i + 1));
-                        }
-                    }
-                    b'}' | b')' => depth = depth.saturating_sub(1),
-                    _ => {}
-                }
+                on(match b {
+                    b'{' | b'(' => Token::Open(i),
+                    b'}' | b')' => Token::Close(i),
+                    _ => Token::Other(i),
+                });
                 // Skip a whole UTF-8 sequence at once; continuation bytes are never ASCII.
                 i += utf8_len(b);
             }
         }
     }
-    push_chunk(&mut scan, start, bytes.len(), too_deep, has_code);
+}
+
+/// Scans `source` (any size; the caller checks [`MAX_FILE_BYTES`] first).
+pub fn scan(source: &str) -> Scan {
+    let mut scan = Scan::default();
+    // The piece being scanned: start, depth, where it first went too deep, whether it holds
+    // anything but blanks and comments.
+    let mut start = 0usize;
+    let mut depth = 0usize;
+    let mut too_deep: Option<Span> = None;
+    let mut has_code = false;
+    lex(source, |token| match token {
+        Token::Comment(start, end, line_first) => scan.comments.push(Comment {
+            start,
+            end,
+            own_line: line_first.is_none(),
+            anchor: line_first.unwrap_or(start),
+        }),
+        Token::Word(at, word, after_dollar) => {
+            if (word == "challenge" || word == "template") && !after_dollar {
+                push_chunk(&mut scan, start, at, too_deep, has_code);
+                start = at;
+                depth = 0;
+                too_deep = None;
+            }
+            has_code = true;
+        }
+        Token::Open(at) => {
+            has_code = true;
+            depth += 1;
+            if depth > MAX_NESTING && too_deep.is_none() {
+                too_deep = Some(Span::new(at, at + 1));
+            }
+        }
+        Token::Close(_) => {
+            has_code = true;
+            depth = depth.saturating_sub(1);
+        }
+        Token::Other(_) => has_code = true,
+    });
+    push_chunk(&mut scan, start, source.len(), too_deep, has_code);
     scan
+}
+
+/// The byte offsets in `text` of the words that start an item of a declaration (`title`,
+/// `goal`, ...), for error recovery. They are reserved, so outside strings and comments they
+/// can only start an item.
+pub fn item_starts(text: &str) -> Vec<usize> {
+    let mut out = Vec::new();
+    lex(text, |token| {
+        if let Token::Word(at, word, false) = token {
+            if crate::errors::HEADER_WORDS.contains(&word) {
+                out.push(at);
+            }
+        }
+    });
+    out
 }
 
 fn push_chunk(scan: &mut Scan, start: usize, end: usize, too_deep: Option<Span>, has_code: bool) {
@@ -210,6 +258,12 @@ mod tests {
             second.map(|c| (c.own_line, c.anchor == c.start)),
             Some((true, true))
         );
+    }
+
+    #[test]
+    fn item_starts_skip_strings_comments_and_params() {
+        let text = "title \"goal\" // window\n goal sum(reps) >= $title\n reward \"r\"";
+        assert_eq!(item_starts(text), vec![0, 25, 52]);
     }
 
     #[test]
