@@ -184,7 +184,17 @@ impl<'p> Evaluator<'p> {
                     _ => Outcome::NONE,
                 };
                 self.scratch.truncate(base);
-                (outcome, Detail::Goals(results))
+                let count = match node {
+                    Node::AtLeast(n, _) => Some(*n),
+                    _ => None,
+                };
+                (
+                    outcome,
+                    Detail::Goals {
+                        count,
+                        goals: results,
+                    },
+                )
             }
             Node::Every(period, goal)
             | Node::On(_, period, goal)
@@ -213,6 +223,11 @@ impl<'p> Evaluator<'p> {
                 (
                     outcome,
                     Detail::Periods {
+                        period: *period,
+                        count: match node {
+                            Node::On(n, ..) | Node::Streak(n, ..) => Some(*n),
+                            _ => None,
+                        },
                         periods,
                         runs,
                         goal: Box::new(child),
@@ -254,6 +269,7 @@ impl<'p> Evaluator<'p> {
                             value: v,
                             unit: m.unit,
                         }),
+                        op: m.op,
                         target: Amount {
                             value: m.target,
                             unit: m.unit,

@@ -7,6 +7,9 @@
 //! canonical units, `value` null when undefined), `periods`, `longest`, `current` (streaks
 //! only) and `goal` (period nodes: the child in the latest started period), `goal`
 //! (`one_workout`: the child for the best workout), or `goals` (`all`, `any`, `at_least`).
+//! So that a result reads on its own (the explain tree prints it), nodes also echo the
+//! comparison of a metric (`op`), the period of a period node (`period`) and the N of
+//! `at_least`, `on` and `streak` (`count`), as the goal tree writes them.
 //!
 //! **Invariant:** `progress` is finite, in [0, 1], and 1 exactly when `met`. Nothing here
 //! reads a clock.
@@ -15,7 +18,7 @@ use chrono::NaiveDate;
 use serde::ser::{SerializeMap, Serializer};
 use serde::Serialize;
 
-use crate::tree::serialize_number;
+use crate::tree::{serialize_number, GoalOp, Period};
 
 /// Where a (challenge, user) pair stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
@@ -103,9 +106,18 @@ pub struct NodeResult {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Detail {
     /// `all`, `any`, `at_least`: the children's results (`goals`).
-    Goals(Vec<NodeResult>),
+    Goals {
+        /// N of `at_least` (`count`), `None` for `all` and `any`.
+        count: Option<u64>,
+        /// The children's results.
+        goals: Vec<NodeResult>,
+    },
     /// `every`, `on`, `streak`.
     Periods {
+        /// The period (`day`, `week`, `month`).
+        period: Period,
+        /// N of `on` and `streak` (`count`), `None` for `every`.
+        count: Option<u64>,
         /// One entry per period.
         periods: Vec<PeriodResult>,
         /// For streaks: `(longest, current)` runs of met periods.
@@ -116,10 +128,12 @@ pub enum Detail {
     },
     /// `one_workout`: the child's result for the best workout (`goal`).
     OneWorkout(Box<NodeResult>),
-    /// `metric`: its value (`None` when undefined) and target.
+    /// `metric`: its value (`None` when undefined), the comparison and the target.
     Metric {
         /// The aggregate's value.
         value: Option<Amount>,
+        /// `>=` or `<=`.
+        op: GoalOp,
         /// The target.
         target: Amount,
     },
@@ -129,15 +143,28 @@ impl Serialize for NodeResult {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut map = serializer.serialize_map(None)?;
         map.serialize_entry("kind", self.kind)?;
+        match &self.detail {
+            Detail::Goals {
+                count: Some(count), ..
+            } => map.serialize_entry("count", count)?,
+            Detail::Periods { period, count, .. } => {
+                map.serialize_entry("period", period)?;
+                if let Some(count) = count {
+                    map.serialize_entry("count", count)?;
+                }
+            }
+            _ => {}
+        }
         map.serialize_entry("met", &self.met)?;
         map.serialize_entry("failed", &self.failed)?;
         map.serialize_entry("progress", &self.progress)?;
         match &self.detail {
-            Detail::Goals(goals) => map.serialize_entry("goals", goals)?,
+            Detail::Goals { goals, .. } => map.serialize_entry("goals", goals)?,
             Detail::Periods {
                 periods,
                 runs,
                 goal,
+                ..
             } => {
                 map.serialize_entry("periods", periods)?;
                 if let Some((longest, current)) = runs {
@@ -147,8 +174,9 @@ impl Serialize for NodeResult {
                 map.serialize_entry("goal", goal)?;
             }
             Detail::OneWorkout(goal) => map.serialize_entry("goal", goal)?,
-            Detail::Metric { value, target } => {
+            Detail::Metric { value, op, target } => {
                 map.serialize_entry("value", value)?;
+                map.serialize_entry("op", op)?;
                 map.serialize_entry("target", target)?;
             }
         }
@@ -172,6 +200,7 @@ mod tests {
                     value: 1800.0,
                     unit: Some("s"),
                 }),
+                op: GoalOp::Ge,
                 target: Amount {
                     value: 3600.0,
                     unit: Some("s"),
@@ -180,11 +209,12 @@ mod tests {
         };
         assert_eq!(
             serde_json::to_string(&node).unwrap(),
-            r#"{"kind":"metric","met":false,"failed":false,"progress":0.5,"value":{"value":1800,"unit":"s"},"target":{"value":3600,"unit":"s"}}"#
+            r#"{"kind":"metric","met":false,"failed":false,"progress":0.5,"value":{"value":1800,"unit":"s"},"op":">=","target":{"value":3600,"unit":"s"}}"#
         );
         let undefined = NodeResult {
             detail: Detail::Metric {
                 value: None,
+                op: GoalOp::Le,
                 target: Amount {
                     value: 2.5,
                     unit: None,
@@ -194,7 +224,7 @@ mod tests {
         };
         assert_eq!(
             serde_json::to_string(&undefined).unwrap(),
-            r#"{"kind":"metric","met":false,"failed":false,"progress":0.5,"value":null,"target":{"value":2.5,"unit":null}}"#
+            r#"{"kind":"metric","met":false,"failed":false,"progress":0.5,"value":null,"op":"<=","target":{"value":2.5,"unit":null}}"#
         );
     }
 

@@ -213,7 +213,7 @@ fn the_spec_example_with_groups_gyms_and_any_inside_every_day() {
             .unwrap()
             .keys()
             .collect::<Vec<_>>(),
-        ["failed", "kind", "met", "progress", "target", "value"]
+        ["failed", "kind", "met", "op", "progress", "target", "value"]
     );
     // An ineligible user's tree is still evaluated (what they did, for an admin).
     assert_eq!(u3["tree"]["periods"][0]["met"], true);
@@ -435,7 +435,14 @@ fn streaks_report_longest_and_current_runs() {
     let keys: Vec<&String> = r["tree"].as_object().unwrap().keys().collect();
     assert_eq!(
         keys,
-        ["current", "failed", "goal", "kind", "longest", "met", "periods", "progress"]
+        [
+            "count", "current", "failed", "goal", "kind", "longest", "met", "period", "periods",
+            "progress"
+        ]
+    );
+    assert_eq!(
+        (r["tree"]["count"].as_u64(), r["tree"]["period"].as_str()),
+        (Some(3), Some("day"))
     );
     // Once Aug 5 is met: current 2; Aug 6 met too: done.
     let mut more = ws.clone();
@@ -1834,7 +1841,7 @@ proptest! {
                 prop_assert_eq!(node.progress == 1.0, node.met);
                 prop_assert!(!(node.met && node.failed));
                 match &node.detail {
-                    Detail::Goals(goals) => goals.iter().try_for_each(check),
+                    Detail::Goals { goals, .. } => goals.iter().try_for_each(check),
                     Detail::Periods { goal, periods, .. } => {
                         for p in periods {
                             prop_assert_eq!(p.progress == 1.0, p.met);
