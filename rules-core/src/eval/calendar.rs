@@ -285,6 +285,20 @@ mod tests {
     }
 
     #[test]
+    fn havana_skips_one_midnight_and_repeats_another() {
+        let tz = chrono_tz::America::Havana;
+        // 2026-03-08: 00:00 -05:00 jumps to 01:00 -04:00; the day starts at 05:00 UTC.
+        let spring = Calendar::new(tz, date("2026-03-07"), date("2026-03-08")).unwrap();
+        assert_eq!(spring.day_start(1), utc("2026-03-08T05:00:00Z"));
+        assert_eq!(spring.day_start(1) - spring.day_start(0), 86_400);
+        // 2026-11-01: 01:00 -04:00 goes back to 00:00 -05:00; the day starts at the first
+        // midnight and lasts 25 hours.
+        let autumn = Calendar::new(tz, date("2026-11-01"), date("2026-11-02")).unwrap();
+        assert_eq!(autumn.day_start(0), utc("2026-11-01T04:00:00Z"));
+        assert_eq!(autumn.day_start(1) - autumn.day_start(0), 90_000);
+    }
+
+    #[test]
     fn a_skipped_date_is_an_empty_day() {
         // Samoa skipped 30 December 2011.
         let cal = Calendar::new(

@@ -5,12 +5,12 @@
 //!   (checked tree)   (once)    (reused for every user, on any thread)
 //! ```
 //!
-//! - [`plan`]: tree → [`Plan`]: names resolved, selectors as bitsets, conditions as enum trees,
+//! - `plan`: tree → [`Plan`]: names resolved, selectors as bitsets, conditions as enum trees,
 //!   targets canonical, the window laid out as day boundaries in its time zone.
-//! - [`calendar`]: the window's local days, ISO weeks and months (DST gaps and 25-hour days).
-//! - [`aggregate`]: metrics over a range of workouts.
-//! - [`node`]: the goal table of §8 (`met`, `failed`, `progress`).
-//! - [`result`]: the serializable result, one `eval` output line.
+//! - `calendar`: the window's local days, ISO weeks and months (DST gaps and 25-hour days).
+//! - `aggregate`: metrics over a range of workouts.
+//! - `node`: the goal table of §8 (`met`, `failed`, `progress`).
+//! - `result`: the serializable result, one `eval` output line.
 //!
 //! **Invariant:** evaluation is a pure function of (plan, user, workouts, `as_of`): it never
 //! reads a clock, the environment or randomness, and the order of the workouts does not
@@ -31,7 +31,7 @@
 //!   such workout on a tie); without workouts, the child over no workout as a range that has
 //!   not started (values of an empty set: `sum`/`count` 0, others null).
 //! - `at least N of` with N = 0 or above the number of children, N = 0 in `on`/`streak`, a
-//!   period inside `in one workout`, and a window over [`calendar::MAX_DAYS`] days are plan
+//!   period inside `in one workout`, and a window over [`MAX_DAYS`] days are plan
 //!   errors (the checker reports the first ones as E0009/E0010).
 
 mod aggregate;
@@ -50,7 +50,8 @@ use rayon::prelude::*;
 
 use crate::records::{User, Workout};
 
-pub use plan::{Plan, PlanError};
+pub use calendar::MAX_DAYS;
+pub use plan::{Plan, PlanError, MAX_DEPTH};
 pub use result::{Amount, Detail, EvalResult, NodeResult, PeriodResult, Status};
 
 /// The time an evaluation is made at, with the text the caller wrote (echoed in results).

@@ -110,7 +110,7 @@ pub enum PlanError {
     /// A period block inside `in one workout`.
     #[error("a period block cannot stand inside `in one workout`")]
     PeriodInOneWorkout,
-    /// Deeper than [`MAX_DEPTH`] levels.
+    /// Deeper than `MAX_DEPTH` (64) levels.
     #[error("goals or conditions are nested more than {MAX_DEPTH} levels deep")]
     TooDeep,
 }
