@@ -12,7 +12,12 @@
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
+    clippy::indexing_slicing,
     reason = "benchmark setup: a broken fixture should stop the run"
+)]
+#![allow(
+    missing_docs,
+    reason = "criterion_group! defines an undocumented function"
 )]
 
 use std::hint::black_box;
