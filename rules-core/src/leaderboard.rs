@@ -203,6 +203,13 @@ impl fmt::Display for Month {
     }
 }
 
+/// The timezone named `name` (IANA, such as `Asia/Singapore` or `UTC`).
+pub fn parse_timezone(name: &str) -> Result<Tz, String> {
+    Tz::from_str(name.trim()).map_err(|_| {
+        format!("unknown timezone `{name}`; use an IANA name such as `Asia/Singapore` or `UTC`")
+    })
+}
+
 /// What a board ranks.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Board {

@@ -133,7 +133,7 @@ pub enum Source {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct FigureUse {
     /// The lookup as written (`profile.best_speed(treadmill)`).
-    pub lookup: String,
+    pub figure: String,
     /// The figure in the profile's unit (km/h for `best_speed`), `None` without data.
     pub value: Option<Quantity>,
 }
@@ -610,9 +610,9 @@ impl Scope<'_, '_> {
             None => format!("profile.{metric}"),
         };
         let value = self.profile.figure(figure, exercise);
-        if !self.figures.iter().any(|f| f.lookup == text) {
+        if !self.figures.iter().any(|f| f.figure == text) {
             self.figures.push(FigureUse {
-                lookup: text.clone(),
+                figure: text.clone(),
                 value: value.map(|v| Quantity::new(v, figure.unit())),
             });
         }

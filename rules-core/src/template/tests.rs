@@ -246,7 +246,7 @@ fn binds_the_spec_template() {
     assert_eq!(count_of(on), 3);
     assert_eq!(rec.bindings[0].source, Source::Expression);
     assert_eq!(
-        rec.bindings[0].figures[0].lookup,
+        rec.bindings[0].figures[0].figure,
         "profile.max_reps_per_min(push_up)"
     );
     assert_eq!(
