@@ -228,8 +228,7 @@ fn inner(pair: Pair<'_, Rule>) -> impl Iterator<Item = Pair<'_, Rule>> {
 
 impl Builder {
     fn span(&self, pair: &Pair<'_, Rule>) -> Span {
-        let s = pair.as_span();
-        Span::new(self.base + s.start(), self.base + s.end())
+        Span::new(self.base + pair.as_span().start(), self.base + end_of(pair))
     }
 
     fn error(&mut self, code: Code, span: Span, message: impl Into<String>, help: Option<String>) {
@@ -507,13 +506,20 @@ impl Builder {
         // expr: term (add_op term)*; term: factor (mul_op factor)*. Both fold to the left.
         let mut acc: Option<(Expr, usize)> = None;
         let mut op: Option<BinOp> = None;
+        // After a broken operand the others are still built, for their own errors.
+        let mut broken = false;
         for q in inner(p) {
             match q.as_rule() {
                 Rule::term | Rule::factor => {
                     let operand = if q.as_rule() == Rule::term {
-                        self.expr(q)?
+                        self.expr(q)
                     } else {
-                        self.factor(q)?
+                        self.factor(q)
+                    };
+                    let Some(operand) = operand.filter(|_| !broken) else {
+                        broken = true;
+                        acc = None;
+                        continue;
                     };
                     acc = Some(match (acc, op.take()) {
                         (Some((left, ld)), Some(o)) => {
@@ -548,7 +554,11 @@ impl Builder {
                 _ => {}
             }
         }
-        acc
+        if broken {
+            None
+        } else {
+            acc
+        }
     }
 
     fn expr_too_deep(&mut self, span: Span) {
@@ -1209,6 +1219,81 @@ impl Builder {
             }
         }
     }
+}
+
+/// Where a node's text ends. A rule that ends with an optional part or a repetition (`reward
+/// "r" [points N]`, `a + b ...`) also holds the blanks and comments pest skipped while looking
+/// for more, so its end is taken from its last child instead (atomic rules have exact ends).
+fn end_of(pair: &Pair<'_, Rule>) -> usize {
+    let mut p = pair.clone();
+    loop {
+        if is_atomic(p.as_rule()) {
+            return p.as_span().end();
+        }
+        match p.clone().into_inner().last() {
+            Some(child) => p = child,
+            None => return p.as_span().end(),
+        }
+    }
+}
+
+/// The rules written `@{ }` or `${ }` in the grammar: no skipped blanks inside.
+fn is_atomic(rule: Rule) -> bool {
+    matches!(
+        rule,
+        Rule::word
+            | Rule::keyword
+            | Rule::number
+            | Rule::quantity
+            | Rule::unit
+            | Rule::bad_unit
+            | Rule::string
+            | Rule::string_inner
+            | Rule::date
+            | Rule::param_ref
+            | Rule::period
+            | Rule::aggregate
+            | Rule::measure
+            | Rule::sel_word
+            | Rule::goal_op
+            | Rule::field
+            | Rule::cmp_op
+            | Rule::bare_word
+            | Rule::param_name
+            | Rule::dimension
+            | Rule::add_op
+            | Rule::mul_op
+            | Rule::kw_challenge
+            | Rule::kw_template
+            | Rule::kw_title
+            | Rule::kw_description
+            | Rule::kw_window
+            | Rule::kw_to
+            | Rule::kw_timezone
+            | Rule::kw_groups
+            | Rule::kw_gyms
+            | Rule::kw_reward
+            | Rule::kw_points
+            | Rule::kw_param
+            | Rule::kw_goal
+            | Rule::kw_all
+            | Rule::kw_any
+            | Rule::kw_at
+            | Rule::kw_least
+            | Rule::kw_of
+            | Rule::kw_on
+            | Rule::kw_every
+            | Rule::kw_streak
+            | Rule::kw_in
+            | Rule::kw_one
+            | Rule::kw_workout
+            | Rule::kw_where
+            | Rule::kw_and
+            | Rule::kw_or
+            | Rule::kw_not
+            | Rule::kw_else
+            | Rule::kw_profile
+    )
 }
 
 /// The first word (or character) of a node, to point at it rather than at all of it.
