@@ -61,38 +61,55 @@ impl Hasher for FxHasher {
     }
 }
 
+/// Above this many names, lookups go through a hash map; below, a linear scan (comparing
+/// lengths first) beats hashing the workout's string.
+const SCAN_LIMIT: usize = 16;
+
 /// Interned names of one kind (exercises, gyms or machines) with dense ids from 0.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Names {
-    ids: HashMap<String, u32, BuildHasherDefault<FxHasher>>,
+    /// Names in id order.
+    list: Vec<Box<str>>,
+    /// The same, by name, once there are more than [`SCAN_LIMIT`].
+    ids: HashMap<Box<str>, u32, BuildHasherDefault<FxHasher>>,
 }
 
 impl Names {
     /// The id of `name`, adding it when new.
     pub(crate) fn intern(&mut self, name: &str) -> u32 {
-        if let Some(&id) = self.ids.get(name) {
+        let id = self.get(name);
+        if id != OTHER {
             return id;
         }
-        let id = u32::try_from(self.ids.len())
+        let id = u32::try_from(self.list.len())
             .unwrap_or(OTHER)
             .min(OTHER - 1);
-        self.ids.insert(name.to_owned(), id);
+        self.list.push(name.into());
+        self.ids.insert(name.into(), id);
         id
     }
 
     /// The id of `name`: [`OTHER`] when the plan never mentions it.
+    #[inline]
     pub(crate) fn get(&self, name: &str) -> u32 {
-        self.ids.get(name).copied().unwrap_or(OTHER)
+        if self.list.len() > SCAN_LIMIT {
+            return self.ids.get(name).copied().unwrap_or(OTHER);
+        }
+        self.list
+            .iter()
+            .position(|n| n.len() == name.len() && **n == *name)
+            .map_or(OTHER, |i| i as u32)
     }
 
     /// The id of an optional value: [`MISSING`] when absent.
+    #[inline]
     pub(crate) fn get_opt(&self, name: Option<&str>) -> u32 {
         name.map_or(MISSING, |n| self.get(n))
     }
 
     /// How many names.
     pub(crate) fn len(&self) -> usize {
-        self.ids.len()
+        self.list.len()
     }
 }
 
@@ -495,6 +512,18 @@ mod tests {
         s.insert(130);
         assert!(s.contains(3) && s.contains(130));
         assert!(!s.contains(4) && !s.contains(OTHER) && !s.contains(MISSING));
+    }
+
+    #[test]
+    fn many_names_go_through_the_map() {
+        let mut n = Names::default();
+        for i in 0..40 {
+            assert_eq!(n.intern(&format!("ex_{i}")), i);
+        }
+        assert_eq!(n.get("ex_33"), 33);
+        assert_eq!(n.get("ex_40"), OTHER);
+        assert_eq!(n.intern("ex_7"), 7);
+        assert_eq!(n.len(), 40);
     }
 
     #[test]

@@ -104,16 +104,18 @@ pub fn evaluate_all(
     for w in workouts {
         by_user.entry(w.user.as_str()).or_default().push(w);
     }
-    let none: Vec<&Workout> = Vec::new();
+    let own: Vec<&[&Workout]> = users
+        .iter()
+        .map(|u| by_user.get(u.id.as_str()).map_or(&[][..], Vec::as_slice))
+        .collect();
+    // Nested parallel iterators: one plan and many users spread over every core too.
     let mut results: Vec<EvalResult> = plans
         .par_iter()
-        .flat_map_iter(|plan| {
-            let by_user = &by_user;
-            let none = &none;
-            users.iter().map(move |user| {
-                let own = by_user.get(user.id.as_str()).unwrap_or(none);
-                evaluate_user(plan, user, own.iter().copied(), as_of)
-            })
+        .flat_map(|plan| {
+            users
+                .par_iter()
+                .zip(own.par_iter())
+                .map(move |(user, own)| evaluate_user(plan, user, own.iter().copied(), as_of))
         })
         .collect();
     results.sort_by(|a, b| (&a.challenge, &a.user).cmp(&(&b.challenge, &b.user)));

@@ -11,6 +11,7 @@
 //! Names the checker would have refused are errors here too, never panics. Nothing here reads a
 //! clock.
 
+use std::cmp::Ordering;
 use std::str::FromStr;
 
 use chrono_tz::Tz;
@@ -324,20 +325,19 @@ impl Plan {
             });
         }
         // Sorted input (the usual case) costs one pass.
-        if !out.is_sorted_by(|a, b| row_key(a) <= row_key(b)) {
-            out.sort_unstable_by(|a, b| row_key(a).cmp(&row_key(b)));
+        if !out.is_sorted_by(|a, b| row_order(a, b).is_le()) {
+            out.sort_unstable_by(row_order);
         }
     }
 }
 
-fn row_key<'r>(row: &'r Row<'_>) -> (i64, u32, &'r str, i64, u32) {
-    (
-        row.secs,
-        row.nanos,
-        row.workout.id.as_str(),
-        row.workout.end.timestamp(),
-        row.workout.end.timestamp_subsec_nanos(),
-    )
+/// Rows in start order; ties broken by id, then end, so that the order of the input never
+/// matters.
+fn row_order(a: &Row<'_>, b: &Row<'_>) -> Ordering {
+    (a.secs, a.nanos)
+        .cmp(&(b.secs, b.nanos))
+        .then_with(|| a.workout.id.cmp(&b.workout.id))
+        .then_with(|| a.workout.end.cmp(&b.workout.end))
 }
 
 /// Compiles the goal tree, interning names as it goes.
