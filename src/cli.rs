@@ -1,0 +1,270 @@
+//! Command-line flags (cli.md), declared with clap.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Check, format, compile and evaluate fitness challenges.
+#[derive(Debug, Parser)]
+#[command(name = "challenge", version, about, long_about = None)]
+pub struct Cli {
+    /// The subcommand.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check `.chal` files or `.json` trees and report every error and warning.
+    #[command(after_help = "Example:\n  challenge check fixtures/challenges/*.chal\n  challenge check tree.json --format json")]
+    Check(CheckArgs),
+    /// Print files in canonical format.
+    #[command(after_help = "Example:\n  challenge fmt --check fixtures/challenges/*.chal\n  challenge fmt --write my.chal")]
+    Fmt(FmtArgs),
+    /// Compile a `.chal` file to its JSON syntax tree.
+    #[command(after_help = "Example:\n  challenge compile fixtures/challenges/national-day.chal\n  challenge compile several.chal --id streak-7")]
+    Compile(CompileArgs),
+    /// Print DSL text from a JSON tree or an array of trees.
+    #[command(after_help = "Example:\n  challenge compile a.chal > a.json && challenge decompile a.json")]
+    Decompile(DecompileArgs),
+    /// Evaluate challenges against workouts: one result per (challenge, user).
+    #[command(after_help = "Example:\n  challenge eval fixtures/challenges/national-day.chal --workouts fixtures/workouts.jsonl \\\n      --users fixtures/users.jsonl --as-of 2026-08-15T12:00:00+08:00 --format text")]
+    Eval(EvalArgs),
+    /// Profile each user's fitness from their workouts: one profile per user, JSON Lines.
+    #[command(after_help = "Example:\n  challenge profile --workouts fixtures/workouts.jsonl --users fixtures/users.jsonl \\\n      --as-of 2026-09-01T00:00:00+08:00 --lookback-days 90")]
+    Profile(ProfileArgs),
+    /// Fill a template's params from each eligible user's profile: personal challenges.
+    #[command(after_help = "Example:\n  challenge recommend fixtures/templates/pushup-ladder.chal --workouts fixtures/workouts.jsonl \\\n      --users fixtures/users.jsonl --as-of 2026-09-01T00:00:00+08:00 --explain\n  challenge recommend t.chal --profiles profiles.jsonl --set daily=40 --set pace=\"9 km/h\" --format json")]
+    Recommend(RecommendArgs),
+    /// Rank users by their monthly total of a measure.
+    #[command(after_help = "Example:\n  challenge leaderboard --workouts fixtures/workouts.jsonl --users fixtures/users.jsonl \\\n      --month 2026-08 --measure distance --of cardio --group nsfit --timezone Asia/Singapore --top 10")]
+    Leaderboard(LeaderboardArgs),
+}
+
+/// Flags every command takes.
+#[derive(Debug, Args)]
+pub struct CatalogArg {
+    /// A JSON exercise catalog that adds to or overrides the built-in one.
+    #[arg(long, value_name = "FILE", global = true)]
+    pub catalog: Option<PathBuf>,
+}
+
+/// Output format of `check`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum CheckFormat {
+    /// rustc-style text.
+    Text,
+    /// A JSON array of diagnostics.
+    Json,
+}
+
+/// `challenge check`.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// `.chal` files or `.json` trees.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = CheckFormat::Text)]
+    pub format: CheckFormat,
+    #[command(flatten)]
+    pub catalog: CatalogArg,
+}
+
+/// `challenge fmt`.
+#[derive(Debug, Args)]
+pub struct FmtArgs {
+    /// `.chal` files.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// Print nothing; exit 1 when a file is not in canonical format.
+    #[arg(long, conflicts_with = "write")]
+    pub check: bool,
+    /// Rewrite the files in place.
+    #[arg(long)]
+    pub write: bool,
+    #[command(flatten)]
+    pub catalog: CatalogArg,
+}
+
+/// `challenge compile`.
+#[derive(Debug, Args)]
+pub struct CompileArgs {
+    /// A `.chal` file.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// The declaration to compile, when the file has several.
+    #[arg(long, conflicts_with = "all")]
+    pub id: Option<String>,
+    /// Print every declaration, as a JSON array.
+    #[arg(long)]
+    pub all: bool,
+    #[command(flatten)]
+    pub catalog: CatalogArg,
+}
+
+/// `challenge decompile`.
+#[derive(Debug, Args)]
+pub struct DecompileArgs {
+    /// A JSON tree, or an array of trees.
+    #[arg(value_name = "FILE.json")]
+    pub file: PathBuf,
+    #[command(flatten)]
+    pub catalog: CatalogArg,
+}
+
+/// Output format of `eval`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum EvalFormat {
+    /// JSON Lines, one result per (challenge, user).
+    Json,
+    /// The explain tree: each goal with ✓/✗/…, its value against its target and a progress bar.
+    Text,
+}
+
+/// Record input flags shared by the commands that read workouts.
+#[derive(Debug, Args)]
+pub struct RecordArgs {
+    /// Workouts, JSON Lines.
+    #[arg(long, value_name = "W.jsonl")]
+    pub workouts: PathBuf,
+    /// Users, JSON Lines.
+    #[arg(long, value_name = "U.jsonl")]
+    pub users: Option<PathBuf>,
+    /// Exit 1 when any record was rejected (the output for the accepted ones is still printed).
+    #[arg(long)]
+    pub strict: bool,
+}
+
+/// `challenge eval`.
+#[derive(Debug, Args)]
+pub struct EvalArgs {
+    /// A `.chal` file or a JSON tree (templates in it are skipped).
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    #[command(flatten)]
+    pub records: RecordArgs,
+    /// Only this user.
+    #[arg(long)]
+    pub user: Option<String>,
+    /// Only this challenge.
+    #[arg(long)]
+    pub id: Option<String>,
+    /// The time to evaluate at, RFC 3339 with an offset (default: now, in UTC).
+    #[arg(long, value_name = "TIME")]
+    pub as_of: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = EvalFormat::Json)]
+    pub format: EvalFormat,
+    #[command(flatten)]
+    pub catalog: CatalogArg,
+}
+
+/// `challenge profile`.
+#[derive(Debug, Args)]
+pub struct ProfileArgs {
+    #[command(flatten)]
+    pub records: RecordArgs,
+    /// The time the profiles are as of, RFC 3339 with an offset (echoed in every profile).
+    #[arg(long, value_name = "TIME")]
+    pub as_of: String,
+    /// How many days before `--as-of` the profiles look at.
+    #[arg(long, value_name = "N", default_value_t = 90, value_parser = clap::value_parser!(u32).range(1..))]
+    pub lookback_days: u32,
+    #[command(flatten)]
+    pub catalog: CatalogArg,
+}
+
+/// Output format of `recommend`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum RecommendFormat {
+    /// Canonical DSL, challenges separated by blank lines.
+    Dsl,
+    /// JSON Lines, one tree per user.
+    Json,
+}
+
+/// `challenge recommend`.
+#[derive(Debug, Args)]
+pub struct RecommendArgs {
+    /// A `.chal` file (or JSON tree) holding the template.
+    #[arg(value_name = "TEMPLATE.chal")]
+    pub template: PathBuf,
+    /// Profiles, JSON Lines (as `challenge profile` writes them).
+    #[arg(long, value_name = "P.jsonl", required_unless_present = "workouts", conflicts_with_all = ["workouts", "as_of", "lookback_days"])]
+    pub profiles: Option<PathBuf>,
+    /// Workouts, JSON Lines, to profile the users from (needs `--as-of`).
+    #[arg(long, value_name = "W.jsonl", requires = "as_of")]
+    pub workouts: Option<PathBuf>,
+    /// With `--workouts`: the time the profiles are as of, RFC 3339 with an offset.
+    #[arg(long, value_name = "TIME")]
+    pub as_of: Option<String>,
+    /// With `--workouts`: how many days before `--as-of` the profiles look at (default 90).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub lookback_days: Option<u32>,
+    /// Users, JSON Lines (groups decide who is eligible).
+    #[arg(long, value_name = "U.jsonl")]
+    pub users: Option<PathBuf>,
+    /// Only this user.
+    #[arg(long, value_name = "ID")]
+    pub user: Option<String>,
+    /// An expert's override of a param, such as `daily=40` or `pace="9 km/h"` (repeatable).
+    #[arg(long = "set", value_name = "NAME=VALUE")]
+    pub set: Vec<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = RecommendFormat::Dsl)]
+    pub format: RecommendFormat,
+    /// Show each param's value, its expression and the profile figures it used.
+    #[arg(long)]
+    pub explain: bool,
+    /// Exit 1 when any record was rejected (the output for the accepted ones is still printed).
+    #[arg(long)]
+    pub strict: bool,
+    #[command(flatten)]
+    pub catalog: CatalogArg,
+}
+
+/// What a leaderboard totals.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum LeaderboardMeasure {
+    /// Metres.
+    Distance,
+    /// Seconds.
+    Duration,
+    /// Kilograms lifted (reps × weight).
+    Volume,
+    /// Reps.
+    Reps,
+    /// Workouts.
+    Workouts,
+    /// Kilocalories.
+    Calories,
+}
+
+/// `challenge leaderboard`.
+#[derive(Debug, Args)]
+pub struct LeaderboardArgs {
+    #[command(flatten)]
+    pub records: RecordArgs,
+    /// The calendar month, YYYY-MM.
+    #[arg(long, value_name = "YYYY-MM")]
+    pub month: String,
+    /// What to total.
+    #[arg(long, value_enum)]
+    pub measure: LeaderboardMeasure,
+    /// Only these exercises, as in the DSL: `leg_press`, `cardio`, `(bike | rower)`.
+    #[arg(long = "of", value_name = "SELECTOR")]
+    pub of: Option<String>,
+    /// Only users whose record lists this group.
+    #[arg(long, value_name = "G")]
+    pub group: Option<String>,
+    /// The timezone whose calendar month counts.
+    #[arg(long, value_name = "TZ", default_value = "UTC")]
+    pub timezone: String,
+    /// Keep every entry ranked N or better (ties at the cut included).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub top: Option<u64>,
+    #[command(flatten)]
+    pub catalog: CatalogArg,
+}

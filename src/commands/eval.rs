@@ -1,0 +1,135 @@
+//! `challenge eval FILE --workouts W.jsonl [--users U.jsonl] ...`: one result per
+//! (challenge, user), JSON Lines sorted by challenge id then user id, or the explain tree.
+
+use std::collections::BTreeSet;
+
+use rules_core::eval::{self, AsOf, Plan};
+use rules_core::records::{self, User, Workout};
+use rules_core::tree::DeclKind;
+
+use crate::cli::{EvalArgs, EvalFormat, RecordArgs};
+use crate::commands::explain;
+use crate::input;
+use crate::output;
+use crate::{Failure, Outcome};
+
+/// Runs the command.
+pub fn run(args: &EvalArgs) -> Outcome {
+    let catalog = input::catalog(&args.catalog)?;
+    let as_of = as_of(args.as_of.as_deref())?;
+    let source = input::source(&args.file, &catalog)?;
+    output::print_diagnostics(&source);
+    if source.has_errors() {
+        return Err(Failure::Input);
+    }
+    let mut plans = Vec::new();
+    for decl in &source.decls {
+        if decl.kind == DeclKind::Template || args.id.as_ref().is_some_and(|id| id != decl.id.as_str()) {
+            continue;
+        }
+        match Plan::compile(decl, &catalog) {
+            Ok(plan) => plans.push(plan),
+            Err(e) => {
+                eprintln!("error: challenge `{}`: {e}", decl.id);
+                return Err(Failure::Input);
+            }
+        }
+    }
+    if let (Some(id), true) = (&args.id, plans.is_empty()) {
+        return Err(Failure::Usage(format!("no challenge `{id}` in `{}`", source.name())));
+    }
+    let records = Records::load(&args.records)?;
+    let users = records.users_to_evaluate(args.user.as_deref());
+    let results = eval::evaluate_all(&plans, &users, &records.workouts, &as_of);
+    let mut out = String::new();
+    for result in &results {
+        match args.format {
+            EvalFormat::Json => {
+                out.push_str(&output::to_json(result, false)?);
+                out.push('\n');
+            }
+            EvalFormat::Text => {
+                let value = serde_json::to_value(result)
+                    .map_err(|e| Failure::Usage(format!("cannot write the result: {e}")))?;
+                out.push_str(&explain::render(&value, output::stdout_color()));
+            }
+        }
+    }
+    output::stdout(&out)?;
+    if args.records.strict && records.rejected > 0 {
+        eprintln!("error: {} record(s) rejected (--strict)", records.rejected);
+        return Err(Failure::Input);
+    }
+    Ok(())
+}
+
+/// `--as-of`, or the current time in UTC (the only clock read of the product).
+pub fn as_of(flag: Option<&str>) -> Result<AsOf, Failure> {
+    match flag {
+        Some(text) => AsOf::parse(text).ok_or_else(|| {
+            Failure::Usage(format!(
+                "--as-of `{text}` is not an RFC 3339 time with an offset, such as 2026-08-15T12:00:00+08:00"
+            ))
+        }),
+        None => Ok(AsOf::from_time(chrono::Utc::now().fixed_offset())),
+    }
+}
+
+/// Workouts and users read from the record files, with the rejections counted.
+pub struct Records {
+    /// Accepted workouts, one per id (the later record wins).
+    pub workouts: Vec<Workout>,
+    /// Accepted users, one per id.
+    pub users: Vec<User>,
+    /// Rejected records in all files.
+    pub rejected: usize,
+}
+
+impl Records {
+    /// Reads `--workouts` and `--users`, reporting rejections on stderr.
+    pub fn load(args: &RecordArgs) -> Result<Records, Failure> {
+        let text = input::read_text(&args.workouts)?;
+        let report = records::read_workouts(&text);
+        input::report_records(&args.workouts, "workout", &report);
+        let mut rejected = report.rejected.len();
+        let workouts = records::upsert_workouts(report.into_records());
+        let users = match &args.users {
+            None => Vec::new(),
+            Some(path) => {
+                let text = input::read_text(path)?;
+                let report = records::read_users(&text);
+                input::report_records(path, "user", &report);
+                rejected += report.rejected.len();
+                records::upsert_users(report.into_records())
+            }
+        };
+        Ok(Records {
+            workouts,
+            users,
+            rejected,
+        })
+    }
+
+    /// The users a command considers (data.md): those with an accepted record or an accepted
+    /// workout, sorted by id; only `only` when given (an unknown id is evaluated as a user in no
+    /// group, with a warning).
+    pub fn users_to_evaluate(&self, only: Option<&str>) -> Vec<User> {
+        let mut ids: BTreeSet<&str> = self.users.iter().map(|u| u.id.as_str()).collect();
+        ids.extend(self.workouts.iter().map(|w| w.user.as_str()));
+        if let Some(only) = only {
+            if !ids.contains(only) {
+                eprintln!("warning: user `{only}` has no record and no workout");
+            }
+            ids = BTreeSet::from([only]);
+        }
+        ids.into_iter()
+            .map(|id| {
+                self.users
+                    .iter()
+                    .find(|u| u.id == id)
+                    .cloned()
+                    .unwrap_or_else(|| User::unknown(id))
+            })
+            .collect()
+    }
+}

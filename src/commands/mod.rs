@@ -1,0 +1,11 @@
+//! One module per subcommand.
+
+pub mod check;
+pub mod compile;
+pub mod decompile;
+pub mod eval;
+pub mod explain;
+pub mod fmt;
+pub mod leaderboard;
+pub mod profile;
+pub mod recommend;
