@@ -20,7 +20,6 @@ use rules_core::template::{self, Binding, FigureUse, Recommender, Source, Templa
 use rules_core::tree::{DeclKind, Expr, Quantity};
 use rules_core::Challenge;
 use serde::Serialize;
-use serde_json::json;
 
 use crate::cli::{RecommendArgs, RecommendFormat, RecordArgs};
 use crate::commands::eval::{self, Records};
@@ -253,6 +252,13 @@ impl People {
     }
 }
 
+/// A challenge with its `--explain` (JSON format).
+#[derive(Serialize)]
+struct WithExplain<'a> {
+    challenge: &'a Challenge,
+    explain: Vec<Explained<'a>>,
+}
+
 /// One param of `--explain`.
 #[derive(Serialize)]
 struct Explained<'a> {
@@ -297,10 +303,10 @@ fn write(
     match args.format {
         RecommendFormat::Json => {
             let line = if args.explain {
-                let wrapped = json!({
-                    "challenge": challenge,
-                    "explain": explain(bindings, recommender.template()),
-                });
+                let wrapped = WithExplain {
+                    challenge,
+                    explain: explain(bindings, recommender.template()),
+                };
                 output::to_json(&wrapped, false)?
             } else {
                 output::to_json(challenge, false)?
@@ -340,10 +346,10 @@ fn comment(e: &Explained<'_>) -> String {
     };
     let mut s = format!("// {} = {value} {from}\n", e.param);
     for f in e.figures {
-        let value = f
-            .value
-            .as_ref()
-            .map_or_else(|| "no data".to_owned(), ToString::to_string);
+        let value = f.value.as_ref().map_or_else(
+            || "no data".to_owned(),
+            |q| Quantity::new(template::tidy(q.value), q.unit.as_deref()).to_string(),
+        );
         s.push_str(&format!("//     {} = {value}\n", f.figure));
     }
     s
