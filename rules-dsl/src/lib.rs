@@ -17,6 +17,16 @@
 //! Laws (tested): `parse(print(t))` gives back `t` (spans aside) for every tree of a valid
 //! shape; `format` is idempotent; `format(s)` parses to the trees of `s`.
 //!
+//! Decisions where the spec is silent:
+//! - a declaration with a syntax-level error is left out of [`Parsed::decls`] (its errors, and
+//!   those of every other item of it that could be parsed, are still reported);
+//! - `timezone` is always printed, `"UTC"` included (the tree stores the default, so it cannot
+//!   tell whether the author wrote it); strings are printed quoted, weekdays bare, so a bare
+//!   `exercise == leg_press` prints as `exercise == "leg_press"` (the same tree);
+//! - param expressions nested more than 64 levels deep are E0013, like goals and conditions;
+//!   text nested more than [`prescan::MAX_NESTING`] braces and parentheses is E0013 before
+//!   parsing; an empty file is E0001.
+//!
 //! Boundary: pest stays inside this crate; nothing public mentions it. **Invariant:** nothing
 //! here panics on any input, pest never sees nesting deeper than [`prescan::MAX_NESTING`], and
 //! no tree deeper than the limits of language.md §7 is ever built.
