@@ -148,7 +148,8 @@ impl DeclBuilder {
         }
     }
 
-    /// Reports the missing fields and gives the tree, when the declaration had no error.
+    /// Reports the missing fields and gives the tree, when the declaration had no error other
+    /// than a missing title or a field given twice.
     pub fn finish(mut self, diags: &mut Vec<Diagnostic>) -> Option<Built> {
         let what = self.kind.keyword();
         let head_span = self.head_span;
@@ -171,17 +172,23 @@ impl DeclBuilder {
                 Some(format!("add a line such as `{example}`")),
             );
         }
-        let clean = self.b.diags.is_empty();
+        // A missing title or a field given twice (E0002) does not stop the other checks: the
+        // tree is still built (with an empty title, or the first of the fields), so an admin
+        // sees every mistake at once. Any other problem leaves the declaration out.
+        let recoverable = self.b.diags.iter().all(|d| d.code == Code::E0002);
         diags.append(&mut self.b.diags);
-        if !clean {
+        if !recoverable {
             return None;
         }
         let header = self.header;
+        let title = header
+            .title
+            .unwrap_or_else(|| Spanned::new(String::new(), head_span));
         let challenge = Challenge {
             version: TREE_VERSION,
             kind: self.kind,
             id: self.id?,
-            title: header.title?,
+            title,
             description: header.description,
             window: header.window?,
             timezone: header

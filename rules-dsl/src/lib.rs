@@ -19,7 +19,9 @@
 //!
 //! Decisions where the spec is silent:
 //! - a declaration with a syntax-level error is left out of [`Parsed::decls`] (its errors, and
-//!   those of every other item of it that could be parsed, are still reported);
+//!   those of every other item of it that could be parsed, are still reported); a missing
+//!   `title` or a field given twice (E0002) is not enough to leave it out: it is built with an
+//!   empty title, or the first of the repeated fields, so the checker can report the rest;
 //! - `timezone` is always printed, `"UTC"` included (the tree stores the default, so it cannot
 //!   tell whether the author wrote it); strings are printed quoted, weekdays bare, so a bare
 //!   `exercise == leg_press` prints as `exercise == "leg_press"` (the same tree);
@@ -63,9 +65,10 @@ pub use render::render;
 /// What [`parse`] gives: the declarations that parsed without error, and every syntax-level
 /// diagnostic of the file.
 ///
-/// A declaration with an error of its own (E0001, E0002, E0003, E0013) is left out of `decls`,
-/// so every tree in `decls` is complete; the others are still parsed and built, so their
-/// errors are reported too. Callers treat the file as broken when `diagnostics` is not empty.
+/// A declaration with an error of its own (E0001, E0003, E0013, a missing `window` or `goal`)
+/// is left out of `decls`, so every tree in `decls` is complete; the others are still parsed
+/// and built, so their errors are reported too. A declaration whose only problems are a
+/// missing `title` or repeated fields (E0002) is kept, with an empty title. Callers treat the file as broken when `diagnostics` is not empty.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Parsed {
     /// The declarations, in source order.

@@ -312,6 +312,20 @@ fn missing_fields_are_reported_at_the_head() {
 }
 
 #[test]
+fn a_missing_title_or_a_repeated_field_still_gives_the_tree() {
+    // So that the checker can report the declaration's other mistakes in the same run.
+    let src = "challenge \"x\" {\n    window 2026-08-01 to 2026-08-31\n    timezone \"UTC\"\n    timezone \"Asia/Singapore\"\n    goal count(workouts) >= 1\n}\n";
+    let parsed = rules_dsl::parse(src);
+    let codes: Vec<Code> = parsed.diagnostics.iter().map(|d| d.code).collect();
+    assert_eq!(codes, vec![Code::E0002, Code::E0002]);
+    assert_eq!(parsed.decls.len(), 1);
+    assert_eq!(parsed.decls[0].title.as_str(), "");
+    assert_eq!(parsed.decls[0].timezone.as_str(), "UTC", "the first of the repeated fields");
+    let missing_window = "challenge \"x\" {\n    title \"T\"\n    goal count(workouts) >= 1\n}\n";
+    assert!(rules_dsl::parse(missing_window).decls.is_empty(), "no window: nothing to check");
+}
+
+#[test]
 fn an_impossible_date_is_e0003() {
     let src = "challenge \"x\" {\n    title \"T\"\n    window 2026-02-30 to 2026-13-01\n    goal count(workouts) >= 1\n}\n";
     let ds = diagnostics(src);
