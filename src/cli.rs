@@ -17,28 +17,44 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Check `.chal` files or `.json` trees and report every error and warning.
-    #[command(after_help = "Example:\n  challenge check fixtures/challenges/*.chal\n  challenge check tree.json --format json")]
+    #[command(
+        after_help = "Example:\n  challenge check fixtures/challenges/*.chal\n  challenge check tree.json --format json"
+    )]
     Check(CheckArgs),
     /// Print files in canonical format.
-    #[command(after_help = "Example:\n  challenge fmt --check fixtures/challenges/*.chal\n  challenge fmt --write my.chal")]
+    #[command(
+        after_help = "Example:\n  challenge fmt --check fixtures/challenges/*.chal\n  challenge fmt --write my.chal"
+    )]
     Fmt(FmtArgs),
     /// Compile a `.chal` file to its JSON syntax tree.
-    #[command(after_help = "Example:\n  challenge compile fixtures/challenges/national-day.chal\n  challenge compile several.chal --id streak-7")]
+    #[command(
+        after_help = "Example:\n  challenge compile fixtures/challenges/national-day.chal\n  challenge compile several.chal --id streak-7"
+    )]
     Compile(CompileArgs),
     /// Print DSL text from a JSON tree or an array of trees.
-    #[command(after_help = "Example:\n  challenge compile a.chal > a.json && challenge decompile a.json")]
+    #[command(
+        after_help = "Example:\n  challenge compile a.chal > a.json && challenge decompile a.json"
+    )]
     Decompile(DecompileArgs),
     /// Evaluate challenges against workouts: one result per (challenge, user).
-    #[command(after_help = "Example:\n  challenge eval fixtures/challenges/national-day.chal --workouts fixtures/workouts.jsonl \\\n      --users fixtures/users.jsonl --as-of 2026-08-15T12:00:00+08:00 --format text")]
+    #[command(
+        after_help = "Example:\n  challenge eval fixtures/challenges/national-day.chal --workouts fixtures/workouts.jsonl \\\n      --users fixtures/users.jsonl --as-of 2026-08-15T12:00:00+08:00 --format text"
+    )]
     Eval(EvalArgs),
     /// Profile each user's fitness from their workouts: one profile per user, JSON Lines.
-    #[command(after_help = "Example:\n  challenge profile --workouts fixtures/workouts.jsonl --users fixtures/users.jsonl \\\n      --as-of 2026-09-01T00:00:00+08:00 --lookback-days 90")]
+    #[command(
+        after_help = "Example:\n  challenge profile --workouts fixtures/workouts.jsonl --users fixtures/users.jsonl \\\n      --as-of 2026-09-01T00:00:00+08:00 --lookback-days 90"
+    )]
     Profile(ProfileArgs),
     /// Fill a template's params from each eligible user's profile: personal challenges.
-    #[command(after_help = "Example:\n  challenge recommend fixtures/templates/pushup-ladder.chal --workouts fixtures/workouts.jsonl \\\n      --users fixtures/users.jsonl --as-of 2026-09-01T00:00:00+08:00 --explain\n  challenge recommend t.chal --profiles profiles.jsonl --set daily=40 --set pace=\"9 km/h\" --format json")]
+    #[command(
+        after_help = "Example:\n  challenge recommend fixtures/templates/pushup-ladder.chal --workouts fixtures/workouts.jsonl \\\n      --users fixtures/users.jsonl --as-of 2026-09-01T00:00:00+08:00 --explain\n  challenge recommend t.chal --profiles profiles.jsonl --set daily=40 --set pace=\"9 km/h\" --format json"
+    )]
     Recommend(RecommendArgs),
     /// Rank users by their monthly total of a measure.
-    #[command(after_help = "Example:\n  challenge leaderboard --workouts fixtures/workouts.jsonl --users fixtures/users.jsonl \\\n      --month 2026-08 --measure distance --of cardio --group nsfit --timezone Asia/Singapore --top 10")]
+    #[command(
+        after_help = "Example:\n  challenge leaderboard --workouts fixtures/workouts.jsonl --users fixtures/users.jsonl \\\n      --month 2026-08 --measure distance --of cardio --group nsfit --timezone Asia/Singapore --top 10"
+    )]
     Leaderboard(LeaderboardArgs),
 }
 

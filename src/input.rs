@@ -68,7 +68,10 @@ impl Source {
 /// Reads and checks a challenge file: `.json` as a tree (or array of trees), anything else as DSL.
 pub fn source(path: &Path, catalog: &Catalog) -> Result<Source, Failure> {
     let text = read_text(path)?;
-    let kind = if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("json")) {
+    let kind = if path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"))
+    {
         SourceKind::Json
     } else {
         SourceKind::Dsl
@@ -80,7 +83,11 @@ pub fn source(path: &Path, catalog: &Catalog) -> Result<Source, Failure> {
         }
         SourceKind::Json => {
             let trees = json::read_trees(&text);
-            let layout = if trees.array { Layout::Array } else { Layout::Single };
+            let layout = if trees.array {
+                Layout::Array
+            } else {
+                Layout::Single
+            };
             (trees.decls, trees.diagnostics, layout)
         }
     };
@@ -98,7 +105,10 @@ pub fn source(path: &Path, catalog: &Catalog) -> Result<Source, Failure> {
 /// Prints a reader's rejections on stderr with the file and line, then the counts.
 pub fn report_records<T>(path: &Path, what: &str, report: &ReadReport<T>) {
     for Rejection { line, reason } in &report.rejected {
-        eprintln!("{}:{line}: rejected {what} record: {reason}", path.display());
+        eprintln!(
+            "{}:{line}: rejected {what} record: {reason}",
+            path.display()
+        );
     }
     eprintln!(
         "{}: read {} {what} records, accepted {}, rejected {}",

@@ -25,7 +25,12 @@ pub fn print_diagnostics(source: &Source) {
     }
     eprint!(
         "{}",
-        rules_dsl::render(&source.diagnostics, &source.text, &source.name(), stderr_color())
+        rules_dsl::render(
+            &source.diagnostics,
+            &source.text,
+            &source.name(),
+            stderr_color()
+        )
     );
 }
 

@@ -19,7 +19,12 @@ const SPEC_TREE: &str = r#"{
 
 #[test]
 fn the_spec_example_compiles_to_the_spec_tree() {
-    let run = util::challenge(["compile", &fixture("challenges/national-day.chal").display().to_string()]);
+    let run = util::challenge([
+        "compile",
+        &fixture("challenges/national-day.chal")
+            .display()
+            .to_string(),
+    ]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let tree: serde_json::Value = serde_json::from_str(&run.stdout).expect("JSON");
     let expected: serde_json::Value = serde_json::from_str(SPEC_TREE).expect("spec JSON");
@@ -30,7 +35,11 @@ fn the_spec_example_compiles_to_the_spec_tree() {
 fn every_fixture_round_trips_through_json_and_dsl() {
     let dir = util::scratch("roundtrip");
     for file in util::challenge_files() {
-        let name = file.file_stem().and_then(|s| s.to_str()).expect("a name").to_owned();
+        let name = file
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .expect("a name")
+            .to_owned();
         let first = util::challenge(["compile".as_ref(), file.as_os_str()]);
         assert_eq!(first.code, 0, "{name}: {}", first.stderr);
         insta::assert_snapshot!(format!("compile_{name}"), first.stdout);
@@ -41,7 +50,10 @@ fn every_fixture_round_trips_through_json_and_dsl() {
         let chal = dir.join(format!("{name}.chal"));
         std::fs::write(&chal, &dsl.stdout).expect("write");
         let again = util::challenge(["compile".as_ref(), chal.as_os_str()]);
-        assert_eq!(again.stdout, first.stdout, "{name}: compile(decompile(tree)) != tree");
+        assert_eq!(
+            again.stdout, first.stdout,
+            "{name}: compile(decompile(tree)) != tree"
+        );
     }
 }
 
@@ -64,12 +76,18 @@ fn several_declarations_need_id_or_all() {
     std::fs::write(&json, &all.stdout).expect("write");
     let dsl = util::challenge(["decompile".as_ref(), json.as_os_str()]);
     assert_eq!(dsl.code, 0, "{}", dsl.stderr);
-    assert_eq!(dsl.stdout.matches("challenge \"").count() + dsl.stdout.matches("template \"").count(), 3);
+    assert_eq!(
+        dsl.stdout.matches("challenge \"").count() + dsl.stdout.matches("template \"").count(),
+        3
+    );
 }
 
 #[test]
 fn a_file_with_errors_does_not_compile() {
-    let run = util::challenge(["compile", &fixture("invalid/typos.chal").display().to_string()]);
+    let run = util::challenge([
+        "compile",
+        &fixture("invalid/typos.chal").display().to_string(),
+    ]);
     assert_eq!(run.code, 1);
     assert!(run.stdout.is_empty());
     assert!(run.stderr.contains("E0005"));

@@ -7,25 +7,46 @@ fn the_generator_reproduces_the_committed_fixtures() {
     let out = util::scratch("generator");
     let run = util::run(
         std::path::Path::new(env!("CARGO_BIN_EXE_gen-fixtures")),
-        ["--users", "60", "--start", "2026-08-01", "--days", "92", "--seed", "2026", "--out"]
-            .iter()
-            .map(std::ffi::OsStr::new)
-            .chain([out.as_os_str()]),
+        [
+            "--users",
+            "60",
+            "--start",
+            "2026-08-01",
+            "--days",
+            "92",
+            "--seed",
+            "2026",
+            "--out",
+        ]
+        .iter()
+        .map(std::ffi::OsStr::new)
+        .chain([out.as_os_str()]),
     );
     assert_eq!(run.code, 0, "{}", run.stderr);
     for file in ["users.jsonl", "workouts.jsonl"] {
         let made = std::fs::read_to_string(out.join(file)).expect("generated");
         let committed = std::fs::read_to_string(fixture(file)).expect("committed");
-        assert!(made == committed, "fixtures/{file} differs from the generator's output; regenerate it");
+        assert!(
+            made == committed,
+            "fixtures/{file} differs from the generator's output; regenerate it"
+        );
     }
 }
 
 #[test]
 fn the_fixtures_are_a_realistic_month_for_fifty_users_or_more() {
-    let workouts = util::json_lines(&std::fs::read_to_string(fixture("workouts.jsonl")).expect("workouts"));
+    let workouts =
+        util::json_lines(&std::fs::read_to_string(fixture("workouts.jsonl")).expect("workouts"));
     let users = util::json_lines(&std::fs::read_to_string(fixture("users.jsonl")).expect("users"));
     assert!(users.len() >= 50);
-    let august = workouts.iter().filter(|w| w["start"].as_str().is_some_and(|s| s.starts_with("2026-08"))).count();
+    let august = workouts
+        .iter()
+        .filter(|w| {
+            w["start"]
+                .as_str()
+                .is_some_and(|s| s.starts_with("2026-08"))
+        })
+        .count();
     assert!(august >= 50 * 8, "{august} workouts in August");
     let kinds = |field: &str| workouts.iter().filter(|w| !w[field].is_null()).count();
     assert!(kinds("sets") > 100 && kinds("distance_m") > 100 && kinds("incline_pct") > 50);

@@ -15,10 +15,17 @@ fn check_write_and_stdout() {
     let printed = util::challenge(["fmt".as_ref(), file.as_os_str()]);
     assert_eq!(printed.code, 0, "{}", printed.stderr);
     insta::assert_snapshot!("fmt_messy", printed.stdout);
-    assert_eq!(std::fs::read_to_string(&file).expect("read"), MESSY, "stdout mode leaves the file alone");
+    assert_eq!(
+        std::fs::read_to_string(&file).expect("read"),
+        MESSY,
+        "stdout mode leaves the file alone"
+    );
     let write = util::challenge(["fmt".as_ref(), "--write".as_ref(), file.as_os_str()]);
     assert_eq!(write.code, 0);
-    assert_eq!(std::fs::read_to_string(&file).expect("read"), printed.stdout);
+    assert_eq!(
+        std::fs::read_to_string(&file).expect("read"),
+        printed.stdout
+    );
     let check = util::challenge(["fmt".as_ref(), "--check".as_ref(), file.as_os_str()]);
     assert_eq!(check.code, 0, "{}", check.stderr);
 }

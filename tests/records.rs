@@ -31,10 +31,20 @@ fn rejected_records_are_reported_and_counted() {
     };
     let run = util::challenge(args(false));
     assert_eq!(run.code, 0, "{}", run.stderr);
-    assert!(run.stderr.contains("workouts.jsonl:2: rejected workout record"), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("workouts.jsonl:2: rejected workout record"),
+        "{}",
+        run.stderr
+    );
     assert!(run.stderr.contains("workouts.jsonl:4:"), "{}", run.stderr);
     assert!(run.stderr.contains("workouts.jsonl:5:"), "{}", run.stderr);
-    assert!(run.stderr.contains("read 5 workout records, accepted 2, rejected 3"), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("read 5 workout records, accepted 2, rejected 3"),
+        "{}",
+        run.stderr
+    );
     // w-1 was re-assigned to u-03 by the later record (upsert): u-01 has no workout left.
     let users: Vec<String> = util::json_lines(&run.stdout)
         .iter()
@@ -43,5 +53,8 @@ fn rejected_records_are_reported_and_counted() {
     assert_eq!(users, ["u-03"]);
     let strict = util::challenge(args(true));
     assert_eq!(strict.code, 1);
-    assert_eq!(strict.stdout, run.stdout, "--strict still prints the accepted records' results");
+    assert_eq!(
+        strict.stdout, run.stdout,
+        "--strict still prints the accepted records' results"
+    );
 }

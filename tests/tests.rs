@@ -2,6 +2,14 @@
 //!
 //! One test binary built from modules (as ripgrep does), so the binary is built once.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "test helpers may fail loudly: a panic is a failed test"
+)]
+
 mod util;
 
 mod check;
@@ -9,7 +17,7 @@ mod compile;
 mod eval;
 mod fixtures;
 mod fmt;
-mod records;
 mod leaderboard;
 mod profile;
 mod recommend;
+mod records;

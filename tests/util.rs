@@ -47,7 +47,11 @@ where
         stdout: String::from_utf8(output.stdout).expect("stdout is UTF-8"),
         stderr: String::from_utf8(output.stderr).expect("stderr is UTF-8"),
     };
-    assert!(!run.stderr.contains("panicked"), "the binary panicked: {}", run.stderr);
+    assert!(
+        !run.stderr.contains("panicked"),
+        "the binary panicked: {}",
+        run.stderr
+    );
     run
 }
 

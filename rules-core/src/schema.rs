@@ -22,7 +22,10 @@ pub fn tree_schema() -> serde_json::Value {
 mod tests {
     use super::*;
 
-    const COMMITTED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../schema/challenge-tree.schema.json");
+    const COMMITTED: &str = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../schema/challenge-tree.schema.json"
+    );
 
     #[test]
     fn the_committed_schema_is_current() {
@@ -40,7 +43,24 @@ mod tests {
     #[test]
     fn the_schema_names_every_node_kind() {
         let text = tree_schema().to_string();
-        for kind in ["all", "any", "at_least", "every", "on", "streak", "one_workout", "metric", "and", "or", "not", "compare", "in", "binary", "call", "profile"] {
+        for kind in [
+            "all",
+            "any",
+            "at_least",
+            "every",
+            "on",
+            "streak",
+            "one_workout",
+            "metric",
+            "and",
+            "or",
+            "not",
+            "compare",
+            "in",
+            "binary",
+            "call",
+            "profile",
+        ] {
             assert!(text.contains(&format!("\"{kind}\"")), "{kind}");
         }
     }

@@ -81,7 +81,14 @@ const GROUPS: [&[&str]; 6] = [
     &["public"],
 ];
 const GYMS: [&str; 3] = ["gym-01", "gym-02", "gym-03"];
-const STRENGTH: [&str; 6] = ["leg_press", "chest_press", "lat_pulldown", "shoulder_press", "seated_row", "leg_curl"];
+const STRENGTH: [&str; 6] = [
+    "leg_press",
+    "chest_press",
+    "lat_pulldown",
+    "shoulder_press",
+    "seated_row",
+    "leg_curl",
+];
 const BODYWEIGHT: [&str; 3] = ["push_up", "sit_up", "pull_up"];
 const CARDIO: [&str; 4] = ["treadmill", "treadmill", "bike", "rower"];
 
@@ -132,12 +139,20 @@ fn generate(args: &Args) -> (String, (String, usize)) {
             id: id.clone(),
             name: Some(format!("Member {}", u + 1)),
             groups: groups.iter().map(|g| (*g).to_owned()).collect(),
-            birth_date: NaiveDate::from_ymd_opt(1970 + rng.int(0, 35) as i32, rng.int(1, 12) as u32, rng.int(1, 28) as u32),
+            birth_date: NaiveDate::from_ymd_opt(
+                1970 + rng.int(0, 35) as i32,
+                rng.int(1, 12) as u32,
+                rng.int(1, 28) as u32,
+            ),
             sex: Some(if rng.chance(0.5) { "m" } else { "f" }.to_owned()),
             body_weight_kg: Some(body_weight),
             height_cm: Some(rng.int(150, 195) as f64),
         };
-        let _ = writeln!(users_out, "{}", serde_json::to_string(&user).unwrap_or_default());
+        let _ = writeln!(
+            users_out,
+            "{}",
+            serde_json::to_string(&user).unwrap_or_default()
+        );
         let persona = Persona {
             sessions_per_week: rng.range(1.5, 6.5),
             lifts: rng.range(0.1, 0.9),
@@ -153,14 +168,22 @@ fn generate(args: &Args) -> (String, (String, usize)) {
             if !rng.chance(persona.sessions_per_week / 7.0) {
                 continue;
             }
-            let hour = if persona.early_bird { rng.int(5, 8) } else { rng.int(6, 21) };
+            let hour = if persona.early_bird {
+                rng.int(5, 8)
+            } else {
+                rng.int(6, 21)
+            };
             let Some(local) = date.and_hms_opt(hour as u32, rng.int(0, 59) as u32, 0) else {
                 continue;
             };
             let Some(mut start) = offset.from_local_datetime(&local).single() else {
                 continue;
             };
-            let gym = if rng.chance(0.85) { persona.home_gym } else { rng.pick(&GYMS) };
+            let gym = if rng.chance(0.85) {
+                persona.home_gym
+            } else {
+                rng.pick(&GYMS)
+            };
             let lift = rng.chance(persona.lifts);
             let run = !lift || rng.chance(persona.runs * 0.5);
             if lift {
@@ -182,7 +205,11 @@ fn generate(args: &Args) -> (String, (String, usize)) {
 }
 
 fn push(out: &mut String, workout: &Workout) {
-    let _ = writeln!(out, "{}", serde_json::to_string(workout).unwrap_or_default());
+    let _ = writeln!(
+        out,
+        "{}",
+        serde_json::to_string(workout).unwrap_or_default()
+    );
 }
 
 fn strength(
@@ -194,7 +221,11 @@ fn strength(
     start: chrono::DateTime<FixedOffset>,
 ) -> (Workout, chrono::DateTime<FixedOffset>) {
     let bodyweight = rng.chance(0.3);
-    let exercise = if bodyweight { rng.pick(&BODYWEIGHT) } else { rng.pick(&STRENGTH) };
+    let exercise = if bodyweight {
+        rng.pick(&BODYWEIGHT)
+    } else {
+        rng.pick(&STRENGTH)
+    };
     let scale = match exercise {
         "leg_press" => 1.0,
         "chest_press" | "seated_row" | "lat_pulldown" => 0.45,
@@ -203,7 +234,10 @@ fn strength(
     let sets: Vec<WorkoutSet> = (0..rng.int(3, 4))
         .map(|_| {
             if bodyweight {
-                WorkoutSet { reps: rng.int(8, 40) as u32, weight_kg: None }
+                WorkoutSet {
+                    reps: rng.int(8, 40) as u32,
+                    weight_kg: None,
+                }
             } else {
                 let load = persona.one_rep_max * scale * rng.range(0.6, 0.85);
                 WorkoutSet {
@@ -214,7 +248,15 @@ fn strength(
         })
         .collect();
     let end = start + Duration::minutes(sets.len() as i64 * rng.int(2, 4) as i64);
-    let machine = if bodyweight { None } else { Some(format!("{}-{:02}", exercise.get(..2).unwrap_or(exercise), rng.int(1, 4))) };
+    let machine = if bodyweight {
+        None
+    } else {
+        Some(format!(
+            "{}-{:02}",
+            exercise.get(..2).unwrap_or(exercise),
+            rng.int(1, 4)
+        ))
+    };
     let workout = Workout {
         id: format!("w-{user}-{n:04}"),
         user: user.to_owned(),
@@ -254,7 +296,11 @@ fn cardio(
         user: user.to_owned(),
         exercise: exercise.to_owned(),
         gym: Some(gym.to_owned()),
-        machine: Some(format!("{}-{:02}", exercise.get(..2).unwrap_or(exercise), rng.int(1, 6))),
+        machine: Some(format!(
+            "{}-{:02}",
+            exercise.get(..2).unwrap_or(exercise),
+            rng.int(1, 6)
+        )),
         start,
         end: start + Duration::seconds(seconds),
         sets: Vec::new(),

@@ -25,7 +25,12 @@ pub fn run(args: &CompileArgs) -> Outcome {
                 ))
             })?,
             (None, [one]) => one,
-            (None, []) => return Err(Failure::Usage(format!("`{}` declares nothing", source.name()))),
+            (None, []) => {
+                return Err(Failure::Usage(format!(
+                    "`{}` declares nothing",
+                    source.name()
+                )))
+            }
             (None, decls) => {
                 return Err(Failure::Usage(format!(
                     "`{}` has {} declarations ({}); pick one with --id or print all with --all",

@@ -24,7 +24,9 @@ pub fn run(args: &EvalArgs) -> Outcome {
     }
     let mut plans = Vec::new();
     for decl in &source.decls {
-        if decl.kind == DeclKind::Template || args.id.as_ref().is_some_and(|id| id != decl.id.as_str()) {
+        if decl.kind == DeclKind::Template
+            || args.id.as_ref().is_some_and(|id| id != decl.id.as_str())
+        {
             continue;
         }
         match Plan::compile(decl, &catalog) {
@@ -36,7 +38,10 @@ pub fn run(args: &EvalArgs) -> Outcome {
         }
     }
     if let (Some(id), true) = (&args.id, plans.is_empty()) {
-        return Err(Failure::Usage(format!("no challenge `{id}` in `{}`", source.name())));
+        return Err(Failure::Usage(format!(
+            "no challenge `{id}` in `{}`",
+            source.name()
+        )));
     }
     let records = Records::load(&args.records)?;
     let users = records.users_to_evaluate(args.user.as_deref());
@@ -51,7 +56,14 @@ pub fn run(args: &EvalArgs) -> Outcome {
             EvalFormat::Text => {
                 let value = serde_json::to_value(result)
                     .map_err(|e| Failure::Usage(format!("cannot write the result: {e}")))?;
-                out.push_str(&explain::render(&value, output::stdout_color()));
+                let goal = source
+                    .decls
+                    .iter()
+                    .find(|d| d.kind == DeclKind::Challenge && result.challenge == d.id.as_str())
+                    .map(|d| &d.goal);
+                if let Some(goal) = goal {
+                    out.push_str(&explain::render(&value, goal, output::stdout_color()));
+                }
             }
         }
     }

@@ -16,7 +16,12 @@ pub fn run(args: &FmtArgs) -> Outcome {
             Err(diagnostics) => {
                 eprint!(
                     "{}",
-                    rules_dsl::render(&diagnostics, &text, &path.display().to_string(), output::stderr_color())
+                    rules_dsl::render(
+                        &diagnostics,
+                        &text,
+                        &path.display().to_string(),
+                        output::stderr_color()
+                    )
                 );
                 failed = true;
                 continue;
@@ -29,8 +34,9 @@ pub fn run(args: &FmtArgs) -> Outcome {
             }
         } else if args.write {
             if formatted != text {
-                std::fs::write(path, &formatted)
-                    .map_err(|e| Failure::Usage(format!("cannot write `{}`: {e}", path.display())))?;
+                std::fs::write(path, &formatted).map_err(|e| {
+                    Failure::Usage(format!("cannot write `{}`: {e}", path.display()))
+                })?;
                 eprintln!("formatted {}", path.display());
             }
         } else {

@@ -320,9 +320,16 @@ fn a_missing_title_or_a_repeated_field_still_gives_the_tree() {
     assert_eq!(codes, vec![Code::E0002, Code::E0002]);
     assert_eq!(parsed.decls.len(), 1);
     assert_eq!(parsed.decls[0].title.as_str(), "");
-    assert_eq!(parsed.decls[0].timezone.as_str(), "UTC", "the first of the repeated fields");
+    assert_eq!(
+        parsed.decls[0].timezone.as_str(),
+        "UTC",
+        "the first of the repeated fields"
+    );
     let missing_window = "challenge \"x\" {\n    title \"T\"\n    goal count(workouts) >= 1\n}\n";
-    assert!(rules_dsl::parse(missing_window).decls.is_empty(), "no window: nothing to check");
+    assert!(
+        rules_dsl::parse(missing_window).decls.is_empty(),
+        "no window: nothing to check"
+    );
 }
 
 #[test]
