@@ -357,4 +357,17 @@ proptest! {
         let formatted = rules_dsl::format(&text);
         prop_assert_eq!(formatted.as_deref(), Ok(text.as_str()));
     }
+
+    #[test]
+    fn json_trees_read_back_to_themselves(trees in vec(challenge(), 1..3)) {
+        // The JSON form (language.md §9) through the strict reader that browsers' trees take.
+        let single = serde_json::to_string(&trees[0]).unwrap();
+        let read = rules_core::json::read_trees(&single);
+        prop_assert_eq!(&read.diagnostics, &vec![]);
+        prop_assert_eq!(&read.decls, &vec![trees[0].clone()]);
+        let array = serde_json::to_string_pretty(&trees).unwrap();
+        let read = rules_core::json::read_trees(&array);
+        prop_assert!(read.array);
+        prop_assert_eq!(&read.decls, &trees);
+    }
 }
