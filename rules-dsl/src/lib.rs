@@ -215,3 +215,8 @@ pub fn utf16_range(source: &str, span: Span) -> Option<(usize, usize)> {
     let len: usize = inside.chars().map(char::len_utf16).sum();
     Some((start, start + len))
 }
+
+/// The README's Rust examples, run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;
