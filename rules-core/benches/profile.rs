@@ -142,11 +142,16 @@ fn generate() -> (Vec<User>, Vec<Workout>) {
     (users, workouts)
 }
 
-/// The generator's files when `BENCH_DATA` names their folder, else [`generate`].
+/// The generator's files when `BENCH_DATA` names their folder (relative to the workspace
+/// root), else [`generate`].
 fn data() -> (Vec<User>, Vec<Workout>) {
     let Some(dir) = std::env::var_os("BENCH_DATA").map(PathBuf::from) else {
         return generate();
     };
+    // Relative to the workspace root (benches run in the package's folder).
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join(dir);
     let read = |name: &str| std::fs::read_to_string(dir.join(name)).expect("BENCH_DATA files");
     let users = records::read_users(&read("users.jsonl")).into_records();
     let workouts = records::read_workouts(&read("workouts.jsonl")).into_records();

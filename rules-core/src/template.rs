@@ -516,6 +516,19 @@ pub fn tidy(x: f64) -> f64 {
     if !x.is_finite() || x == 0.0 {
         return x;
     }
+    // Decimals to keep for 12 significant digits. Dividing an integer below 2^53 by an exact
+    // power of ten (up to 10^22) is correctly rounded, so this equals parsing the 12-digit text.
+    let decimals = 11 - x.abs().log10().floor() as i32;
+    if (0..=22).contains(&decimals) {
+        let scale = 10f64.powi(decimals);
+        let n = (x * scale).round();
+        if n.abs() < 9.007_199_254_740_992e15 {
+            return n / scale;
+        }
+    } else if (-22..0).contains(&decimals) {
+        let scale = 10f64.powi(-decimals);
+        return (x / scale).round() * scale;
+    }
     format!("{x:.11e}").parse().unwrap_or(x)
 }
 

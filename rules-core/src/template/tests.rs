@@ -624,3 +624,13 @@ proptest! {
         prop_assert!(count_of(on) >= 1);
     }
 }
+
+proptest! {
+    /// The arithmetic `tidy` equals rounding the text to 12 significant digits.
+    #[test]
+    fn tidy_equals_the_decimal_text(mantissa in 1.0f64..10.0, exponent in -12i32..15) {
+        let x = mantissa * 10f64.powi(exponent);
+        let text: f64 = format!("{x:.11e}").parse().unwrap();
+        prop_assert_eq!(tidy(x), text, "{}", x);
+    }
+}
