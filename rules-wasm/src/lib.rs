@@ -1,0 +1,1 @@
+//! WebAssembly bindings of the challenge rule engine (work in progress).
