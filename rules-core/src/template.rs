@@ -412,10 +412,22 @@ impl<'a> Recommender<'a> {
             .iter()
             .filter_map(|b| b.value.as_ref().map(|v| (b.param.as_str(), v)))
             .collect();
-        let mut challenge = self.template.clone();
-        challenge.kind = DeclKind::Challenge;
-        challenge.id = Spanned::bare(format!("{}/{}", self.template.id.node, profile.user));
-        challenge.params = Vec::new();
+        let t = self.template;
+        let mut challenge = Challenge {
+            version: t.version,
+            kind: DeclKind::Challenge,
+            id: Spanned::bare(format!("{}/{}", t.id.node, profile.user)),
+            title: t.title.clone(),
+            description: t.description.clone(),
+            window: t.window.clone(),
+            timezone: t.timezone.clone(),
+            groups: t.groups.clone(),
+            gyms: t.gyms.clone(),
+            rewards: t.rewards.clone(),
+            params: Vec::new(),
+            goal: t.goal.clone(),
+            span: t.span,
+        };
         bind_goal(&mut challenge.goal, &values);
         let diagnostics = check::check(&challenge, self.catalog);
         if has_errors(&diagnostics) {
@@ -618,20 +630,31 @@ impl Scope<'_, '_> {
     fn lookup(&mut self, metric: &str, exercise: Option<&str>) -> Option<f64> {
         let figure = ProfileFigure::from_name(metric)?;
         let exercise = exercise.filter(|_| figure.takes_exercise());
-        let text = match exercise {
+        let value = self.profile.figure(figure, exercise);
+        let seen = self.figures.iter().any(|f| {
+            f.figure
+                .strip_prefix("profile.")
+                .and_then(|rest| rest.strip_prefix(metric))
+                .is_some_and(|rest| match exercise {
+                    Some(ex) => {
+                        rest.strip_prefix('(').and_then(|r| r.strip_suffix(')')) == Some(ex)
+                    }
+                    None => rest.is_empty(),
+                })
+        });
+        let text = || match exercise {
             Some(ex) => format!("profile.{metric}({ex})"),
             None => format!("profile.{metric}"),
         };
-        let value = self.profile.figure(figure, exercise);
-        if !self.figures.iter().any(|f| f.figure == text) {
+        if !seen {
             self.figures.push(FigureUse {
-                figure: text.clone(),
+                figure: text(),
                 value: value.map(|v| Quantity::new(v, figure.unit())),
             });
         }
         match value {
             Some(v) => units::canonical(v, figure.unit()).map(|(_, c)| c),
-            None => self.undefined(format!("{text} has no data")),
+            None => self.undefined(format!("{} has no data", text())),
         }
     }
 }
