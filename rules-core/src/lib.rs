@@ -22,6 +22,7 @@ pub mod leaderboard;
 pub mod profile;
 pub mod records;
 pub mod schema;
+pub mod session;
 pub mod span;
 pub mod template;
 pub mod tree;
