@@ -1,0 +1,1 @@
+//! The ingest pipeline (placeholder while the stages land).
