@@ -216,6 +216,29 @@ pub fn upsert_users(users: Vec<User>) -> Vec<User> {
     out
 }
 
+/// The users a command evaluates (data.md): those with an accepted user record or an accepted
+/// workout, sorted by id, each with its record (a user known only from workouts is in no group);
+/// only `only` when given, even with no record and no workout. The CLI's `eval` and the WASM
+/// `evaluate` both use this, so they evaluate the same users.
+pub fn users_to_evaluate(users: &[User], workouts: &[Workout], only: Option<&str>) -> Vec<User> {
+    let records: HashMap<&str, &User> = users.iter().map(|u| (u.id.as_str(), u)).collect();
+    let ids: std::collections::BTreeSet<&str> = match only {
+        Some(only) => [only].into(),
+        None => records
+            .keys()
+            .copied()
+            .chain(workouts.iter().map(|w| w.user.as_str()))
+            .collect(),
+    };
+    ids.into_iter()
+        .map(|id| {
+            records
+                .get(id)
+                .map_or_else(|| User::unknown(id), |u| (*u).clone())
+        })
+        .collect()
+}
+
 /// Parses one workout object.
 pub fn parse_workout(map: &Map<String, Value>) -> Result<Workout, String> {
     let start = time(map, "start")?;
@@ -346,6 +369,23 @@ fn whole_number(v: &Value) -> Option<u32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn users_to_evaluate_are_records_and_workout_owners_sorted() {
+        let users =
+            upsert_users(read_users("{\"id\":\"u-2\",\"groups\":[\"g\"]}\n").into_records());
+        let workouts = read_workouts(
+            "{\"id\":\"w\",\"user\":\"u-1\",\"exercise\":\"bike\",\"start\":\"2026-08-01T07:00:00Z\",\"end\":\"2026-08-01T07:10:00Z\"}\n",
+        )
+        .into_records();
+        let all = users_to_evaluate(&users, &workouts, None);
+        let ids: Vec<&str> = all.iter().map(|u| u.id.as_str()).collect();
+        assert_eq!(ids, ["u-1", "u-2"]);
+        assert!(all[0].groups.is_empty());
+        assert_eq!(all[1].groups, ["g"]);
+        let only = users_to_evaluate(&users, &workouts, Some("u-9"));
+        assert_eq!(only, [User::unknown("u-9")]);
+    }
 
     const GOOD: &str = r#"{"id": "w-0001", "user": "u-01", "exercise": "leg_press", "gym": "gym-01", "machine": "lp-03", "start": "2026-08-01T07:30:00+08:00", "end": "2026-08-01T07:42:00+08:00", "sets": [{"reps": 12, "weight_kg": 40}, {"reps": 10, "weight_kg": 45}]}"#;
 

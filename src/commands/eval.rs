@@ -1,8 +1,6 @@
 //! `challenge eval FILE --workouts W.jsonl [--users U.jsonl] ...`: one result per
 //! (challenge, user), JSON Lines sorted by challenge id then user id, or the explain tree.
 
-use std::collections::BTreeSet;
-
 use rules_core::eval::{self, AsOf, Plan};
 use rules_core::records::{self, User, Workout};
 use rules_core::tree::DeclKind;
@@ -126,22 +124,13 @@ impl Records {
     /// workout, sorted by id; only `only` when given (an unknown id is evaluated as a user in no
     /// group, with a warning).
     pub fn users_to_evaluate(&self, only: Option<&str>) -> Vec<User> {
-        let mut ids: BTreeSet<&str> = self.users.iter().map(|u| u.id.as_str()).collect();
-        ids.extend(self.workouts.iter().map(|w| w.user.as_str()));
         if let Some(only) = only {
-            if !ids.contains(only) {
+            let known = self.users.iter().any(|u| u.id == only)
+                || self.workouts.iter().any(|w| w.user == only);
+            if !known {
                 eprintln!("warning: user `{only}` has no record and no workout");
             }
-            ids = BTreeSet::from([only]);
         }
-        ids.into_iter()
-            .map(|id| {
-                self.users
-                    .iter()
-                    .find(|u| u.id == id)
-                    .cloned()
-                    .unwrap_or_else(|| User::unknown(id))
-            })
-            .collect()
+        records::users_to_evaluate(&self.users, &self.workouts, only)
     }
 }
