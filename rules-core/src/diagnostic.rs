@@ -138,6 +138,13 @@ impl Diagnostic {
         self
     }
 
+    /// Sets the help line, when there is one.
+    #[must_use]
+    pub fn with_optional_help(mut self, help: Option<String>) -> Self {
+        self.help = help;
+        self
+    }
+
     /// Error or warning, from the code.
     pub fn severity(&self) -> Severity {
         self.code.severity()

@@ -239,9 +239,8 @@ impl Builder {
     }
 
     fn error(&mut self, code: Code, span: Span, message: impl Into<String>, help: Option<String>) {
-        let mut d = Diagnostic::new(code, message, span, "");
-        d.help = help;
-        self.diags.push(d);
+        self.diags
+            .push(Diagnostic::new(code, message, span, "").with_optional_help(help));
     }
 
     // ----- declarations ------------------------------------------------------------------

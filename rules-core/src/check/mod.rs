@@ -142,9 +142,8 @@ impl<'a> Checker<'a> {
         span: Span,
         path: &Path,
     ) {
-        let mut d = Diagnostic::new(code, message, span, path.as_str());
-        d.help = help;
-        self.out.push(d);
+        self.out
+            .push(Diagnostic::new(code, message, span, path.as_str()).with_optional_help(help));
     }
 
     /// E0012: an invalid id, or one already used in the file.

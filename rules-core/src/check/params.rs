@@ -70,9 +70,8 @@ impl Typer<'_> {
         span: Span,
         path: &Path,
     ) {
-        let mut d = Diagnostic::new(code, message, span, path.as_str());
-        d.help = help;
-        self.out.push(d);
+        self.out
+            .push(Diagnostic::new(code, message, span, path.as_str()).with_optional_help(help));
     }
 
     /// The dimension of `expr`, or `None` when it has an error (already reported).
