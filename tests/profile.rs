@@ -74,7 +74,10 @@ fn profiles_of_the_fixture_users() {
         assert_eq!(l["as_of"], AS_OF, "as_of is echoed as given");
         assert_eq!(l["lookback_days"], 90);
     }
-    insta::assert_json_snapshot!("profile_u01", lines[0]);
+    insta::assert_snapshot!(
+        "profile_u01",
+        serde_json::to_string_pretty(&lines[0]).expect("JSON")
+    );
     insta::assert_snapshot!("profile_fixtures_summary", summary(&run.stdout));
 }
 

@@ -134,7 +134,10 @@ fn explain_in_json_shows_values_expressions_and_figures() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     let lines = util::json_lines(&run.stdout);
     assert_eq!(lines.len(), 1);
-    insta::assert_json_snapshot!("recommend_explain_treadmill_u01", lines[0]["explain"]);
+    insta::assert_snapshot!(
+        "recommend_explain_treadmill_u01",
+        serde_json::to_string_pretty(&lines[0]["explain"]).expect("JSON")
+    );
     assert_eq!(lines[0]["challenge"]["id"], "treadmill-pace/u-01");
 }
 
