@@ -64,6 +64,12 @@ pub fn run(args: &RecommendArgs) -> Outcome {
     let mut failed = false;
     for recommender in &recommenders {
         let profiles: Vec<Profile> = people.profiles_for(recommender, &catalog);
+        if let (Some(only), true) = (&args.user, profiles.is_empty()) {
+            eprintln!(
+                "warning: user `{only}` is not in the groups of template `{}`",
+                recommender.template().id
+            );
+        }
         for result in recommender.recommend_all(&profiles) {
             match result {
                 Ok(rec) => {
