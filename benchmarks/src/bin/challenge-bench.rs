@@ -1,0 +1,2 @@
+//! Prints the benchmark table.
+fn main() {}

@@ -1,0 +1,1 @@
+//! Benchmarks of the challenge evaluator against the engines users would pick instead.
