@@ -65,3 +65,46 @@ fn every_fixture_challenge_checks_and_is_formatted() {
     let run = util::challenge(&args);
     assert_eq!(run.code, 0, "{}", run.stderr);
 }
+
+#[test]
+fn the_profile_bench_templates_are_the_fixture_templates() {
+    // rules-core's bench cannot parse DSL (no dependency on rules-dsl), so it reads the
+    // templates as JSON trees; they must stay the compiled fixture templates.
+    let committed: Vec<serde_json::Value> = serde_json::from_str(
+        &std::fs::read_to_string(util::root().join("rules-core/benches/templates.json"))
+            .expect("templates.json"),
+    )
+    .expect("a JSON array");
+    let mut files: Vec<_> = std::fs::read_dir(fixture("templates"))
+        .expect("fixtures/templates")
+        .map(|e| e.expect("entry").path())
+        .collect();
+    files.sort();
+    let mut compiled = Vec::new();
+    for file in files {
+        let run = util::challenge(["compile".as_ref(), file.as_os_str(), "--all".as_ref()]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        let trees: Vec<serde_json::Value> = serde_json::from_str(&run.stdout).expect("an array");
+        compiled.extend(trees);
+    }
+    let ids = |trees: &[serde_json::Value]| {
+        let mut ids: Vec<String> = trees
+            .iter()
+            .map(|t| t["id"].as_str().unwrap_or("").to_owned())
+            .collect();
+        ids.sort();
+        ids
+    };
+    assert_eq!(ids(&committed), ids(&compiled));
+    for tree in &compiled {
+        let same = committed
+            .iter()
+            .find(|c| c["id"] == tree["id"])
+            .expect("the same id");
+        assert_eq!(
+            same, tree,
+            "rules-core/benches/templates.json is stale for {}",
+            tree["id"]
+        );
+    }
+}
