@@ -1,0 +1,46 @@
+//! What a batch of messages touched: the sessions to consolidate and the users whose results
+//! (or only live rows) to re-derive, each with the latest log position that touched it.
+
+use std::collections::{BTreeMap, HashSet};
+
+/// A user to re-derive.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DirtyUser {
+    /// The latest log position that touched the user (the version of its new rows).
+    pub version: u64,
+    /// Whether results are re-derived too (otherwise only the live rows).
+    pub results: bool,
+}
+
+/// The sessions and users a batch touched.
+#[derive(Clone, Debug, Default)]
+pub struct Dirty {
+    /// Sessions with new events, in order of first touch.
+    pub sessions: Vec<String>,
+    seen: HashSet<String>,
+    /// Users to re-derive, by id.
+    pub users: BTreeMap<String, DirtyUser>,
+    /// Users whose record changed.
+    pub user_records: Vec<String>,
+}
+
+impl Dirty {
+    /// Marks a session.
+    pub fn session(&mut self, id: &str, _pos: u64) {
+        if self.seen.insert(id.to_owned()) {
+            self.sessions.push(id.to_owned());
+        }
+    }
+
+    /// Marks a user: its results (`results`) or only its live rows.
+    pub fn user(&mut self, id: &str, pos: u64, results: bool) {
+        let entry = self.users.entry(id.to_owned()).or_default();
+        entry.version = entry.version.max(pos);
+        entry.results |= results;
+    }
+
+    /// Whether nothing was touched.
+    pub fn is_empty(&self) -> bool {
+        self.sessions.is_empty() && self.users.is_empty()
+    }
+}

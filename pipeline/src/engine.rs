@@ -1,0 +1,701 @@
+//! The engine: runs the stages over batches of messages and commits each batch's log appends,
+//! view writes and offsets in one store transaction.
+//!
+//! ```text
+//! Transport ──lines──► stream::validate (parallel) ──► stream::admit (log order) ──► save::save
+//!     ──dirty users──► partition (consistent hash of user id) ──► ondemand::evaluate_user
+//!     (one worker per partition, partitions in parallel) ──► Batch ──Store::commit──► views
+//! tick --at T ──► periodic::tick ──► Batch ──Store::commit
+//! ```
+//!
+//! **Invariant:** every view row is a function of the sources of truth (the log, the compacted
+//! workouts, the challenges): a result row is `evaluate(challenge, user, the user's workouts,
+//! the user's clock)`; a user's clock is the latest workout end or record ts seen since the
+//! last tick, or the tick's time. So the views do not depend on how the input was cut into
+//! batches, on retries, or on where a crash happened; `rebuild` replays the log through the same
+//! code and `verify` compares.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{DateTime, FixedOffset};
+use rules_core::eval::{AsOf, Plan};
+use rules_core::records;
+use rules_core::session::{self, CONFLICT_REASON};
+use rules_core::{json, Catalog, Challenge};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use thiserror::Error;
+
+use crate::ondemand::{self, Active, UserInput, UserRows};
+use crate::partition;
+use crate::periodic;
+use crate::save;
+use crate::state::State;
+use crate::store::{
+    Batch, CompactedWorkout, Counters, DeadLetter, LogEntry, LogKind, ResultRow, Row, Store,
+    StoreError, StoredChallenge,
+};
+use crate::stream::{self, Admission, COMPACTED_REASON};
+use crate::transport::{Line, Transport};
+use crate::Dirty;
+
+/// Why a pipeline command failed.
+#[derive(Debug, Error)]
+pub enum PipelineError {
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// Reading the input failed.
+    #[error("cannot read `{0}`: {1}")]
+    Io(String, std::io::Error),
+    /// A stored or given challenge does not compile.
+    #[error("challenge `{0}`: {1}")]
+    Challenge(String, String),
+    /// A bad argument (time, timezone).
+    #[error("{0}")]
+    Argument(String),
+}
+
+/// Settings of an engine.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// The exercise catalog.
+    pub catalog: Catalog,
+    /// Number of partitions (workers).
+    pub partitions: u32,
+    /// Lines per batch (one transaction each).
+    pub batch_lines: usize,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            catalog: Catalog::builtin(),
+            partitions: partition::default_partitions(),
+            batch_lines: 50_000,
+        }
+    }
+}
+
+/// Where an ingest run stands (after each batch).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Progress {
+    /// Lines read in this run.
+    pub read: u64,
+    /// Accepted (new and identical resends).
+    pub accepted: u64,
+    /// Identical resends.
+    pub duplicates: u64,
+    /// Rejected to dead letters.
+    pub rejected: u64,
+    /// Sessions buffered so far (all runs).
+    pub sessions: u64,
+    /// Workouts saved so far (all runs).
+    pub workouts: u64,
+}
+
+/// What changed when the challenge set was replaced.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct ChallengeChanges {
+    /// New ids.
+    pub added: Vec<String>,
+    /// Ids whose tree changed.
+    pub edited: Vec<String>,
+    /// Ids no longer there.
+    pub removed: Vec<String>,
+}
+
+/// What `compact` did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct CompactSummary {
+    /// Sessions whose events were purged.
+    pub sessions: u64,
+}
+
+/// The pipeline over one store.
+pub struct Engine<S: Store> {
+    store: S,
+    state: State,
+    challenges: Vec<Active>,
+    stored: BTreeMap<String, StoredChallenge>,
+    options: Options,
+    counters: Counters,
+    offsets: BTreeMap<String, u64>,
+}
+
+/// A sha256 in hex.
+pub fn content_hash(text: &str) -> String {
+    Sha256::digest(text.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn compile(stored: &StoredChallenge, catalog: &Catalog) -> Result<Active, PipelineError> {
+    let trees = json::read_trees(&stored.tree);
+    let bad = |m: String| PipelineError::Challenge(stored.id.clone(), m);
+    if let Some(d) = trees.diagnostics.first() {
+        return Err(bad(d.message.clone()));
+    }
+    let decl = trees
+        .decls
+        .into_iter()
+        .next()
+        .ok_or_else(|| bad("the stored tree is empty".to_owned()))?;
+    let plan = Plan::compile(&decl, catalog).map_err(|e| bad(e.to_string()))?;
+    Ok(Active { plan })
+}
+
+/// A message of the log as the stages replay it.
+enum Replay {
+    Event(u64, String),
+    Workout(u64, String, String),
+    Tick(u64, String),
+}
+
+impl<S: Store> Engine<S> {
+    /// Opens the pipeline over `store`: loads the challenges and replays the log into the
+    /// in-memory state (no view is written).
+    pub fn open(mut store: S, options: Options) -> Result<Engine<S>, PipelineError> {
+        let snapshot = store.snapshot()?;
+        let mut engine = Engine {
+            store,
+            state: State::default(),
+            challenges: Vec::new(),
+            stored: BTreeMap::new(),
+            options,
+            counters: snapshot.counters,
+            offsets: snapshot.offsets.clone(),
+        };
+        for c in &snapshot.challenges {
+            engine.challenges.push(compile(c, &engine.options.catalog)?);
+            engine.stored.insert(c.id.clone(), c.clone());
+        }
+        let messages = replay_messages(snapshot.log, snapshot.compacted);
+        let mut dirty = Dirty::default();
+        for message in messages {
+            match message {
+                Replay::Event(pos, body) => {
+                    if let Ok(event) = session::parse_event_line(&body) {
+                        stream::admit(&mut engine.state, pos, event, &mut dirty);
+                    }
+                    engine.state.head = engine.state.head.max(pos);
+                }
+                Replay::Workout(pos, session, json) => {
+                    engine.restore_compacted(pos, &session, &json, &mut dirty, None);
+                    engine.state.head = engine.state.head.max(pos);
+                }
+                Replay::Tick(pos, _) => engine.state.head = engine.state.head.max(pos),
+            }
+        }
+        save::save(&mut engine.state, &mut dirty, None);
+        // Clocks are derived by the message order (ticks included): take the stored ones.
+        engine.state.clocks = snapshot
+            .clocks
+            .iter()
+            .filter_map(|(u, t)| AsOf::parse(t).map(|a| (u.clone(), a)))
+            .collect();
+        Ok(engine)
+    }
+
+    /// The store.
+    pub fn store(&mut self) -> &mut S {
+        &mut self.store
+    }
+
+    /// The in-memory state.
+    pub fn state(&self) -> &State {
+        &self.state
+    }
+
+    /// Input counters over every run.
+    pub fn counters(&self) -> Counters {
+        self.counters
+    }
+
+    /// The number of challenges loaded.
+    pub fn challenge_count(&self) -> usize {
+        self.challenges.len()
+    }
+
+    fn progress(&self, run: &Counters) -> Progress {
+        Progress {
+            read: run.read,
+            accepted: run.accepted,
+            duplicates: run.duplicates,
+            rejected: run.rejected,
+            sessions: self.state.sessions.len() as u64 + self.state.compacted.len() as u64,
+            workouts: self.state.workouts.len() as u64,
+        }
+    }
+
+    /// Replaces the challenge set. Added and edited challenges are evaluated for every
+    /// considered user (as of the user's clock); removed ones lose their results.
+    pub fn set_challenges(&mut self, decls: &[Challenge]) -> Result<ChallengeChanges, PipelineError> {
+        let mut next: BTreeMap<String, StoredChallenge> = BTreeMap::new();
+        for decl in decls {
+            let tree = serde_json::to_string(decl)
+                .map_err(|e| PipelineError::Challenge(decl.id.to_string(), e.to_string()))?;
+            let hash = content_hash(&tree);
+            next.insert(
+                decl.id.to_string(),
+                StoredChallenge {
+                    id: decl.id.to_string(),
+                    tree,
+                    hash,
+                },
+            );
+        }
+        let mut changes = ChallengeChanges::default();
+        let mut batch = Batch::default();
+        for (id, c) in &next {
+            match self.stored.get(id) {
+                None => changes.added.push(id.clone()),
+                Some(old) if old.hash != c.hash => changes.edited.push(id.clone()),
+                Some(_) => continue,
+            }
+            batch.put_challenges.push(c.clone());
+        }
+        for id in self.stored.keys() {
+            if !next.contains_key(id) {
+                changes.removed.push(id.clone());
+                batch.delete_challenges.push(id.clone());
+                batch.drop_challenges.push(id.clone());
+            }
+        }
+        if batch.put_challenges.is_empty() && batch.delete_challenges.is_empty() {
+            return Ok(changes);
+        }
+        let mut compiled = Vec::with_capacity(next.len());
+        for c in next.values() {
+            compiled.push(compile(c, &self.options.catalog)?);
+        }
+        self.challenges = compiled;
+        self.stored = next;
+        // Re-derive the changed challenges for every considered user.
+        let changed: BTreeSet<&str> = changes
+            .added
+            .iter()
+            .chain(&changes.edited)
+            .map(String::as_str)
+            .collect();
+        let version = self.state.head;
+        let subset: Vec<&Active> = self
+            .challenges
+            .iter()
+            .filter(|c| changed.contains(c.plan.id()))
+            .collect();
+        for user in self.state.considered_users() {
+            let Some(clock) = self.state.clocks.get(&user) else {
+                continue;
+            };
+            let record = self.state.user_record(&user);
+            let workouts = self.state.workouts_of(&user);
+            for c in &subset {
+                batch
+                    .results
+                    .push(ondemand::row(&c.plan, &record, &workouts, clock, version));
+            }
+        }
+        // Live rows: recompute whole for users with sessions under way.
+        let open: Vec<String> = self.state.open.keys().cloned().collect();
+        for user in open {
+            let input = UserInput::gather(&self.state, &user, false, version);
+            let rows = ondemand::evaluate_user(&self.challenges, &input);
+            batch.replace_live_of_users.push(user);
+            batch.live.extend(rows.live);
+        }
+        self.store.commit(&batch)?;
+        Ok(changes)
+    }
+
+    /// Ingests a transport to its end, resuming after its committed offset. `progress` is called
+    /// after every committed batch.
+    pub fn ingest<T: Transport>(
+        &mut self,
+        source: &mut T,
+        mut progress: impl FnMut(&Progress),
+    ) -> Result<Progress, PipelineError> {
+        let key = format!("input:{}", source.key());
+        let start = self.offsets.get(&key).copied().unwrap_or(0);
+        source
+            .skip(start)
+            .map_err(|e| PipelineError::Io(source.key().to_owned(), e))?;
+        let mut run = Counters::default();
+        loop {
+            let next = source
+                .next_batch(self.options.batch_lines)
+                .map_err(|e| PipelineError::Io(source.key().to_owned(), e))?;
+            let Some((lines, offset)) = next else {
+                break;
+            };
+            let counters = self.ingest_lines(&key, source.key(), &lines, offset)?;
+            run.add(&counters);
+            progress(&self.progress(&run));
+        }
+        Ok(self.progress(&run))
+    }
+
+    /// One batch: validates, admits, saves, re-evaluates and commits `lines` of input `key`,
+    /// with the input's offset set to `offset`.
+    pub fn ingest_lines(
+        &mut self,
+        key: &str,
+        source: &str,
+        lines: &[Line],
+        offset: u64,
+    ) -> Result<Counters, PipelineError> {
+        let validated = stream::validate(lines);
+        let mut batch = Batch::default();
+        let mut dirty = Dirty::default();
+        let mut counters = Counters::default();
+        for (line, result) in lines.iter().zip(validated) {
+            counters.read += 1;
+            let reject = |batch: &mut Batch, reason: String| {
+                batch.dead_letters.push(DeadLetter {
+                    source: source.to_owned(),
+                    line: line.number,
+                    reason,
+                    raw: line.text.clone(),
+                });
+            };
+            match result {
+                Err(reason) => {
+                    counters.rejected += 1;
+                    reject(&mut batch, reason);
+                }
+                Ok(event) => {
+                    let pos = self.state.head + 1;
+                    let session = event.session().map(str::to_owned);
+                    match stream::admit(&mut self.state, pos, event, &mut dirty) {
+                        Admission::New => {
+                            self.state.head = pos;
+                            counters.accepted += 1;
+                            batch.log.push(LogEntry {
+                                pos,
+                                kind: LogKind::Event,
+                                session,
+                                body: line.text.clone(),
+                            });
+                        }
+                        Admission::Duplicate => {
+                            counters.accepted += 1;
+                            counters.duplicates += 1;
+                        }
+                        Admission::Conflict => {
+                            counters.rejected += 1;
+                            reject(&mut batch, CONFLICT_REASON.to_owned());
+                        }
+                        Admission::Compacted => {
+                            counters.rejected += 1;
+                            reject(&mut batch, COMPACTED_REASON.to_owned());
+                        }
+                    }
+                }
+            }
+        }
+        self.derive(&mut dirty, &mut batch);
+        batch.offsets.push((key.to_owned(), offset));
+        batch.offsets.push(("views".to_owned(), self.state.head));
+        batch.counters = counters;
+        self.store.commit(&batch)?;
+        self.counters.add(&counters);
+        self.offsets.insert(key.to_owned(), offset);
+        Ok(counters)
+    }
+
+    /// The save and on-demand stages over what `dirty` marks, writing into `batch`.
+    fn derive(&mut self, dirty: &mut Dirty, batch: &mut Batch) {
+        save::save(&mut self.state, dirty, Some(batch));
+        for id in std::mem::take(&mut dirty.user_records) {
+            if let Some(entry) = self.state.users.get(&id) {
+                batch.put.push((
+                    "users",
+                    Row {
+                        key: id.clone(),
+                        user: Some(id.clone()),
+                        json: serde_json::to_string(entry.user()).unwrap_or_default(),
+                    },
+                ));
+            }
+        }
+        let users = std::mem::take(&mut dirty.users);
+        for (user, d) in &users {
+            if d.results {
+                if let Some(clock) = self.state.clocks.get(user) {
+                    batch.clocks.push((user.clone(), clock.text.clone()));
+                }
+            }
+        }
+        for rows in self.evaluate(&users) {
+            let d = users.get(&rows.user).copied().unwrap_or_default();
+            if d.results {
+                match rows.results {
+                    Some(results) => batch.results.extend(results),
+                    None => batch.drop_results_of_users.push(rows.user.clone()),
+                }
+            }
+            batch.replace_live_of_users.push(rows.user);
+            batch.live.extend(rows.live);
+        }
+    }
+
+    /// Routes the dirty users to partitions and evaluates the partitions in parallel, each in
+    /// user order.
+    fn evaluate(&self, users: &BTreeMap<String, crate::dirty::DirtyUser>) -> Vec<UserRows> {
+        let n = self.options.partitions.max(1);
+        let mut parts: Vec<Vec<UserInput>> = (0..n).map(|_| Vec::new()).collect();
+        for (user, d) in users {
+            let p = partition::partition_of(user, n) as usize;
+            if let Some(part) = parts.get_mut(p) {
+                part.push(UserInput::gather(&self.state, user, d.results, d.version));
+            }
+        }
+        let challenges = &self.challenges;
+        let busy: Vec<Vec<UserInput>> = parts.into_iter().filter(|p| !p.is_empty()).collect();
+        if busy.len() <= 1 {
+            return busy
+                .iter()
+                .flatten()
+                .map(|input| ondemand::evaluate_user(challenges, input))
+                .collect();
+        }
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = busy
+                .iter()
+                .map(|part| {
+                    scope.spawn(move || {
+                        part.iter()
+                            .map(|input| ondemand::evaluate_user(challenges, input))
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().unwrap_or_default())
+                .collect()
+        })
+    }
+
+    /// Restores a compacted session's workout (a source of truth) at log position `pos`.
+    fn restore_compacted(
+        &mut self,
+        pos: u64,
+        session: &str,
+        json_text: &str,
+        dirty: &mut Dirty,
+        batch: Option<&mut Batch>,
+    ) {
+        let workout = serde_json::from_str::<serde_json::Value>(json_text)
+            .ok()
+            .and_then(|v| match v {
+                serde_json::Value::Object(map) => records::parse_workout(&map).ok(),
+                _ => None,
+            });
+        self.state.compacted.insert(session.to_owned());
+        self.state.sessions.remove(session);
+        if let Some(workout) = workout {
+            if let Some(batch) = batch {
+                batch.put.push((
+                    "sessions",
+                    Row {
+                        key: session.to_owned(),
+                        user: Some(workout.user.clone()),
+                        json: serde_json::json!({"session": session, "user": workout.user, "status": "saved"})
+                            .to_string(),
+                    },
+                ));
+                save::put_workout(&mut self.state, dirty, session, Some(workout), pos, Some(batch));
+            } else {
+                save::put_workout(&mut self.state, dirty, session, Some(workout), pos, None);
+            }
+        }
+    }
+
+    /// The periodic job as of `at`: appends a tick to the log and re-derives profiles, the
+    /// month's leaderboards (in `timezone`) and every result as of `at`.
+    pub fn tick(&mut self, at: &AsOf, timezone: &str) -> Result<(), PipelineError> {
+        let pos = self.state.head + 1;
+        let body = serde_json::json!({"type": "tick", "at": at.text, "timezone": timezone}).to_string();
+        let mut batch = Batch::default();
+        batch.log.push(LogEntry {
+            pos,
+            kind: LogKind::Tick,
+            session: None,
+            body,
+        });
+        self.apply_tick(pos, at, timezone, &mut batch)?;
+        self.store.commit(&batch)?;
+        Ok(())
+    }
+
+    fn apply_tick(
+        &mut self,
+        pos: u64,
+        at: &AsOf,
+        timezone: &str,
+        batch: &mut Batch,
+    ) -> Result<(), PipelineError> {
+        let tz = rules_core::leaderboard::parse_timezone(timezone).map_err(PipelineError::Argument)?;
+        self.state.head = pos;
+        let ids = self.state.considered_users();
+        let users: Vec<_> = ids.iter().map(|u| self.state.user_record(u)).collect();
+        let workouts = self.state.all_workouts();
+        let views = periodic::tick(
+            &self.challenges,
+            &self.options.catalog,
+            &users,
+            &workouts,
+            at,
+            tz,
+            pos,
+        );
+        for user in &ids {
+            self.state.clocks.insert(user.clone(), at.clone());
+            batch.clocks.push((user.clone(), at.text.clone()));
+        }
+        batch.results.extend(views.results);
+        batch.profiles = Some(views.profiles);
+        batch.leaderboards = Some(views.leaderboards);
+        let open: Vec<String> = self.state.open.keys().cloned().collect();
+        for user in open {
+            let input = UserInput::gather(&self.state, &user, false, pos);
+            let rows = ondemand::evaluate_user(&self.challenges, &input);
+            batch.replace_live_of_users.push(user);
+            batch.live.extend(rows.live);
+        }
+        batch.offsets.push(("views".to_owned(), pos));
+        Ok(())
+    }
+
+    /// Re-derives every view from the sources of truth (the log, the compacted workouts and
+    /// the challenges), in place.
+    pub fn rebuild(&mut self) -> Result<(), PipelineError> {
+        let snapshot = self.store.snapshot()?;
+        self.store.clear_views()?;
+        self.state = State::default();
+        let messages = replay_messages(snapshot.log, snapshot.compacted);
+        let mut batch = Batch::default();
+        let mut dirty = Dirty::default();
+        let mut pending = 0usize;
+        for message in messages {
+            match message {
+                Replay::Event(pos, body) => {
+                    if let Ok(event) = session::parse_event_line(&body) {
+                        stream::admit(&mut self.state, pos, event, &mut dirty);
+                    }
+                    self.state.head = self.state.head.max(pos);
+                    pending += 1;
+                }
+                Replay::Workout(pos, session, json) => {
+                    self.restore_compacted(pos, &session, &json, &mut dirty, Some(&mut batch));
+                    self.state.head = self.state.head.max(pos);
+                    pending += 1;
+                }
+                Replay::Tick(pos, body) => {
+                    self.flush(&mut dirty, &mut batch)?;
+                    pending = 0;
+                    let (at, tz) = parse_tick(&body)
+                        .ok_or_else(|| PipelineError::Argument(format!("bad tick in the log at {pos}")))?;
+                    self.apply_tick(pos, &at, &tz, &mut batch)?;
+                    self.store.commit(&std::mem::take(&mut batch))?;
+                }
+            }
+            if pending >= self.options.batch_lines {
+                self.flush(&mut dirty, &mut batch)?;
+                pending = 0;
+            }
+        }
+        self.flush(&mut dirty, &mut batch)
+    }
+
+    fn flush(&mut self, dirty: &mut Dirty, batch: &mut Batch) -> Result<(), PipelineError> {
+        self.derive(dirty, batch);
+        batch.offsets.push(("views".to_owned(), self.state.head));
+        self.store.commit(&std::mem::take(batch))?;
+        Ok(())
+    }
+
+    /// Purges the raw events of sessions whose workout ended before `before`; their workouts
+    /// stay as sources of truth (replayed at the position of their last event).
+    pub fn compact(&mut self, before: DateTime<FixedOffset>) -> Result<CompactSummary, PipelineError> {
+        let mut batch = Batch::default();
+        let mut ids: Vec<String> = self
+            .state
+            .sessions
+            .iter()
+            .filter(|(_, s)| s.workout().is_some_and(|w| w.end < before))
+            .map(|(id, _)| id.clone())
+            .collect();
+        ids.sort();
+        for id in &ids {
+            let Some(workout) = self.state.workouts.get(id) else {
+                continue;
+            };
+            let pos = self.state.session_pos.get(id).copied().unwrap_or(self.state.head);
+            batch.compacted.push((
+                id.clone(),
+                CompactedWorkout {
+                    pos,
+                    json: serde_json::to_string(workout).unwrap_or_default(),
+                },
+            ));
+            batch.purge_sessions.push(id.clone());
+        }
+        self.store.commit(&batch)?;
+        for id in &ids {
+            self.state.sessions.remove(id);
+            self.state.compacted.insert(id.clone());
+        }
+        Ok(CompactSummary {
+            sessions: ids.len() as u64,
+        })
+    }
+
+    /// Every result row of the current state as the on-demand stage would write it (tests).
+    pub fn expected_results(&self) -> Vec<ResultRow> {
+        let mut out = Vec::new();
+        for user in self.state.considered_users() {
+            let input = UserInput::gather(&self.state, &user, true, 0);
+            if let Some(rows) = ondemand::evaluate_user(&self.challenges, &input).results {
+                out.extend(rows);
+            }
+        }
+        out
+    }
+}
+
+fn parse_tick(body: &str) -> Option<(AsOf, String)> {
+    let v: serde_json::Value = serde_json::from_str(body).ok()?;
+    let at = AsOf::parse(v.get("at")?.as_str()?)?;
+    let tz = v.get("timezone")?.as_str()?.to_owned();
+    Some((at, tz))
+}
+
+/// The log and the compacted workouts as one sequence of messages in position order (a
+/// compacted workout replays at its session's last position).
+fn replay_messages(
+    log: Vec<LogEntry>,
+    compacted: BTreeMap<String, CompactedWorkout>,
+) -> Vec<Replay> {
+    let mut out: Vec<Replay> = log
+        .into_iter()
+        .map(|e| match e.kind {
+            LogKind::Event => Replay::Event(e.pos, e.body),
+            LogKind::Tick => Replay::Tick(e.pos, e.body),
+        })
+        .collect();
+    out.extend(
+        compacted
+            .into_iter()
+            .map(|(session, c)| Replay::Workout(c.pos, session, c.json)),
+    );
+    let key = |m: &Replay| match m {
+        Replay::Event(p, ..) => (*p, 0u8),
+        Replay::Workout(p, ..) => (*p, 1),
+        Replay::Tick(p, _) => (*p, 2),
+    };
+    out.sort_by_key(key);
+    out
+}

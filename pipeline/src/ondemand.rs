@@ -1,0 +1,112 @@
+//! The on-demand stage: on every change of a user's workouts, record or clock, re-evaluate the
+//! active challenges (every loaded challenge) for that user as of the user's clock, and while
+//! the user has a session under way, the `live` results with that session counted.
+//!
+//! [`evaluate_user`] is a pure function of an immutable [`UserInput`]: the caller routes users
+//! to partitions ([`crate::partition`]) and runs the partitions in parallel.
+
+use chrono::{DateTime, FixedOffset};
+use rules_core::eval::{self, AsOf, Plan};
+use rules_core::records::{User, Workout};
+
+use crate::state::{later, State};
+use crate::store::ResultRow;
+
+/// A loaded challenge.
+pub struct Active {
+    /// The compiled plan.
+    pub plan: Plan,
+}
+
+/// Everything one user's evaluation reads.
+#[derive(Clone, Debug)]
+pub struct UserInput {
+    /// The record (or a user in no group).
+    pub user: User,
+    /// Whether the user is considered (record or saved workout): otherwise the results go.
+    pub considered: bool,
+    /// Whether to re-derive the results (otherwise only the live rows).
+    pub results: bool,
+    /// Saved workouts.
+    pub workouts: Vec<Workout>,
+    /// The clock: the results' `as_of`.
+    pub clock: Option<AsOf>,
+    /// Workouts of the sessions under way (as if they ended at their latest event).
+    pub live: Vec<Workout>,
+    /// The latest ts of the sessions under way.
+    pub live_latest: Option<DateTime<FixedOffset>>,
+    /// The version of the rows.
+    pub version: u64,
+}
+
+impl UserInput {
+    /// Gathers a user's input from the state.
+    pub fn gather(state: &State, user: &str, results: bool, version: u64) -> UserInput {
+        let (live, live_latest) = state.live_of(user);
+        UserInput {
+            user: state.user_record(user),
+            considered: state.considered(user),
+            results,
+            workouts: state.workouts_of(user),
+            clock: state.clocks.get(user).cloned(),
+            live,
+            live_latest,
+            version,
+        }
+    }
+}
+
+/// What one user's evaluation gives.
+#[derive(Clone, Debug, Default)]
+pub struct UserRows {
+    /// The user.
+    pub user: String,
+    /// New result rows (when results were re-derived and the user is considered).
+    pub results: Option<Vec<ResultRow>>,
+    /// New live rows (empty: no session under way).
+    pub live: Vec<ResultRow>,
+}
+
+/// One result row.
+pub fn row(plan: &Plan, user: &User, workouts: &[Workout], as_of: &AsOf, version: u64) -> ResultRow {
+    let result = eval::evaluate(plan, user, workouts, as_of);
+    ResultRow {
+        challenge: result.challenge.clone(),
+        user: result.user.clone(),
+        version,
+        progress: result.progress,
+        json: serde_json::to_string(&result).unwrap_or_default(),
+    }
+}
+
+/// Re-evaluates one user.
+pub fn evaluate_user(challenges: &[Active], input: &UserInput) -> UserRows {
+    let mut out = UserRows {
+        user: input.user.id.clone(),
+        ..UserRows::default()
+    };
+    if input.results && input.considered {
+        if let Some(clock) = &input.clock {
+            out.results = Some(
+                challenges
+                    .iter()
+                    .map(|c| row(&c.plan, &input.user, &input.workouts, clock, input.version))
+                    .collect(),
+            );
+        }
+    }
+    if let Some(latest) = input.live_latest {
+        let latest = AsOf::from_time(latest);
+        let as_of = match &input.clock {
+            Some(clock) if !later(&latest, clock) => clock.clone(),
+            _ => latest,
+        };
+        let mut all = input.workouts.clone();
+        all.extend(input.live.iter().cloned());
+        out.live = challenges
+            .iter()
+            .map(|c| row(&c.plan, &input.user, &all, &as_of, input.version))
+            .collect();
+    }
+    out
+}

@@ -1,0 +1,105 @@
+//! The periodic stage: a scheduled job message carries its own time (`tick --at T`) and
+//! re-derives, as of T, every considered user's profile, the month's leaderboards and every
+//! result (so windows close and missed days fail without new workouts).
+//!
+//! The month is the calendar month of T in the tick's timezone (default UTC); there is one
+//! board per measure, over every exercise and every user.
+
+use chrono::Datelike;
+use chrono_tz::Tz;
+use rayon::prelude::*;
+use rules_core::eval::AsOf;
+use rules_core::leaderboard::{self, Board, BoardMeasure, Month};
+use rules_core::profile;
+use rules_core::records::{User, Workout};
+use rules_core::Catalog;
+
+use crate::ondemand::{row, Active};
+use crate::store::{ResultRow, Row};
+
+/// Profiles look this many days back.
+pub const LOOKBACK_DAYS: u32 = 90;
+
+/// The measures of the month's leaderboards.
+pub const MEASURES: [BoardMeasure; 6] = [
+    BoardMeasure::Distance,
+    BoardMeasure::Duration,
+    BoardMeasure::Volume,
+    BoardMeasure::Reps,
+    BoardMeasure::Workouts,
+    BoardMeasure::Calories,
+];
+
+/// What a tick derives.
+#[derive(Clone, Debug, Default)]
+pub struct TickViews {
+    /// Every considered user's profile.
+    pub profiles: Vec<Row>,
+    /// The month's leaderboards.
+    pub leaderboards: Vec<Row>,
+    /// Every result, as of T.
+    pub results: Vec<ResultRow>,
+}
+
+/// Derives the periodic views as of `at`. `users` are the considered users (sorted);
+/// `workouts` every saved workout.
+pub fn tick(
+    challenges: &[Active],
+    catalog: &Catalog,
+    users: &[User],
+    workouts: &[Workout],
+    at: &AsOf,
+    timezone: Tz,
+    version: u64,
+) -> TickViews {
+    let profiles = profile::profiles_all(users, workouts, catalog, at, LOOKBACK_DAYS)
+        .iter()
+        .map(|p| Row {
+            key: p.user.clone(),
+            user: Some(p.user.clone()),
+            json: serde_json::to_string(p).unwrap_or_default(),
+        })
+        .collect();
+    let local = at.time.with_timezone(&timezone);
+    let month = Month {
+        year: local.year(),
+        month: local.month(),
+    };
+    let records: Vec<User> = users.to_vec();
+    let mut leaderboards = Vec::new();
+    for measure in MEASURES {
+        let board = Board {
+            month,
+            timezone,
+            measure,
+            selector: None,
+            group: None,
+        };
+        for entry in leaderboard::leaderboard(&board, workouts, &records, catalog) {
+            leaderboards.push(Row {
+                key: format!("{}\u{1f}{:010}\u{1f}{}", entry.board, entry.rank, entry.user),
+                user: Some(entry.user.clone()),
+                json: serde_json::to_string(&entry).unwrap_or_default(),
+            });
+        }
+    }
+    let mut by_user: std::collections::HashMap<&str, Vec<Workout>> = Default::default();
+    for w in workouts {
+        by_user.entry(w.user.as_str()).or_default().push(w.clone());
+    }
+    let empty = Vec::new();
+    let results = users
+        .par_iter()
+        .flat_map_iter(|user| {
+            let own = by_user.get(user.id.as_str()).unwrap_or(&empty);
+            challenges
+                .iter()
+                .map(move |c| row(&c.plan, user, own, at, version))
+        })
+        .collect();
+    TickViews {
+        profiles,
+        leaderboards,
+        results,
+    }
+}

@@ -1,0 +1,432 @@
+//! The embedded default store: one SQLite file (WAL) holding the log, the derived views, the
+//! dead letters and the consumer offsets.
+//!
+//! Durability trade-off: the file runs in WAL mode with `synchronous=NORMAL`. Each batch is one
+//! transaction; a commit is atomic and survives a crash of the process (SIGKILL included)
+//! because the WAL is written before the commit returns. After a power loss or an OS crash the
+//! last few batches may roll back (the WAL is synced at checkpoints, not at every commit), but
+//! the file is never corrupt and never half-applies a batch; re-ingesting the input from the
+//! committed offsets restores them. `synchronous=FULL` would sync at every commit, at a cost of
+//! one fsync per batch.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use rusqlite::{params, Connection, OptionalExtension, Transaction};
+use sha2::{Digest, Sha256};
+
+use crate::store::{
+    Batch, CompactedWorkout, Counters, LogEntry, LogKind, Snapshot, Store, StoreError,
+    StoredChallenge,
+};
+
+/// Keyed views: one row per key, with the user it is about.
+const KEYED: [&str; 5] = ["workouts", "users", "sessions", "profiles", "leaderboards"];
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS log(pos INTEGER PRIMARY KEY, kind TEXT NOT NULL, session TEXT, body TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS compacted(session TEXT PRIMARY KEY, pos INTEGER NOT NULL, json TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS dead_letters(id INTEGER PRIMARY KEY, source TEXT NOT NULL, line INTEGER NOT NULL, reason TEXT NOT NULL, raw TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS challenges(id TEXT PRIMARY KEY, tree TEXT NOT NULL, hash TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS offsets(consumer TEXT PRIMARY KEY, pos INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS counters(name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS clocks(user TEXT PRIMARY KEY, as_of TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS workouts(key TEXT PRIMARY KEY, user TEXT, json TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS users(key TEXT PRIMARY KEY, user TEXT, json TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS sessions(key TEXT PRIMARY KEY, user TEXT, json TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS profiles(key TEXT PRIMARY KEY, user TEXT, json TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS leaderboards(key TEXT PRIMARY KEY, user TEXT, json TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS results(challenge TEXT NOT NULL, user TEXT NOT NULL, version INTEGER NOT NULL, progress REAL NOT NULL, json TEXT NOT NULL, PRIMARY KEY(challenge, user)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS live(challenge TEXT NOT NULL, user TEXT NOT NULL, version INTEGER NOT NULL, progress REAL NOT NULL, json TEXT NOT NULL, PRIMARY KEY(challenge, user)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS results_user ON results(user);
+CREATE INDEX IF NOT EXISTS live_user ON live(user);
+";
+
+fn err(e: rusqlite::Error) -> StoreError {
+    StoreError::Backend(e.to_string())
+}
+
+/// A SQLite file (or an in-memory database for scratch rebuilds).
+pub struct SqliteStore {
+    conn: Connection,
+}
+
+impl SqliteStore {
+    /// Opens (or creates) the store at `path`, in WAL mode with `synchronous=NORMAL`.
+    pub fn open(path: &Path) -> Result<SqliteStore, StoreError> {
+        let conn = Connection::open(path).map_err(err)?;
+        conn.pragma_update(None, "journal_mode", "WAL").map_err(err)?;
+        SqliteStore::init(conn)
+    }
+
+    /// An in-memory store (scratch rebuilds for `verify`, tests).
+    pub fn memory() -> Result<SqliteStore, StoreError> {
+        SqliteStore::init(Connection::open_in_memory().map_err(err)?)
+    }
+
+    fn init(conn: Connection) -> Result<SqliteStore, StoreError> {
+        conn.pragma_update(None, "synchronous", "NORMAL").map_err(err)?;
+        conn.pragma_update(None, "temp_store", "MEMORY").map_err(err)?;
+        conn.pragma_update(None, "cache_size", -65536).map_err(err)?;
+        conn.busy_timeout(std::time::Duration::from_secs(10)).map_err(err)?;
+        conn.execute_batch(SCHEMA).map_err(err)?;
+        Ok(SqliteStore { conn })
+    }
+
+    /// Copies the sources of truth (log, compacted workouts, challenges, settings) into
+    /// `other`, an empty store: what a scratch rebuild starts from.
+    pub fn copy_sources_to(&mut self, other: &mut SqliteStore) -> Result<(), StoreError> {
+        let snapshot = self.snapshot()?;
+        let batch = Batch {
+            log: snapshot.log,
+            put_challenges: snapshot.challenges,
+            compacted: snapshot.compacted.into_iter().collect(),
+            meta: snapshot.meta.into_iter().collect(),
+            ..Batch::default()
+        };
+        other.commit(&batch)
+    }
+
+    /// Runs a `wal_checkpoint(TRUNCATE)` (after big rewrites).
+    pub fn checkpoint(&mut self) -> Result<(), StoreError> {
+        self.conn
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+            .optional()
+            .map_err(err)?;
+        Ok(())
+    }
+}
+
+fn kind_name(kind: LogKind) -> &'static str {
+    match kind {
+        LogKind::Event => "event",
+        LogKind::Tick => "tick",
+    }
+}
+
+fn apply(tx: &Transaction<'_>, batch: &Batch) -> rusqlite::Result<()> {
+    if !batch.log.is_empty() {
+        let mut st =
+            tx.prepare_cached("INSERT INTO log(pos, kind, session, body) VALUES (?1, ?2, ?3, ?4)")?;
+        for e in &batch.log {
+            st.execute(params![
+                e.pos as i64,
+                kind_name(e.kind),
+                e.session.as_deref(),
+                e.body
+            ])?;
+        }
+    }
+    if !batch.dead_letters.is_empty() {
+        let mut st = tx.prepare_cached(
+            "INSERT INTO dead_letters(source, line, reason, raw) VALUES (?1, ?2, ?3, ?4)",
+        )?;
+        for d in &batch.dead_letters {
+            st.execute(params![d.source, d.line as i64, d.reason, d.raw])?;
+        }
+    }
+    for s in &batch.purge_sessions {
+        tx.prepare_cached("DELETE FROM log WHERE session = ?1 AND kind = 'event'")?
+            .execute([s])?;
+    }
+    for (session, c) in &batch.compacted {
+        tx.prepare_cached("INSERT OR REPLACE INTO compacted(session, pos, json) VALUES (?1, ?2, ?3)")?
+            .execute(params![session, c.pos as i64, c.json])?;
+    }
+    for c in &batch.put_challenges {
+        tx.prepare_cached("INSERT OR REPLACE INTO challenges(id, tree, hash) VALUES (?1, ?2, ?3)")?
+            .execute(params![c.id, c.tree, c.hash])?;
+    }
+    for id in &batch.delete_challenges {
+        tx.prepare_cached("DELETE FROM challenges WHERE id = ?1")?
+            .execute([id])?;
+    }
+    for (view, row) in &batch.put {
+        let sql = format!("INSERT OR REPLACE INTO {view}(key, user, json) VALUES (?1, ?2, ?3)");
+        tx.prepare_cached(&sql)?
+            .execute(params![row.key, row.user.as_deref(), row.json])?;
+    }
+    for (view, key) in &batch.delete {
+        let sql = format!("DELETE FROM {view} WHERE key = ?1");
+        tx.prepare_cached(&sql)?.execute([key])?;
+    }
+    for user in &batch.drop_results_of_users {
+        tx.prepare_cached("DELETE FROM results WHERE user = ?1")?
+            .execute([user])?;
+    }
+    for c in &batch.drop_challenges {
+        tx.prepare_cached("DELETE FROM results WHERE challenge = ?1")?
+            .execute([c])?;
+        tx.prepare_cached("DELETE FROM live WHERE challenge = ?1")?
+            .execute([c])?;
+    }
+    if !batch.results.is_empty() {
+        // Versioned upsert: an older version never overwrites a newer one.
+        let mut st = tx.prepare_cached(
+            "INSERT INTO results(challenge, user, version, progress, json) VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT(challenge, user) DO UPDATE SET version = excluded.version,
+               progress = excluded.progress, json = excluded.json
+             WHERE excluded.version >= results.version",
+        )?;
+        for r in &batch.results {
+            st.execute(params![r.challenge, r.user, r.version as i64, r.progress, r.json])?;
+        }
+    }
+    for user in &batch.replace_live_of_users {
+        tx.prepare_cached("DELETE FROM live WHERE user = ?1")?
+            .execute([user])?;
+    }
+    if !batch.live.is_empty() {
+        let mut st = tx.prepare_cached(
+            "INSERT INTO live(challenge, user, version, progress, json) VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT(challenge, user) DO UPDATE SET version = excluded.version,
+               progress = excluded.progress, json = excluded.json
+             WHERE excluded.version >= live.version",
+        )?;
+        for r in &batch.live {
+            st.execute(params![r.challenge, r.user, r.version as i64, r.progress, r.json])?;
+        }
+    }
+    for (table, rows) in [
+        ("profiles", &batch.profiles),
+        ("leaderboards", &batch.leaderboards),
+    ] {
+        if let Some(rows) = rows {
+            tx.execute(&format!("DELETE FROM {table}"), [])?;
+            let sql = format!("INSERT OR REPLACE INTO {table}(key, user, json) VALUES (?1, ?2, ?3)");
+            let mut st = tx.prepare_cached(&sql)?;
+            for row in rows {
+                st.execute(params![row.key, row.user.as_deref(), row.json])?;
+            }
+        }
+    }
+    for (user, as_of) in &batch.clocks {
+        tx.prepare_cached("INSERT OR REPLACE INTO clocks(user, as_of) VALUES (?1, ?2)")?
+            .execute([user, as_of])?;
+    }
+    let c = &batch.counters;
+    for (name, value) in [
+        ("read", c.read),
+        ("accepted", c.accepted),
+        ("duplicates", c.duplicates),
+        ("rejected", c.rejected),
+    ] {
+        if value > 0 {
+            tx.prepare_cached(
+                "INSERT INTO counters(name, value) VALUES (?1, ?2)
+                 ON CONFLICT(name) DO UPDATE SET value = value + excluded.value",
+            )?
+            .execute(params![name, value as i64])?;
+        }
+    }
+    for (consumer, pos) in &batch.offsets {
+        tx.prepare_cached("INSERT OR REPLACE INTO offsets(consumer, pos) VALUES (?1, ?2)")?
+            .execute(params![consumer, *pos as i64])?;
+    }
+    for (key, value) in &batch.meta {
+        tx.prepare_cached("INSERT OR REPLACE INTO meta(key, value) VALUES (?1, ?2)")?
+            .execute([key, value])?;
+    }
+    Ok(())
+}
+
+fn as_u64(v: i64) -> u64 {
+    u64::try_from(v).unwrap_or(0)
+}
+
+impl Store for SqliteStore {
+    fn snapshot(&mut self) -> Result<Snapshot, StoreError> {
+        let mut snapshot = Snapshot::default();
+        let conn = &self.conn;
+        let mut st = conn
+            .prepare("SELECT pos, kind, session, body FROM log ORDER BY pos")
+            .map_err(err)?;
+        let rows = st
+            .query_map([], |r| {
+                let kind: String = r.get(1)?;
+                Ok(LogEntry {
+                    pos: as_u64(r.get(0)?),
+                    kind: if kind == "tick" {
+                        LogKind::Tick
+                    } else {
+                        LogKind::Event
+                    },
+                    session: r.get(2)?,
+                    body: r.get(3)?,
+                })
+            })
+            .map_err(err)?;
+        for row in rows {
+            snapshot.log.push(row.map_err(err)?);
+        }
+        let mut st = conn
+            .prepare("SELECT session, pos, json FROM compacted")
+            .map_err(err)?;
+        let rows = st
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    CompactedWorkout {
+                        pos: as_u64(r.get(1)?),
+                        json: r.get(2)?,
+                    },
+                ))
+            })
+            .map_err(err)?;
+        for row in rows {
+            let (session, c) = row.map_err(err)?;
+            snapshot.compacted.insert(session, c);
+        }
+        let mut st = conn
+            .prepare("SELECT id, tree, hash FROM challenges ORDER BY id")
+            .map_err(err)?;
+        let rows = st
+            .query_map([], |r| {
+                Ok(StoredChallenge {
+                    id: r.get(0)?,
+                    tree: r.get(1)?,
+                    hash: r.get(2)?,
+                })
+            })
+            .map_err(err)?;
+        for row in rows {
+            snapshot.challenges.push(row.map_err(err)?);
+        }
+        for (table, target) in [
+            ("SELECT user, as_of FROM clocks", &mut snapshot.clocks),
+            ("SELECT key, value FROM meta", &mut snapshot.meta),
+        ] {
+            let mut st = conn.prepare(table).map_err(err)?;
+            let rows = st
+                .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
+                .map_err(err)?;
+            for row in rows {
+                let (k, v) = row.map_err(err)?;
+                target.insert(k, v);
+            }
+        }
+        let mut st = conn
+            .prepare("SELECT consumer, pos FROM offsets")
+            .map_err(err)?;
+        let rows = st
+            .query_map([], |r| Ok((r.get::<_, String>(0)?, as_u64(r.get(1)?))))
+            .map_err(err)?;
+        for row in rows {
+            let (k, v) = row.map_err(err)?;
+            snapshot.offsets.insert(k, v);
+        }
+        let mut st = conn
+            .prepare("SELECT name, value FROM counters")
+            .map_err(err)?;
+        let rows = st
+            .query_map([], |r| Ok((r.get::<_, String>(0)?, as_u64(r.get(1)?))))
+            .map_err(err)?;
+        let mut counters = Counters::default();
+        for row in rows {
+            let (name, value) = row.map_err(err)?;
+            match name.as_str() {
+                "read" => counters.read = value,
+                "accepted" => counters.accepted = value,
+                "duplicates" => counters.duplicates = value,
+                "rejected" => counters.rejected = value,
+                _ => {}
+            }
+        }
+        snapshot.counters = counters;
+        Ok(snapshot)
+    }
+
+    fn commit(&mut self, batch: &Batch) -> Result<(), StoreError> {
+        let tx = self.conn.transaction().map_err(err)?;
+        apply(&tx, batch).map_err(err)?;
+        tx.commit().map_err(err)
+    }
+
+    fn clear_views(&mut self) -> Result<(), StoreError> {
+        let tx = self.conn.transaction().map_err(err)?;
+        for table in KEYED.iter().chain(&["results", "live", "clocks"]) {
+            tx.execute(&format!("DELETE FROM {table}"), [])
+                .map_err(err)?;
+        }
+        tx.execute("DELETE FROM offsets WHERE consumer = 'views'", [])
+            .map_err(err)?;
+        tx.commit().map_err(err)
+    }
+
+    fn query(
+        &mut self,
+        view: &str,
+        user: Option<&str>,
+        challenge: Option<&str>,
+    ) -> Result<Vec<String>, StoreError> {
+        let sql = match view {
+            "results" | "live" => format!(
+                "SELECT json FROM {view} WHERE (?1 IS NULL OR user = ?1) AND (?2 IS NULL OR challenge = ?2) ORDER BY challenge, user"
+            ),
+            v if KEYED.contains(&v) => format!(
+                "SELECT json FROM {v} WHERE (?1 IS NULL OR user = ?1) AND (?2 IS NULL OR ?2 = ?2) ORDER BY key"
+            ),
+            "dead-letters" => "SELECT json_object('source', source, 'line', line, 'reason', reason, 'raw', raw) FROM dead_letters WHERE (?1 IS NULL OR ?1 = ?1) AND (?2 IS NULL OR ?2 = ?2) ORDER BY id".to_owned(),
+            other => return Err(StoreError::Backend(format!("unknown view `{other}`"))),
+        };
+        let mut st = self.conn.prepare(&sql).map_err(err)?;
+        let rows = st
+            .query_map(params![user, challenge], |r| r.get::<_, String>(0))
+            .map_err(err)?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(err)
+    }
+
+    fn view_hashes(&mut self) -> Result<BTreeMap<String, String>, StoreError> {
+        let mut out = BTreeMap::new();
+        for view in crate::store::VIEWS {
+            let sql = match view {
+                "results" | "live" => {
+                    format!("SELECT challenge || char(31) || user, json FROM {view} ORDER BY challenge, user")
+                }
+                _ => format!("SELECT key, json FROM {view} ORDER BY key"),
+            };
+            let mut st = self.conn.prepare(&sql).map_err(err)?;
+            let mut rows = st.query([]).map_err(err)?;
+            let mut hasher = Sha256::new();
+            let mut n = 0u64;
+            while let Some(row) = rows.next().map_err(err)? {
+                let key: String = row.get(0).map_err(err)?;
+                let json: String = row.get(1).map_err(err)?;
+                hasher.update(key.as_bytes());
+                hasher.update([0x1f]);
+                hasher.update(json.as_bytes());
+                hasher.update(b"\n");
+                n += 1;
+            }
+            let digest = hasher.finalize();
+            let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+            out.insert(view.to_owned(), format!("{n}:{hex}"));
+        }
+        Ok(out)
+    }
+
+    fn counts(&mut self) -> Result<BTreeMap<String, u64>, StoreError> {
+        let mut out = BTreeMap::new();
+        for table in [
+            "log",
+            "compacted",
+            "dead_letters",
+            "challenges",
+            "workouts",
+            "users",
+            "sessions",
+            "results",
+            "live",
+            "profiles",
+            "leaderboards",
+        ] {
+            let n: i64 = self
+                .conn
+                .query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
+                .map_err(err)?;
+            out.insert(table.to_owned(), as_u64(n));
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,127 @@
+//! The pipeline's in-memory state: the sessions being buffered, the saved workouts, the user
+//! records and each user's clock. It is a cache of the store, rebuilt from the log at start-up
+//! ([`crate::engine::Engine::open`]); the stages read and update it, message by message.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+use chrono::{DateTime, FixedOffset};
+use rules_core::eval::AsOf;
+use rules_core::records::{User, Workout};
+use rules_core::session::{SessionState, UserUpsert};
+
+/// The winning `user_upsert` of a user (latest `ts`; on equal `ts`, the later delivered).
+#[derive(Clone, Debug, PartialEq)]
+pub struct UserEntry {
+    /// The upsert as received.
+    pub upsert: UserUpsert,
+}
+
+impl UserEntry {
+    /// The record.
+    pub fn user(&self) -> &User {
+        &self.upsert.user
+    }
+}
+
+/// What the stages keep between messages.
+#[derive(Clone, Debug, Default)]
+pub struct State {
+    /// Buffered sessions (open, saved, or without start), by id.
+    pub sessions: HashMap<String, SessionState>,
+    /// The log position of each session's latest accepted event.
+    pub session_pos: HashMap<String, u64>,
+    /// Sessions whose events were compacted away (their workouts are sources of truth).
+    pub compacted: HashSet<String>,
+    /// Saved workouts by id.
+    pub workouts: HashMap<String, Workout>,
+    /// Each user's workout ids.
+    pub by_user: HashMap<String, BTreeSet<String>>,
+    /// Each user's open sessions (with a start, without an end).
+    pub open: HashMap<String, BTreeSet<String>>,
+    /// The user each open session is indexed under.
+    pub open_user: HashMap<String, String>,
+    /// User records.
+    pub users: HashMap<String, UserEntry>,
+    /// Each user's clock: the `as_of` of their results.
+    pub clocks: HashMap<String, AsOf>,
+    /// The last log position.
+    pub head: u64,
+}
+
+/// Orders two times by instant, then by offset, so that the later of two is well defined.
+pub fn later(a: &AsOf, b: &AsOf) -> bool {
+    (a.time, a.time.offset().local_minus_utc()) > (b.time, b.time.offset().local_minus_utc())
+}
+
+impl State {
+    /// Moves a user's clock forward to `time` (never back).
+    pub fn bump_clock(&mut self, user: &str, time: DateTime<FixedOffset>) {
+        let candidate = AsOf::from_time(time);
+        match self.clocks.get(user) {
+            Some(current) if !later(&candidate, current) => {}
+            _ => {
+                self.clocks.insert(user.to_owned(), candidate);
+            }
+        }
+    }
+
+    /// Whether a user is considered (data.md): an accepted record or a saved workout.
+    pub fn considered(&self, user: &str) -> bool {
+        self.users.contains_key(user) || self.by_user.get(user).is_some_and(|w| !w.is_empty())
+    }
+
+    /// Every considered user id, sorted.
+    pub fn considered_users(&self) -> BTreeSet<String> {
+        let mut ids: BTreeSet<String> = self.users.keys().cloned().collect();
+        ids.extend(
+            self.by_user
+                .iter()
+                .filter(|(_, w)| !w.is_empty())
+                .map(|(u, _)| u.clone()),
+        );
+        ids
+    }
+
+    /// The user record, or a user in no group.
+    pub fn user_record(&self, user: &str) -> User {
+        self.users
+            .get(user)
+            .map_or_else(|| User::unknown(user), |e| e.user().clone())
+    }
+
+    /// A user's saved workouts.
+    pub fn workouts_of(&self, user: &str) -> Vec<Workout> {
+        self.by_user
+            .get(user)
+            .map(|ids| {
+                ids.iter()
+                    .filter_map(|id| self.workouts.get(id).cloned())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// The live workouts of a user's open sessions, and the latest ts among them.
+    pub fn live_of(&self, user: &str) -> (Vec<Workout>, Option<DateTime<FixedOffset>>) {
+        let mut live = Vec::new();
+        let mut latest: Option<DateTime<FixedOffset>> = None;
+        for id in self.open.get(user).into_iter().flatten() {
+            if let Some(session) = self.sessions.get(id) {
+                if let Some(w) = session.live_workout() {
+                    live.push(w);
+                }
+                if let Some(ts) = session.latest_ts() {
+                    latest = Some(latest.map_or(ts, |l| l.max(ts)));
+                }
+            }
+        }
+        (live, latest)
+    }
+
+    /// Every saved workout, sorted by id.
+    pub fn all_workouts(&self) -> Vec<Workout> {
+        let mut out: Vec<Workout> = self.workouts.values().cloned().collect();
+        out.sort_by(|a, b| a.id.cmp(&b.id));
+        out
+    }
+}

@@ -1,0 +1,223 @@
+//! The storage boundary: what the stages read at start-up and write per batch, behind the
+//! [`Store`] trait. [`crate::sqlite::SqliteStore`] is the embedded default; another store can be
+//! plugged in without touching the stages.
+//!
+//! **Invariant:** [`Store::commit`] applies one [`Batch`] atomically: the log appends, every
+//! view write and the offset commit of a batch become visible together or not at all, so a
+//! crash never half-applies a batch.
+//!
+//! **Invariant:** a result upsert carries the log position that caused it (`version`); a
+//! store never lets an older version overwrite a newer one.
+
+use std::collections::BTreeMap;
+
+use thiserror::Error;
+
+/// A storage failure (I/O, a corrupt file, a schema from another version).
+#[derive(Debug, Error)]
+pub enum StoreError {
+    /// The backend failed.
+    #[error("store: {0}")]
+    Backend(String),
+}
+
+/// The derived views, by name. `query`, `verify` and the content hashes use these names.
+pub const VIEWS: [&str; 7] = [
+    "workouts",
+    "users",
+    "sessions",
+    "results",
+    "live",
+    "profiles",
+    "leaderboards",
+];
+
+/// The kind of a log entry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogKind {
+    /// An accepted sensor event (its raw line).
+    Event,
+    /// A periodic job (`tick --at T`).
+    Tick,
+}
+
+/// One entry of the source-of-truth log.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LogEntry {
+    /// The log position (1, 2, ...; gaps only where compaction purged entries).
+    pub pos: u64,
+    /// What it is.
+    pub kind: LogKind,
+    /// The session of an event (for compaction), if any.
+    pub session: Option<String>,
+    /// The entry as JSON text (an event's line as it arrived).
+    pub body: String,
+}
+
+/// A workout kept as a source of truth after its session's events were compacted away.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CompactedWorkout {
+    /// The log position of the session's last event (where the workout replays).
+    pub pos: u64,
+    /// The workout as JSON.
+    pub json: String,
+}
+
+/// A line that was not accepted.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DeadLetter {
+    /// The input it came from.
+    pub source: String,
+    /// Its 1-based line number there.
+    pub line: u64,
+    /// Why.
+    pub reason: String,
+    /// The line as it arrived.
+    pub raw: String,
+}
+
+/// A stored challenge: its id, its JSON tree and the tree's content hash.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StoredChallenge {
+    /// The id.
+    pub id: String,
+    /// The JSON tree.
+    pub tree: String,
+    /// The tree's content hash (what "edited" compares).
+    pub hash: String,
+}
+
+/// A row of a keyed view: its key and its JSON.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Row {
+    /// The key (the view's sort order).
+    pub key: String,
+    /// The user the row is about (for `--user`), if any.
+    pub user: Option<String>,
+    /// The JSON line.
+    pub json: String,
+}
+
+/// A result row (also a live row).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ResultRow {
+    /// The challenge id.
+    pub challenge: String,
+    /// The user id.
+    pub user: String,
+    /// The log position that caused it.
+    pub version: u64,
+    /// The root's progress.
+    pub progress: f64,
+    /// The `challenge eval` line.
+    pub json: String,
+}
+
+/// Input counters: `read == accepted + rejected`; `duplicates` are accepted no-ops.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Counters {
+    /// Non-blank lines read.
+    pub read: u64,
+    /// Lines accepted (new events and identical resends).
+    pub accepted: u64,
+    /// Identical resends among the accepted.
+    pub duplicates: u64,
+    /// Lines rejected to dead letters.
+    pub rejected: u64,
+}
+
+impl Counters {
+    /// Adds another batch's counts.
+    pub fn add(&mut self, other: &Counters) {
+        self.read += other.read;
+        self.accepted += other.accepted;
+        self.duplicates += other.duplicates;
+        self.rejected += other.rejected;
+    }
+}
+
+/// Everything one batch writes, committed atomically by [`Store::commit`].
+#[derive(Clone, Debug, Default)]
+pub struct Batch {
+    /// Log entries to append.
+    pub log: Vec<LogEntry>,
+    /// Dead letters to append.
+    pub dead_letters: Vec<DeadLetter>,
+    /// Rows to put (replace) in the keyed views, by view name.
+    pub put: Vec<(&'static str, Row)>,
+    /// Keys to delete from the keyed views.
+    pub delete: Vec<(&'static str, String)>,
+    /// Result upserts (versioned).
+    pub results: Vec<ResultRow>,
+    /// Users whose results are all deleted (they are no longer considered).
+    pub drop_results_of_users: Vec<String>,
+    /// Challenges whose results and live rows are all deleted.
+    pub drop_challenges: Vec<String>,
+    /// Users whose live rows are replaced by `live` (or just deleted).
+    pub replace_live_of_users: Vec<String>,
+    /// New live rows.
+    pub live: Vec<ResultRow>,
+    /// Replace the whole `profiles` view with these rows.
+    pub profiles: Option<Vec<Row>>,
+    /// Replace the whole `leaderboards` view with these rows.
+    pub leaderboards: Option<Vec<Row>>,
+    /// Per-user clocks (the `as_of` of their results) to set.
+    pub clocks: Vec<(String, String)>,
+    /// Challenges to store (added or edited).
+    pub put_challenges: Vec<StoredChallenge>,
+    /// Challenges to forget.
+    pub delete_challenges: Vec<String>,
+    /// Compaction: workouts that become sources of truth.
+    pub compacted: Vec<(String, CompactedWorkout)>,
+    /// Compaction: sessions whose log entries are purged.
+    pub purge_sessions: Vec<String>,
+    /// Counters to add.
+    pub counters: Counters,
+    /// Consumer offsets to set: (consumer, position). An input's offset is the number of its
+    /// lines consumed; the `views` consumer's is the last log position applied.
+    pub offsets: Vec<(String, u64)>,
+    /// Settings to keep (`catalog`, `partitions`).
+    pub meta: Vec<(String, String)>,
+}
+
+/// What a store holds at start-up, for the stages to rebuild their in-memory state.
+#[derive(Clone, Debug, Default)]
+pub struct Snapshot {
+    /// The log, in position order.
+    pub log: Vec<LogEntry>,
+    /// Compacted sessions' workouts, by session id.
+    pub compacted: BTreeMap<String, CompactedWorkout>,
+    /// The challenges.
+    pub challenges: Vec<StoredChallenge>,
+    /// Per-user clocks (RFC 3339 text).
+    pub clocks: BTreeMap<String, String>,
+    /// Input counters so far.
+    pub counters: Counters,
+    /// Consumer offsets.
+    pub offsets: BTreeMap<String, u64>,
+    /// Settings.
+    pub meta: BTreeMap<String, String>,
+}
+
+/// Storage behind the pipeline.
+pub trait Store {
+    /// Everything the stages need to resume.
+    fn snapshot(&mut self) -> Result<Snapshot, StoreError>;
+    /// Applies a batch atomically.
+    fn commit(&mut self, batch: &Batch) -> Result<(), StoreError>;
+    /// Empties every derived view (and the clocks), keeping the log, the compacted workouts,
+    /// the challenges, the dead letters, the counters and the input offsets.
+    fn clear_views(&mut self) -> Result<(), StoreError>;
+    /// A view's rows as JSON lines in its order, filtered by user and challenge where they
+    /// apply. Views: [`VIEWS`] and `dead-letters`.
+    fn query(
+        &mut self,
+        view: &str,
+        user: Option<&str>,
+        challenge: Option<&str>,
+    ) -> Result<Vec<String>, StoreError>;
+    /// The content hash of each derived view (its rows in order), by name.
+    fn view_hashes(&mut self) -> Result<BTreeMap<String, String>, StoreError>;
+    /// Row counts of the tables, for `stats`.
+    fn counts(&mut self) -> Result<BTreeMap<String, u64>, StoreError>;
+}

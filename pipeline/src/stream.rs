@@ -1,0 +1,87 @@
+//! The stream stage: validate raw lines into sensor events (bad ones become dead letters with
+//! a reason), deduplicate by `(session, seq)` and buffer each session's events in its
+//! [`SessionState`]; keep the winning `user_upsert` of each user.
+//!
+//! [`validate`] is a pure function of the lines (run in parallel); [`admit`] applies one
+//! event to the state, in log order.
+
+use rayon::prelude::*;
+use rules_core::session::{parse_event_line, PushOutcome, SensorEvent, SessionState};
+
+use crate::state::{State, UserEntry};
+use crate::transport::Line;
+use crate::Dirty;
+
+/// The reason given for an event of a session that was compacted away.
+pub const COMPACTED_REASON: &str = "late event for a compacted session";
+
+/// What [`admit`] did with an event.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Admission {
+    /// New: appended to the log.
+    New,
+    /// An identical resend: a no-op (accepted, not logged again).
+    Duplicate,
+    /// A differing copy of an accepted `(session, seq)`: dead letter.
+    Conflict,
+    /// An event of a compacted session: dead letter.
+    Compacted,
+}
+
+/// Parses and validates lines, in parallel; each is an event or a rejection reason.
+pub fn validate(lines: &[Line]) -> Vec<Result<SensorEvent, String>> {
+    lines
+        .par_iter()
+        .with_min_len(512)
+        .map(|line| parse_event_line(&line.text))
+        .collect()
+}
+
+/// Applies one event at log position `pos`, marking what it changes in `dirty`.
+pub fn admit(state: &mut State, pos: u64, event: SensorEvent, dirty: &mut Dirty) -> Admission {
+    match event {
+        SensorEvent::UserUpsert(upsert) => {
+            let id = upsert.user.id.clone();
+            if let Some(current) = state.users.get(&id) {
+                let (a, b) = (
+                    SensorEvent::UserUpsert(current.upsert.clone()),
+                    SensorEvent::UserUpsert(upsert.clone()),
+                );
+                if a.identical(&b) {
+                    return Admission::Duplicate;
+                }
+                if upsert.ts < current.upsert.ts {
+                    // Logged, but an older record does not win.
+                    return Admission::New;
+                }
+            }
+            let ts = upsert.ts;
+            state.users.insert(id.clone(), UserEntry { upsert });
+            state.bump_clock(&id, ts);
+            dirty.user(&id, pos, true);
+            dirty.user_records.push(id);
+            Admission::New
+        }
+        event => {
+            let Some(session) = event.session().map(str::to_owned) else {
+                return Admission::Conflict;
+            };
+            if state.compacted.contains(&session) {
+                return Admission::Compacted;
+            }
+            let entry = state
+                .sessions
+                .entry(session.clone())
+                .or_insert_with(|| SessionState::new(&session));
+            match entry.push(event) {
+                PushOutcome::Accepted => {
+                    state.session_pos.insert(session.clone(), pos);
+                    dirty.session(&session, pos);
+                    Admission::New
+                }
+                PushOutcome::Duplicate => Admission::Duplicate,
+                PushOutcome::Conflict | PushOutcome::NotThisSession => Admission::Conflict,
+            }
+        }
+    }
+}
