@@ -56,6 +56,11 @@ pub enum Command {
         after_help = "Example:\n  challenge leaderboard --workouts fixtures/workouts.jsonl --users fixtures/users.jsonl \\\n      --month 2026-08 --measure distance --of cardio --group nsfit --timezone Asia/Singapore --top 10"
     )]
     Leaderboard(LeaderboardArgs),
+    /// The ingest pipeline: sensor events in; workouts, results, profiles and leaderboards out.
+    #[command(
+        after_help = "Example:\n  challenge pipeline ingest --db gym.db --challenges fixtures/challenges fixtures/events.jsonl\n  challenge pipeline query results --db gym.db --user u-01"
+    )]
+    Pipeline(crate::commands::pipeline::PipelineArgs),
 }
 
 /// Flags every command takes.
@@ -137,6 +142,17 @@ pub enum EvalFormat {
     Json,
     /// The explain tree: each goal with ✓/✗/…, its value against its target and a progress bar.
     Text,
+    /// A self-contained HTML report: a progress bar and a calendar of periods per user.
+    Html,
+}
+
+/// Output format of `leaderboard`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum LeaderboardFormat {
+    /// JSON Lines, one entry per line.
+    Json,
+    /// A self-contained HTML report with a bar per entry.
+    Html,
 }
 
 /// Record input flags shared by the commands that read workouts.
@@ -281,6 +297,9 @@ pub struct LeaderboardArgs {
     /// Keep every entry ranked N or better (ties at the cut included).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub top: Option<u64>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = LeaderboardFormat::Json)]
+    pub format: LeaderboardFormat,
     #[command(flatten)]
     pub catalog: CatalogArg,
 }

@@ -220,3 +220,15 @@ fn json_trees_evaluate_like_their_dsl() {
     ]);
     assert_eq!(from_json.stdout, eval(&[]).stdout);
 }
+
+#[test]
+fn the_html_report_has_a_row_per_user() {
+    let run = eval(&["--format", "html"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.starts_with("<!doctype html>"));
+    assert_eq!(run.stdout.matches("<tr class=").count(), 60);
+    assert!(
+        run.stdout.contains("<b class=\"met\""),
+        "calendars show met days"
+    );
+}

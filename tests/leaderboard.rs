@@ -264,3 +264,27 @@ fn bad_flags_are_usage_errors() {
         assert!(run.stdout.is_empty());
     }
 }
+
+#[test]
+fn the_html_report_has_a_bar_per_entry() {
+    let run = crate::util::challenge([
+        "leaderboard",
+        "--workouts",
+        "fixtures/workouts.jsonl",
+        "--month",
+        "2026-08",
+        "--measure",
+        "distance",
+        "--of",
+        "cardio",
+        "--top",
+        "5",
+        "--format",
+        "html",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run
+        .stdout
+        .contains("<h1>Leaderboard 2026-08/distance/cardio</h1>"));
+    assert_eq!(run.stdout.matches("class=\"hbar\"").count(), 5);
+}

@@ -6,7 +6,7 @@ use rules_core::records::{self, User, Workout};
 use rules_core::tree::DeclKind;
 
 use crate::cli::{EvalArgs, EvalFormat, RecordArgs};
-use crate::commands::explain;
+use crate::commands::{explain, html};
 use crate::input;
 use crate::output;
 use crate::{Failure, Outcome};
@@ -51,6 +51,7 @@ pub fn run(args: &EvalArgs) -> Outcome {
                 out.push_str(&output::to_json(result, false)?);
                 out.push('\n');
             }
+            EvalFormat::Html => {}
             EvalFormat::Text => {
                 let value = serde_json::to_value(result)
                     .map_err(|e| Failure::Usage(format!("cannot write the result: {e}")))?;
@@ -64,6 +65,14 @@ pub fn run(args: &EvalArgs) -> Outcome {
                 }
             }
         }
+    }
+    if args.format == EvalFormat::Html {
+        let values = results
+            .iter()
+            .map(serde_json::to_value)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| Failure::Usage(format!("cannot write the result: {e}")))?;
+        out = html::eval_report(&values);
     }
     output::stdout(&out)?;
     if args.records.strict && records.rejected > 0 {

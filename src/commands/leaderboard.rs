@@ -6,8 +6,9 @@ use std::str::FromStr;
 
 use rules_core::leaderboard::{self, Board, BoardMeasure, Month, Selector};
 
-use crate::cli::{LeaderboardArgs, LeaderboardMeasure};
+use crate::cli::{LeaderboardArgs, LeaderboardFormat, LeaderboardMeasure};
 use crate::commands::eval::Records;
+use crate::commands::html;
 use crate::input;
 use crate::output;
 use crate::{Failure, Outcome};
@@ -38,9 +39,14 @@ pub fn run(args: &LeaderboardArgs) -> Outcome {
         entries = leaderboard::top(entries, n);
     }
     let mut out = String::new();
-    for e in &entries {
-        out.push_str(&output::to_json(e, false)?);
-        out.push('\n');
+    match args.format {
+        LeaderboardFormat::Json => {
+            for e in &entries {
+                out.push_str(&output::to_json(e, false)?);
+                out.push('\n');
+            }
+        }
+        LeaderboardFormat::Html => out = html::leaderboard_report(&board.name(), &entries),
     }
     output::stdout(&out)?;
     if args.records.strict && records.rejected > 0 {

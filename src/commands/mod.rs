@@ -6,6 +6,8 @@ pub mod decompile;
 pub mod eval;
 pub mod explain;
 pub mod fmt;
+pub mod html;
 pub mod leaderboard;
+pub mod pipeline;
 pub mod profile;
 pub mod recommend;
