@@ -1,6 +1,6 @@
 //! `challenge check`: diagnostics as text and JSON, for DSL files and JSON trees.
 
-use crate::util::{self, fixture};
+use crate::util;
 
 /// A path relative to the repository root (where the binary runs), so that snapshots do not
 /// depend on where the repository is checked out.

@@ -1,1 +1,3 @@
+//! Benchmarks of the pipeline (filled in below).
+
 fn main() {}

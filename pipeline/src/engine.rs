@@ -231,7 +231,10 @@ impl<S: Store> Engine<S> {
 
     /// Replaces the challenge set. Added and edited challenges are evaluated for every
     /// considered user (as of the user's clock); removed ones lose their results.
-    pub fn set_challenges(&mut self, decls: &[Challenge]) -> Result<ChallengeChanges, PipelineError> {
+    pub fn set_challenges(
+        &mut self,
+        decls: &[Challenge],
+    ) -> Result<ChallengeChanges, PipelineError> {
         let mut next: BTreeMap<String, StoredChallenge> = BTreeMap::new();
         for decl in decls {
             let tree = serde_json::to_string(decl)
@@ -506,7 +509,14 @@ impl<S: Store> Engine<S> {
                             .to_string(),
                     },
                 ));
-                save::put_workout(&mut self.state, dirty, session, Some(workout), pos, Some(batch));
+                save::put_workout(
+                    &mut self.state,
+                    dirty,
+                    session,
+                    Some(workout),
+                    pos,
+                    Some(batch),
+                );
             } else {
                 save::put_workout(&mut self.state, dirty, session, Some(workout), pos, None);
             }
@@ -517,7 +527,8 @@ impl<S: Store> Engine<S> {
     /// month's leaderboards (in `timezone`) and every result as of `at`.
     pub fn tick(&mut self, at: &AsOf, timezone: &str) -> Result<(), PipelineError> {
         let pos = self.state.head + 1;
-        let body = serde_json::json!({"type": "tick", "at": at.text, "timezone": timezone}).to_string();
+        let body =
+            serde_json::json!({"type": "tick", "at": at.text, "timezone": timezone}).to_string();
         let mut batch = Batch::default();
         batch.log.push(LogEntry {
             pos,
@@ -537,7 +548,8 @@ impl<S: Store> Engine<S> {
         timezone: &str,
         batch: &mut Batch,
     ) -> Result<(), PipelineError> {
-        let tz = rules_core::leaderboard::parse_timezone(timezone).map_err(PipelineError::Argument)?;
+        let tz =
+            rules_core::leaderboard::parse_timezone(timezone).map_err(PipelineError::Argument)?;
         self.state.head = pos;
         let ids = self.state.considered_users();
         let users: Vec<_> = ids.iter().map(|u| self.state.user_record(u)).collect();
@@ -596,8 +608,9 @@ impl<S: Store> Engine<S> {
                 Replay::Tick(pos, body) => {
                     self.flush(&mut dirty, &mut batch)?;
                     pending = 0;
-                    let (at, tz) = parse_tick(&body)
-                        .ok_or_else(|| PipelineError::Argument(format!("bad tick in the log at {pos}")))?;
+                    let (at, tz) = parse_tick(&body).ok_or_else(|| {
+                        PipelineError::Argument(format!("bad tick in the log at {pos}"))
+                    })?;
                     self.apply_tick(pos, &at, &tz, &mut batch)?;
                     self.store.commit(&std::mem::take(&mut batch))?;
                 }
@@ -619,7 +632,10 @@ impl<S: Store> Engine<S> {
 
     /// Purges the raw events of sessions whose workout ended before `before`; their workouts
     /// stay as sources of truth (replayed at the position of their last event).
-    pub fn compact(&mut self, before: DateTime<FixedOffset>) -> Result<CompactSummary, PipelineError> {
+    pub fn compact(
+        &mut self,
+        before: DateTime<FixedOffset>,
+    ) -> Result<CompactSummary, PipelineError> {
         let mut batch = Batch::default();
         let mut ids: Vec<String> = self
             .state
@@ -633,7 +649,12 @@ impl<S: Store> Engine<S> {
             let Some(workout) = self.state.workouts.get(id) else {
                 continue;
             };
-            let pos = self.state.session_pos.get(id).copied().unwrap_or(self.state.head);
+            let pos = self
+                .state
+                .session_pos
+                .get(id)
+                .copied()
+                .unwrap_or(self.state.head);
             batch.compacted.push((
                 id.clone(),
                 CompactedWorkout {

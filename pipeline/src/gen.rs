@@ -23,7 +23,7 @@ pub struct Rng(pub u64);
 
 impl Rng {
     /// The next 64 random bits.
-    pub fn next(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -32,7 +32,7 @@ impl Rng {
     }
     /// Uniform in [0, 1).
     pub fn unit(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
+        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
     }
     /// Uniform in [lo, hi).
     pub fn range(&mut self, lo: f64, hi: f64) -> f64 {
@@ -40,7 +40,7 @@ impl Rng {
     }
     /// Uniform integer in [lo, hi].
     pub fn int(&mut self, lo: u64, hi: u64) -> u64 {
-        lo + self.next() % (hi.saturating_sub(lo).saturating_add(1)).max(1)
+        lo + self.next_u64() % (hi.saturating_sub(lo).saturating_add(1)).max(1)
     }
     /// True with probability `p`.
     pub fn chance(&mut self, p: f64) -> bool {
@@ -48,7 +48,7 @@ impl Rng {
     }
     /// One of `items` (the default value when empty).
     pub fn pick<T: Copy + Default>(&mut self, items: &[T]) -> T {
-        let i = self.next() as usize % items.len().max(1);
+        let i = self.next_u64() as usize % items.len().max(1);
         items.get(i).copied().unwrap_or_default()
     }
 }
@@ -135,7 +135,10 @@ pub fn generate_events(config: &EventsConfig) -> (String, EventsSummary) {
     };
     let machines: Vec<(String, &str, &str)> = (0..config.machines.max(1))
         .map(|k| {
-            let exercise = MACHINES.get(k % MACHINES.len()).copied().unwrap_or("treadmill");
+            let exercise = MACHINES
+                .get(k % MACHINES.len())
+                .copied()
+                .unwrap_or("treadmill");
             let gym = GYMS.get(k % GYMS.len()).copied().unwrap_or("gym-01");
             (format!("m-{:03}", k + 1), exercise, gym)
         })
@@ -227,7 +230,7 @@ pub fn generate_events(config: &EventsConfig) -> (String, EventsSummary) {
             session.push(end, r#""type":"session_end""#.to_owned());
         }
     }
-    events.sort_by(|a, b| (a.ts, a.session, a.seq).cmp(&(b.ts, b.session, b.seq)));
+    events.sort_by_key(|e| (e.ts, e.session, e.seq));
     deliver(&mut rng, events, config.noise, summary)
 }
 

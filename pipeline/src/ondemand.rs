@@ -68,7 +68,13 @@ pub struct UserRows {
 }
 
 /// One result row.
-pub fn row(plan: &Plan, user: &User, workouts: &[Workout], as_of: &AsOf, version: u64) -> ResultRow {
+pub fn row(
+    plan: &Plan,
+    user: &User,
+    workouts: &[Workout],
+    as_of: &AsOf,
+    version: u64,
+) -> ResultRow {
     let result = eval::evaluate(plan, user, workouts, as_of);
     ResultRow {
         challenge: result.challenge.clone(),

@@ -77,7 +77,10 @@ pub fn tick(
         };
         for entry in leaderboard::leaderboard(&board, workouts, &records, catalog) {
             leaderboards.push(Row {
-                key: format!("{}\u{1f}{:010}\u{1f}{}", entry.board, entry.rank, entry.user),
+                key: format!(
+                    "{}\u{1f}{:010}\u{1f}{}",
+                    entry.board, entry.rank, entry.user
+                ),
                 user: Some(entry.user.clone()),
                 json: serde_json::to_string(&entry).unwrap_or_default(),
             });

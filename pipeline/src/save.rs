@@ -44,9 +44,7 @@ fn same(a: Option<&Workout>, b: Option<&Workout>) -> bool {
     match (a, b) {
         (None, None) => true,
         (Some(a), Some(b)) => {
-            a == b
-                && a.start.offset() == b.start.offset()
-                && a.end.offset() == b.end.offset()
+            a == b && a.start.offset() == b.start.offset() && a.end.offset() == b.end.offset()
         }
         _ => false,
     }

@@ -56,7 +56,8 @@ impl SqliteStore {
     /// Opens (or creates) the store at `path`, in WAL mode with `synchronous=NORMAL`.
     pub fn open(path: &Path) -> Result<SqliteStore, StoreError> {
         let conn = Connection::open(path).map_err(err)?;
-        conn.pragma_update(None, "journal_mode", "WAL").map_err(err)?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(err)?;
         SqliteStore::init(conn)
     }
 
@@ -66,10 +67,14 @@ impl SqliteStore {
     }
 
     fn init(conn: Connection) -> Result<SqliteStore, StoreError> {
-        conn.pragma_update(None, "synchronous", "NORMAL").map_err(err)?;
-        conn.pragma_update(None, "temp_store", "MEMORY").map_err(err)?;
-        conn.pragma_update(None, "cache_size", -65536).map_err(err)?;
-        conn.busy_timeout(std::time::Duration::from_secs(10)).map_err(err)?;
+        conn.pragma_update(None, "synchronous", "NORMAL")
+            .map_err(err)?;
+        conn.pragma_update(None, "temp_store", "MEMORY")
+            .map_err(err)?;
+        conn.pragma_update(None, "cache_size", -65536)
+            .map_err(err)?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))
+            .map_err(err)?;
         conn.execute_batch(SCHEMA).map_err(err)?;
         Ok(SqliteStore { conn })
     }
@@ -131,8 +136,10 @@ fn apply(tx: &Transaction<'_>, batch: &Batch) -> rusqlite::Result<()> {
             .execute([s])?;
     }
     for (session, c) in &batch.compacted {
-        tx.prepare_cached("INSERT OR REPLACE INTO compacted(session, pos, json) VALUES (?1, ?2, ?3)")?
-            .execute(params![session, c.pos as i64, c.json])?;
+        tx.prepare_cached(
+            "INSERT OR REPLACE INTO compacted(session, pos, json) VALUES (?1, ?2, ?3)",
+        )?
+        .execute(params![session, c.pos as i64, c.json])?;
     }
     for c in &batch.put_challenges {
         tx.prepare_cached("INSERT OR REPLACE INTO challenges(id, tree, hash) VALUES (?1, ?2, ?3)")?
@@ -170,7 +177,13 @@ fn apply(tx: &Transaction<'_>, batch: &Batch) -> rusqlite::Result<()> {
              WHERE excluded.version >= results.version",
         )?;
         for r in &batch.results {
-            st.execute(params![r.challenge, r.user, r.version as i64, r.progress, r.json])?;
+            st.execute(params![
+                r.challenge,
+                r.user,
+                r.version as i64,
+                r.progress,
+                r.json
+            ])?;
         }
     }
     for user in &batch.replace_live_of_users {
@@ -185,7 +198,13 @@ fn apply(tx: &Transaction<'_>, batch: &Batch) -> rusqlite::Result<()> {
              WHERE excluded.version >= live.version",
         )?;
         for r in &batch.live {
-            st.execute(params![r.challenge, r.user, r.version as i64, r.progress, r.json])?;
+            st.execute(params![
+                r.challenge,
+                r.user,
+                r.version as i64,
+                r.progress,
+                r.json
+            ])?;
         }
     }
     for (table, rows) in [
@@ -194,7 +213,8 @@ fn apply(tx: &Transaction<'_>, batch: &Batch) -> rusqlite::Result<()> {
     ] {
         if let Some(rows) = rows {
             tx.execute(&format!("DELETE FROM {table}"), [])?;
-            let sql = format!("INSERT OR REPLACE INTO {table}(key, user, json) VALUES (?1, ?2, ?3)");
+            let sql =
+                format!("INSERT OR REPLACE INTO {table}(key, user, json) VALUES (?1, ?2, ?3)");
             let mut st = tx.prepare_cached(&sql)?;
             for row in rows {
                 st.execute(params![row.key, row.user.as_deref(), row.json])?;

@@ -100,7 +100,13 @@ mod tests {
         let text = "a\n\nb\r\nc\nd";
         let mut r = LineReader::new("x", text.as_bytes());
         let (lines, offset) = r.next_batch(2).unwrap().unwrap();
-        assert_eq!(lines.iter().map(|l| (l.number, l.text.as_str())).collect::<Vec<_>>(), [(1, "a"), (3, "b")]);
+        assert_eq!(
+            lines
+                .iter()
+                .map(|l| (l.number, l.text.as_str()))
+                .collect::<Vec<_>>(),
+            [(1, "a"), (3, "b")]
+        );
         assert_eq!(offset, 3);
         let mut again = LineReader::new("x", text.as_bytes());
         again.skip(offset).unwrap();

@@ -2,7 +2,8 @@
 //!
 //! `gen-fixtures --users 60 --start 2026-08-01 --days 92 --seed 2026 --out fixtures/` writes
 //! `users.jsonl` and `workouts.jsonl`. The same arguments always give byte-identical files (a
-//! SplitMix64 generator of our own, so no dependency's version can change the output), which
+//! SplitMix64 generator of our own, `pipeline::gen::Rng`, shared with `gen-events`, so no
+//! dependency's version can change the output), which
 //! is how the committed fixtures are made and how benchmarks make larger sets
 //! (`--users 10000 --days 90`).
 //!
@@ -17,6 +18,7 @@ use std::process::ExitCode;
 
 use chrono::{Duration, FixedOffset, NaiveDate, TimeZone};
 use clap::Parser;
+use pipeline::gen::Rng;
 use rules_core::records::{User, Workout, WorkoutSet};
 
 /// Generate deterministic users and workouts (JSON Lines).
@@ -38,38 +40,6 @@ struct Args {
     /// Output folder.
     #[arg(long, default_value = "fixtures")]
     out: PathBuf,
-}
-
-/// SplitMix64: tiny, fast, and stable forever (unlike a library RNG whose stream may change).
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    /// Uniform in [0, 1).
-    fn unit(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
-    }
-    /// Uniform in [lo, hi).
-    fn range(&mut self, lo: f64, hi: f64) -> f64 {
-        lo + (hi - lo) * self.unit()
-    }
-    /// Uniform integer in [lo, hi].
-    fn int(&mut self, lo: u64, hi: u64) -> u64 {
-        lo + self.next() % (hi - lo + 1)
-    }
-    fn chance(&mut self, p: f64) -> bool {
-        self.unit() < p
-    }
-    fn pick<T: Copy + Default>(&mut self, items: &[T]) -> T {
-        let i = self.next() as usize % items.len().max(1);
-        items.get(i).copied().unwrap_or_default()
-    }
 }
 
 const GROUPS: [&[&str]; 6] = [

@@ -1,0 +1,434 @@
+//! `challenge pipeline ...`: the ingest pipeline (docs/pipeline.md) — ingest sensor events into
+//! an embedded store, run the periodic job, query the views, rebuild, verify and compact.
+//!
+//! This is glue: flags, files and output. The stages live in the `pipeline` crate. The only
+//! clock read here is the progress line's events per second; no measured time reaches a view.
+
+use std::io::{BufReader, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use clap::{Args, Subcommand};
+use pipeline::engine::{Engine, Options, Progress};
+use pipeline::sqlite::SqliteStore;
+use pipeline::store::Store;
+use pipeline::transport::LineReader;
+use rules_core::tree::DeclKind;
+use rules_core::Challenge;
+
+use crate::cli::CatalogArg;
+use crate::commands::eval;
+use crate::input;
+use crate::output;
+use crate::{Failure, Outcome};
+
+/// `challenge pipeline`.
+#[derive(Debug, Args)]
+pub struct PipelineArgs {
+    /// The pipeline command.
+    #[command(subcommand)]
+    pub command: PipelineCommand,
+    #[command(flatten)]
+    pub catalog: CatalogArg,
+}
+
+/// The store file every pipeline command works on.
+#[derive(Debug, Args)]
+pub struct DbArg {
+    /// The pipeline's SQLite file (created by `ingest`).
+    #[arg(long, value_name = "FILE")]
+    pub db: PathBuf,
+}
+
+/// The pipeline commands.
+#[derive(Debug, Subcommand)]
+pub enum PipelineCommand {
+    /// Ingest sensor events (JSON Lines) and keep every view up to date.
+    #[command(
+        after_help = "Example:\n  challenge pipeline ingest --db gym.db --challenges fixtures/challenges fixtures/events.jsonl\n  gen-events --users 100 --days 7 | challenge pipeline ingest --db gym.db --challenges fixtures/challenges -\n\nA rerun resumes after the last committed line of each input (its offset is kept in the store)."
+    )]
+    Ingest(IngestArgs),
+    /// The periodic job: profiles, the month's leaderboards and every result, as of a time.
+    #[command(
+        after_help = "Example:\n  challenge pipeline tick --db gym.db --at 2026-08-31T23:59:59+08:00 --timezone Asia/Singapore"
+    )]
+    Tick(TickArgs),
+    /// Print a view as JSON Lines.
+    #[command(
+        after_help = "Example:\n  challenge pipeline query results --db gym.db --user u-01\n  challenge pipeline query live --db gym.db --challenge streak-7\n  challenge pipeline query dead-letters --db gym.db"
+    )]
+    Query(QueryArgs),
+    /// Re-derive every view from the sources of truth (the log, compacted workouts, challenges).
+    #[command(after_help = "Example:\n  challenge pipeline rebuild --db gym.db")]
+    Rebuild(DbOnly),
+    /// Rebuild into a scratch store and compare each view by content hash (exit 1 on a difference).
+    #[command(after_help = "Example:\n  challenge pipeline verify --db gym.db")]
+    Verify(DbOnly),
+    /// Purge the raw events of sessions that ended before a time; their workouts stay.
+    #[command(
+        after_help = "Example:\n  challenge pipeline compact --db gym.db --before 2026-08-01T00:00:00Z"
+    )]
+    Compact(CompactArgs),
+    /// Counts: events read, accepted and rejected, sessions, workouts, view sizes.
+    #[command(after_help = "Example:\n  challenge pipeline stats --db gym.db")]
+    Stats(DbOnly),
+}
+
+/// `pipeline ingest`.
+#[derive(Debug, Args)]
+pub struct IngestArgs {
+    #[command(flatten)]
+    pub db: DbArg,
+    /// A folder of challenges (`.chal` or `.json`); added, edited and removed challenges are
+    /// re-derived for every user.
+    #[arg(long, value_name = "DIR")]
+    pub challenges: PathBuf,
+    /// Sensor event files, JSON Lines; `-` (or none) reads stdin.
+    #[arg(value_name = "FILES")]
+    pub files: Vec<PathBuf>,
+    /// Partitions (workers); default: the core count.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=256))]
+    pub partitions: Option<u32>,
+    /// Lines per batch (one transaction each).
+    #[arg(long, value_name = "N", default_value_t = 50_000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub batch: u64,
+    /// Show the progress line even when stderr is not a terminal.
+    #[arg(long)]
+    pub progress: bool,
+    /// Exit 1 when any line was rejected.
+    #[arg(long)]
+    pub strict: bool,
+}
+
+/// `pipeline tick`.
+#[derive(Debug, Args)]
+pub struct TickArgs {
+    #[command(flatten)]
+    pub db: DbArg,
+    /// The job's time, RFC 3339 with an offset (echoed as `as_of`).
+    #[arg(long, value_name = "TIME")]
+    pub at: String,
+    /// The timezone whose calendar month the leaderboards cover.
+    #[arg(long, value_name = "TZ", default_value = "UTC")]
+    pub timezone: String,
+}
+
+/// `pipeline query`.
+#[derive(Debug, Args)]
+pub struct QueryArgs {
+    /// The view: results, live, workouts, users, sessions, profiles, leaderboard, dead-letters.
+    #[arg(value_name = "VIEW", value_parser = ["results", "live", "workouts", "users", "sessions", "profiles", "leaderboard", "leaderboards", "dead-letters"])]
+    pub view: String,
+    #[command(flatten)]
+    pub db: DbArg,
+    /// Only this user.
+    #[arg(long, value_name = "ID")]
+    pub user: Option<String>,
+    /// Only this challenge (results and live).
+    #[arg(long, value_name = "ID")]
+    pub challenge: Option<String>,
+}
+
+/// `pipeline compact`.
+#[derive(Debug, Args)]
+pub struct CompactArgs {
+    #[command(flatten)]
+    pub db: DbArg,
+    /// Sessions that ended before this time (RFC 3339 with an offset) are compacted.
+    #[arg(long, value_name = "TIME")]
+    pub before: String,
+}
+
+/// Commands that take only `--db`.
+#[derive(Debug, Args)]
+pub struct DbOnly {
+    #[command(flatten)]
+    pub db: DbArg,
+}
+
+/// Runs the command.
+pub fn run(args: &PipelineArgs) -> Outcome {
+    let catalog = input::catalog(&args.catalog)?;
+    let options = Options {
+        catalog,
+        ..Options::default()
+    };
+    match &args.command {
+        PipelineCommand::Ingest(a) => ingest(a, options),
+        PipelineCommand::Tick(a) => {
+            let at = eval::as_of(Some(&a.at))?;
+            let mut engine = open_engine(&a.db.db, options, true)?;
+            engine.tick(&at, &a.timezone).map_err(usage)?;
+            eprintln!(
+                "tick at {}: {} results, profiles and leaderboards re-derived",
+                at.text,
+                engine.state().considered_users().len() * engine.challenge_count()
+            );
+            Ok(())
+        }
+        PipelineCommand::Query(a) => {
+            let mut store = open_store(&a.db.db, true)?;
+            let view = if a.view == "leaderboard" {
+                "leaderboards"
+            } else {
+                a.view.as_str()
+            };
+            let lines = store
+                .query(view, a.user.as_deref(), a.challenge.as_deref())
+                .map_err(|e| Failure::Usage(e.to_string()))?;
+            let mut out = String::new();
+            for line in lines {
+                out.push_str(&line);
+                out.push('\n');
+            }
+            output::stdout(&out)
+        }
+        PipelineCommand::Rebuild(a) => {
+            let mut engine = open_engine(&a.db.db, options, true)?;
+            let started = Instant::now();
+            engine.rebuild().map_err(usage)?;
+            let log = engine.store().counts().map_err(|e| usage(e.into()))?;
+            let n = log.get("log").copied().unwrap_or(0);
+            let s = started.elapsed().as_secs_f64();
+            eprintln!(
+                "rebuilt every view from {n} log entries in {s:.2} s ({:.0} entries/s)",
+                n as f64 / s.max(1e-9)
+            );
+            Ok(())
+        }
+        PipelineCommand::Verify(a) => {
+            let mut store = open_store(&a.db.db, true)?;
+            let checks = pipeline::verify::verify(&mut store, options).map_err(usage)?;
+            let mut out = String::new();
+            for c in &checks {
+                out.push_str(&output::to_json(c, false)?);
+                out.push('\n');
+            }
+            output::stdout(&out)?;
+            let bad: Vec<&str> = checks
+                .iter()
+                .filter(|c| !c.equal)
+                .map(|c| c.view.as_str())
+                .collect();
+            if bad.is_empty() {
+                eprintln!("verify: every view equals its rebuild");
+                Ok(())
+            } else {
+                eprintln!("error: views differ from their rebuild: {}", bad.join(", "));
+                Err(Failure::Input)
+            }
+        }
+        PipelineCommand::Compact(a) => {
+            let before = eval::as_of(Some(&a.before))?;
+            let mut engine = open_engine(&a.db.db, options, true)?;
+            let summary = engine.compact(before.time).map_err(usage)?;
+            eprintln!(
+                "compacted {} sessions that ended before {}",
+                summary.sessions, before.text
+            );
+            Ok(())
+        }
+        PipelineCommand::Stats(a) => {
+            let mut engine = open_engine(&a.db.db, options, true)?;
+            let stats = stats(&mut engine)?;
+            output::stdout(&format!("{}\n", output::to_json(&stats, true)?))
+        }
+    }
+}
+
+fn usage(e: pipeline::PipelineError) -> Failure {
+    Failure::Usage(e.to_string())
+}
+
+fn open_store(path: &Path, must_exist: bool) -> Result<SqliteStore, Failure> {
+    if must_exist && !path.exists() {
+        return Err(Failure::Usage(format!(
+            "no pipeline store `{}` (create it with `challenge pipeline ingest`)",
+            path.display()
+        )));
+    }
+    SqliteStore::open(path).map_err(|e| Failure::Usage(format!("{}: {e}", path.display())))
+}
+
+fn open_engine(
+    path: &Path,
+    options: Options,
+    must_exist: bool,
+) -> Result<Engine<SqliteStore>, Failure> {
+    let store = open_store(path, must_exist)?;
+    Engine::open(store, options).map_err(usage)
+}
+
+/// Reads every challenge file of `dir` (sorted), reporting diagnostics; templates are skipped.
+fn load_challenges(dir: &Path, catalog: &rules_core::Catalog) -> Result<Vec<Challenge>, Failure> {
+    let entries = std::fs::read_dir(dir)
+        .map_err(|e| Failure::Usage(format!("cannot read `{}`: {e}", dir.display())))?;
+    let mut files: Vec<PathBuf> = entries
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| {
+            p.extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("chal") || e.eq_ignore_ascii_case("json"))
+        })
+        .collect();
+    files.sort();
+    let mut decls: Vec<Challenge> = Vec::new();
+    let mut failed = false;
+    for file in &files {
+        let source = input::source(file, catalog)?;
+        output::print_diagnostics(&source);
+        failed |= source.has_errors();
+        for decl in source.decls {
+            if decl.kind != DeclKind::Challenge {
+                continue;
+            }
+            if decls.iter().any(|d| d.id.as_str() == decl.id.as_str()) {
+                eprintln!(
+                    "error: challenge `{}` is declared twice in `{}`",
+                    decl.id.as_str(),
+                    dir.display()
+                );
+                failed = true;
+            }
+            decls.push(decl);
+        }
+    }
+    if failed {
+        return Err(Failure::Input);
+    }
+    Ok(decls)
+}
+
+fn ingest(args: &IngestArgs, mut options: Options) -> Outcome {
+    let decls = load_challenges(&args.challenges, &options.catalog)?;
+    if let Some(n) = args.partitions {
+        options.partitions = n;
+    }
+    options.batch_lines = usize::try_from(args.batch).unwrap_or(usize::MAX);
+    let mut engine = open_engine(&args.db.db, options, false)?;
+    let changes = engine.set_challenges(&decls).map_err(usage)?;
+    for (what, ids) in [
+        ("added", &changes.added),
+        ("edited", &changes.edited),
+        ("removed", &changes.removed),
+    ] {
+        if !ids.is_empty() {
+            eprintln!("challenges {what}: {}", ids.join(", "));
+        }
+    }
+    let show = args.progress || std::io::stderr().is_terminal();
+    let started = Instant::now();
+    let mut last = Instant::now();
+    let mut total = Progress::default();
+    let files: Vec<PathBuf> = if args.files.is_empty() {
+        vec![PathBuf::from("-")]
+    } else {
+        args.files.clone()
+    };
+    for file in &files {
+        let mut report = |p: &Progress| {
+            if show && last.elapsed() >= Duration::from_millis(200) {
+                last = Instant::now();
+                let read = total.read + p.read;
+                let rate = read as f64 / started.elapsed().as_secs_f64().max(1e-9);
+                let mut err = std::io::stderr().lock();
+                let _ = write!(
+                    err,
+                    "\r{rate:>9.0} events/s  read {read}  sessions {}  workouts {}  rejected {}   ",
+                    p.sessions,
+                    p.workouts,
+                    total.rejected + p.rejected
+                );
+                let _ = err.flush();
+            }
+        };
+        let progress = if file.as_os_str() == "-" {
+            let stdin = std::io::stdin();
+            let mut reader = LineReader::new("-", stdin.lock());
+            engine.ingest(&mut reader, &mut report)
+        } else {
+            let f = std::fs::File::open(file)
+                .map_err(|e| Failure::Usage(format!("cannot read `{}`: {e}", file.display())))?;
+            let key = std::fs::canonicalize(file)
+                .unwrap_or_else(|_| file.clone())
+                .display()
+                .to_string();
+            let mut reader = LineReader::new(&key, BufReader::with_capacity(1 << 20, f));
+            engine.ingest(&mut reader, &mut report)
+        }
+        .map_err(usage)?;
+        total.read += progress.read;
+        total.accepted += progress.accepted;
+        total.duplicates += progress.duplicates;
+        total.rejected += progress.rejected;
+        total.sessions = progress.sessions;
+        total.workouts = progress.workouts;
+    }
+    if show {
+        eprintln!();
+    }
+    let secs = started.elapsed().as_secs_f64();
+    eprintln!(
+        "ingested: read {}, accepted {} ({} duplicates), rejected {}; sessions {}, workouts {}; {:.2} s, {:.0} events/s",
+        total.read,
+        total.accepted,
+        total.duplicates,
+        total.rejected,
+        total.sessions,
+        total.workouts,
+        secs,
+        total.read as f64 / secs.max(1e-9)
+    );
+    if args.strict && total.rejected > 0 {
+        eprintln!("error: {} line(s) rejected (--strict)", total.rejected);
+        return Err(Failure::Input);
+    }
+    Ok(())
+}
+
+/// `stats` as JSON.
+#[derive(serde::Serialize)]
+struct Stats {
+    read: u64,
+    accepted: u64,
+    duplicates: u64,
+    rejected: u64,
+    log_head: u64,
+    challenges: usize,
+    users: usize,
+    sessions_open: usize,
+    sessions_without_start: Vec<String>,
+    sessions_compacted: usize,
+    workouts: usize,
+    tables: std::collections::BTreeMap<String, u64>,
+}
+
+fn stats(engine: &mut Engine<SqliteStore>) -> Result<Stats, Failure> {
+    let counters = engine.counters();
+    let state = engine.state();
+    let mut orphans: Vec<String> = state
+        .sessions
+        .values()
+        .filter(|s| s.start().is_none())
+        .map(|s| s.id().to_owned())
+        .collect();
+    orphans.sort();
+    let stats = Stats {
+        read: counters.read,
+        accepted: counters.accepted,
+        duplicates: counters.duplicates,
+        rejected: counters.rejected,
+        log_head: state.head,
+        challenges: engine.challenge_count(),
+        users: engine.state().considered_users().len(),
+        sessions_open: engine.state().open_user.len(),
+        sessions_without_start: orphans,
+        sessions_compacted: engine.state().compacted.len(),
+        workouts: engine.state().workouts.len(),
+        tables: engine
+            .store()
+            .counts()
+            .map_err(|e| Failure::Usage(e.to_string()))?,
+    };
+    Ok(stats)
+}
