@@ -39,6 +39,12 @@ impl Dirty {
         entry.results |= results;
     }
 
+    /// Takes the marked sessions (and forgets them, so they can be marked again).
+    pub fn take_sessions(&mut self) -> Vec<String> {
+        self.seen.clear();
+        std::mem::take(&mut self.sessions)
+    }
+
     /// Whether nothing was touched.
     pub fn is_empty(&self) -> bool {
         self.sessions.is_empty() && self.users.is_empty()

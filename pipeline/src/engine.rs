@@ -198,6 +198,11 @@ impl<S: Store> Engine<S> {
         Ok(engine)
     }
 
+    /// Gives the store back (the in-memory state is dropped, as in a crash).
+    pub fn into_store(self) -> S {
+        self.store
+    }
+
     /// The store.
     pub fn store(&mut self) -> &mut S {
         &mut self.store

@@ -53,7 +53,7 @@ fn same(a: Option<&Workout>, b: Option<&Workout>) -> bool {
 /// Consolidates every session in `dirty.sessions`; writes the workouts and sessions rows into
 /// `batch` (when given) and marks users in `dirty`.
 pub fn save(state: &mut State, dirty: &mut Dirty, mut batch: Option<&mut Batch>) {
-    let sessions = std::mem::take(&mut dirty.sessions);
+    let sessions = dirty.take_sessions();
     for id in &sessions {
         let Some(session) = state.sessions.get(id) else {
             continue;
@@ -91,7 +91,6 @@ pub fn save(state: &mut State, dirty: &mut Dirty, mut batch: Option<&mut Batch>)
             dirty.user(u, pos, false);
         }
     }
-    dirty.sessions = Vec::new();
 }
 
 /// Puts (or removes) the workout of session `id`, moving the users' clocks and marking them.
