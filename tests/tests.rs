@@ -18,6 +18,7 @@ mod eval;
 mod fixtures;
 mod fmt;
 mod leaderboard;
+mod pipeline;
 mod profile;
 mod recommend;
 mod records;
