@@ -18,6 +18,7 @@ mod eval;
 mod fixtures;
 mod fmt;
 mod leaderboard;
+mod limits;
 mod pipeline;
 mod profile;
 mod recommend;

@@ -198,7 +198,7 @@ impl<'a> Checker<'a> {
         }
     }
 
-    /// E0003: the window ends before it starts.
+    /// E0003: the window ends before it starts; E0013: it is longer than the evaluator's cap.
     fn window(&mut self, decl: &Challenge, root: &Path) {
         let (start, end) = (decl.window.start.node, decl.window.end.node);
         if end < start {
@@ -206,6 +206,19 @@ impl<'a> Checker<'a> {
                 Code::E0003,
                 format!("the window ends on {end}, before it starts on {start}"),
                 Some("the window is `window FIRST to LAST`, with LAST on or after FIRST".into()),
+                decl.window.end.span,
+                &root.key("window").key("end"),
+            );
+        } else if (end - start).num_days() + 1 > crate::eval::MAX_DAYS as i64 {
+            // The evaluator's cap on periods: a longer window would allocate without bound.
+            self.report(
+                Code::E0013,
+                format!(
+                    "the window is {} days long; the limit is {} days (about 270 years)",
+                    (end - start).num_days() + 1,
+                    crate::eval::MAX_DAYS
+                ),
+                Some("split the challenge into shorter windows".into()),
                 decl.window.end.span,
                 &root.key("window").key("end"),
             );
