@@ -218,6 +218,11 @@ impl<S: Store> Engine<S> {
         self.counters
     }
 
+    /// The loaded challenges, by id.
+    pub fn challenges(&self) -> &[Active] {
+        &self.challenges
+    }
+
     /// The number of challenges loaded.
     pub fn challenge_count(&self) -> usize {
         self.challenges.len()
