@@ -1,0 +1,502 @@
+//! The contenders. Each [`Engine`] compiles a [`Spec`] and prepares a set of users' data in the
+//! form it consumes ([`Engine::runner`], outside any timed loop); [`Runner::met`] is what is
+//! timed: one evaluation of one user, answering whether the challenge is met.
+//!
+//! - [`Ours`]: `rules_core::eval::evaluate` on the user's records (our engine does the time-zone
+//!   math, filtering, sorting and the whole result tree inside the call), met = `completed`.
+//! - [`Hand`]: a hand-written Rust function per challenge over [`Flat`] workouts: the limit.
+//! - [`JsonLogic`]: datalogic-rs 5, a compiled `Logic`, data parsed once per user into a
+//!   `ParsedData`, one reused `Session` (reset after each evaluation).
+//! - [`Zen`]: zen-expression, a compiled `Expression<Standard>`, the data as a `Variable` per
+//!   user, one reused `VM`.
+//! - [`Rhai`]: rhai, the script compiled once into an `AST`, a `Scope` per user holding its
+//!   workouts as `Dynamic` object maps, `Engine::eval_ast_with_scope` (the scope is rewound
+//!   after each run). No Rust function is registered.
+//!
+//! Peers' values do not carry units: distances are metres, durations seconds, weights kg.
+
+use std::sync::OnceLock;
+
+use rules_core::check::{self, Layout};
+use rules_core::eval::{self, AsOf, Plan, Status};
+use rules_core::records::{User, Workout};
+use rules_core::Catalog;
+use serde_json::{json, Map, Value};
+
+use crate::data::{Dataset, Flat};
+use crate::specs::{self, Kind, Spec};
+
+/// Evaluates one user of the set the runner was prepared for.
+pub trait Runner {
+    /// Whether user `k` (an index into the runner's users) meets the challenge.
+    fn met(&mut self, k: usize) -> bool;
+}
+
+/// A contender.
+pub trait Engine: Sync {
+    /// The name in tables.
+    fn name(&self) -> &'static str;
+
+    /// Why the engine cannot express `kind`, if it cannot.
+    fn cannot(&self, _kind: Kind) -> Option<&'static str> {
+        None
+    }
+
+    /// Compiles the challenge and drops it (to time compilation).
+    fn compile(&self, spec: &Spec);
+
+    /// Compiles the challenge and prepares the data of `users` (indices into `data`).
+    fn runner<'d>(&self, spec: &Spec, data: &'d Dataset, users: &[usize]) -> Box<dyn Runner + 'd>;
+}
+
+/// Every contender, ours first.
+pub fn all() -> Vec<Box<dyn Engine>> {
+    vec![
+        Box::new(Ours::new()),
+        Box::new(Hand),
+        Box::new(JsonLogic),
+        Box::new(Zen),
+        Box::new(Rhai),
+    ]
+}
+
+/// Parses, checks and compiles our DSL.
+pub fn plan(dsl: &str, catalog: &Catalog) -> Plan {
+    let parsed = rules_dsl::parse(dsl);
+    assert!(
+        parsed.diagnostics.is_empty(),
+        "{:?}",
+        parsed.diagnostics.first()
+    );
+    let problems = check::check_file(&parsed.decls, catalog, Layout::Single);
+    let error = problems.iter().find(|d| d.is_error());
+    assert!(error.is_none(), "{error:?}");
+    Plan::compile(&parsed.decls[0], catalog).unwrap()
+}
+
+/// Our evaluator.
+pub struct Ours {
+    catalog: Catalog,
+}
+
+impl Ours {
+    /// With the built-in catalog.
+    pub fn new() -> Ours {
+        Ours {
+            catalog: Catalog::builtin(),
+        }
+    }
+}
+
+impl Default for Ours {
+    fn default() -> Self {
+        Ours::new()
+    }
+}
+
+struct OursRunner {
+    plan: Plan,
+    users: Vec<User>,
+    workouts: Vec<Vec<Workout>>,
+    as_of: AsOf,
+}
+
+impl Runner for OursRunner {
+    fn met(&mut self, k: usize) -> bool {
+        eval::evaluate(&self.plan, &self.users[k], &self.workouts[k], &self.as_of).status
+            == Status::Completed
+    }
+}
+
+impl Engine for Ours {
+    fn name(&self) -> &'static str {
+        "ours"
+    }
+
+    fn compile(&self, spec: &Spec) {
+        std::hint::black_box(plan(&spec.dsl, &self.catalog));
+    }
+
+    fn runner<'d>(&self, spec: &Spec, data: &'d Dataset, users: &[usize]) -> Box<dyn Runner + 'd> {
+        Box::new(OursRunner {
+            plan: plan(&spec.dsl, &self.catalog),
+            users: users.iter().map(|&i| data.users[i].clone()).collect(),
+            workouts: users.iter().map(|&i| data.workouts[i].clone()).collect(),
+            as_of: data.as_of.clone(),
+        })
+    }
+}
+
+/// Hand-written Rust, one function per challenge: the limit.
+pub struct Hand;
+
+const CARDIO: [&str; 5] = ["treadmill", "bike", "rower", "elliptical", "stair_climber"];
+
+struct HandRunner {
+    spec: Spec,
+    groups: Vec<Vec<String>>,
+    workouts: Vec<Vec<Flat>>,
+    /// Per-day scratch, reused.
+    days: Vec<(i64, i64)>,
+}
+
+impl HandRunner {
+    fn counts(&self, w: &Flat) -> bool {
+        w.day >= self.spec.d0 && w.day <= self.spec.d1 && w.start <= self.spec.as_of
+    }
+}
+
+impl Runner for HandRunner {
+    fn met(&mut self, k: usize) -> bool {
+        let ws = &self.workouts[k];
+        let groups = &self.groups[k];
+        match self.spec.kind {
+            Kind::Sum => {
+                let mut total = 0.0;
+                for w in ws {
+                    if self.counts(w) && w.exercise == "leg_press" {
+                        for &(reps, kg) in &w.sets {
+                            if let Some(kg) = kg.filter(|&kg| kg > 0.0 && reps >= 8) {
+                                total += reps as f64 * kg;
+                            }
+                        }
+                    }
+                }
+                total >= 10000.0
+            }
+            Kind::NationalDay => {
+                if !groups.iter().any(|g| g == "nsfit" || g == "staff") {
+                    return false;
+                }
+                let n = (self.spec.d1 - self.spec.d0 + 1) as usize;
+                self.days.clear();
+                self.days.resize(n, (0, 0));
+                for w in ws {
+                    let gym = matches!(w.gym.as_deref(), Some("gym-01" | "gym-02"));
+                    if !(gym && self.counts(w)) {
+                        continue;
+                    }
+                    let day = &mut self.days[(w.day - self.spec.d0) as usize];
+                    if w.exercise == "leg_press" {
+                        for &(reps, kg) in &w.sets {
+                            if kg.is_some_and(|kg| kg >= 40.0) {
+                                day.0 += reps;
+                            }
+                        }
+                    } else if CARDIO.contains(&w.exercise.as_str()) {
+                        day.1 += w.end - w.start;
+                    }
+                }
+                self.days
+                    .iter()
+                    .all(|&(reps, secs)| reps >= 30 || secs >= 1200)
+            }
+            Kind::Streak => {
+                let n = (self.spec.d1 - self.spec.d0 + 1) as usize;
+                self.days.clear();
+                self.days.resize(n, (0, 0));
+                for w in ws {
+                    if self.counts(w) {
+                        self.days[(w.day - self.spec.d0) as usize].0 = 1;
+                    }
+                }
+                let mut run = 0;
+                for &(trained, _) in &self.days {
+                    run = if trained > 0 { run + 1 } else { 0 };
+                    if run >= 7 {
+                        return true;
+                    }
+                }
+                false
+            }
+            Kind::OneWorkout => {
+                groups.iter().any(|g| g == "nsfit")
+                    && ws.iter().any(|w| {
+                        self.counts(w)
+                            && w.exercise == "treadmill"
+                            && w.distance_m.is_some_and(|d| d >= 2400.0)
+                            && w.end - w.start <= 720
+                    })
+            }
+        }
+    }
+}
+
+impl Engine for Hand {
+    fn name(&self) -> &'static str {
+        "hand-written Rust"
+    }
+
+    fn compile(&self, _spec: &Spec) {}
+
+    fn runner<'d>(&self, spec: &Spec, data: &'d Dataset, users: &[usize]) -> Box<dyn Runner + 'd> {
+        Box::new(HandRunner {
+            spec: spec.clone(),
+            groups: users
+                .iter()
+                .map(|&i| data.users[i].groups.clone())
+                .collect(),
+            workouts: users.iter().map(|&i| data.flat[i].clone()).collect(),
+            days: Vec::new(),
+        })
+    }
+}
+
+/// A user's data as the JSON the JSON-based peers read: `{"groups": [...], "workouts":
+/// [...]}`, absent values left out.
+pub fn user_json(user: &User, workouts: &[Flat]) -> Value {
+    let workouts: Vec<Value> = workouts
+        .iter()
+        .map(|w| {
+            let mut m = Map::new();
+            m.insert("exercise".into(), json!(w.exercise));
+            if let Some(g) = &w.gym {
+                m.insert("gym".into(), json!(g));
+            }
+            if let Some(x) = &w.machine {
+                m.insert("machine".into(), json!(x));
+            }
+            m.insert("day".into(), json!(w.day));
+            m.insert("start".into(), json!(w.start));
+            m.insert("end".into(), json!(w.end));
+            if !w.sets.is_empty() {
+                let sets: Vec<Value> = w
+                    .sets
+                    .iter()
+                    .map(|&(reps, kg)| match kg {
+                        Some(kg) => json!({"reps": reps, "weight_kg": kg}),
+                        None => json!({"reps": reps}),
+                    })
+                    .collect();
+                m.insert("sets".into(), Value::Array(sets));
+            } else {
+                m.insert("sets".into(), json!([]));
+            }
+            for (key, v) in [
+                ("distance_m", w.distance_m),
+                ("calories_kcal", w.calories_kcal),
+                ("avg_hr_bpm", w.avg_hr_bpm),
+                ("incline_pct", w.incline_pct),
+            ] {
+                if let Some(v) = v {
+                    m.insert(key.into(), json!(v));
+                }
+            }
+            Value::Object(m)
+        })
+        .collect();
+    json!({"groups": user.groups, "workouts": workouts})
+}
+
+/// JsonLogic through datalogic-rs 5.
+pub struct JsonLogic;
+
+fn datalogic() -> &'static datalogic_rs::Engine {
+    static ENGINE: OnceLock<datalogic_rs::Engine> = OnceLock::new();
+    ENGINE.get_or_init(datalogic_rs::Engine::new)
+}
+
+struct JsonLogicRunner {
+    logic: datalogic_rs::Logic,
+    data: Vec<datalogic_rs::ParsedData>,
+    session: datalogic_rs::Session<'static>,
+}
+
+impl Runner for JsonLogicRunner {
+    fn met(&mut self, k: usize) -> bool {
+        let met = {
+            let result = self
+                .session
+                .eval_borrowed(&self.logic, &self.data[k])
+                .unwrap();
+            result
+                .as_bool()
+                .unwrap_or_else(|| panic!("JsonLogic answered {result}"))
+        };
+        self.session.reset();
+        met
+    }
+}
+
+impl Engine for JsonLogic {
+    fn name(&self) -> &'static str {
+        "datalogic-rs (JsonLogic)"
+    }
+
+    fn compile(&self, spec: &Spec) {
+        let source = specs::jsonlogic(spec);
+        std::hint::black_box(datalogic().compile(source.as_str()).unwrap());
+    }
+
+    fn runner<'d>(&self, spec: &Spec, data: &'d Dataset, users: &[usize]) -> Box<dyn Runner + 'd> {
+        let source = specs::jsonlogic(spec);
+        let logic = datalogic()
+            .compile(source.as_str())
+            .unwrap_or_else(|e| panic!("JsonLogic rule: {e}\n{source}"));
+        let data = users
+            .iter()
+            .map(|&i| {
+                let text = user_json(&data.users[i], &data.flat[i]).to_string();
+                datalogic_rs::ParsedData::from_json(&text).unwrap()
+            })
+            .collect();
+        Box::new(JsonLogicRunner {
+            logic,
+            data,
+            session: datalogic().session(),
+        })
+    }
+}
+
+/// GoRules ZEN expressions (zen-expression).
+pub struct Zen;
+
+struct ZenRunner {
+    expression: zen_expression::Expression<zen_expression::expression::Standard>,
+    data: Vec<zen_expression::variable::Variable>,
+    vm: zen_expression::vm::VM,
+}
+
+impl Runner for ZenRunner {
+    fn met(&mut self, k: usize) -> bool {
+        match self
+            .expression
+            .evaluate_with(self.data[k].clone(), &mut self.vm)
+            .unwrap()
+        {
+            zen_expression::variable::Variable::Bool(b) => b,
+            other => panic!("ZEN answered {other:?}"),
+        }
+    }
+}
+
+impl Engine for Zen {
+    fn name(&self) -> &'static str {
+        "zen-expression (GoRules ZEN)"
+    }
+
+    fn compile(&self, spec: &Spec) {
+        let source = spec.fill(specs::zen(spec.kind));
+        std::hint::black_box(zen_expression::compile_expression(&source).unwrap());
+    }
+
+    fn runner<'d>(&self, spec: &Spec, data: &'d Dataset, users: &[usize]) -> Box<dyn Runner + 'd> {
+        let source = spec.fill(specs::zen(spec.kind));
+        let expression = zen_expression::compile_expression(&source)
+            .unwrap_or_else(|e| panic!("ZEN expression: {e:?}\n{source}"));
+        let data = users
+            .iter()
+            .map(|&i| user_json(&data.users[i], &data.flat[i]).into())
+            .collect();
+        Box::new(ZenRunner {
+            expression,
+            data,
+            vm: zen_expression::vm::VM::new(),
+        })
+    }
+}
+
+/// rhai scripts.
+pub struct Rhai;
+
+struct RhaiRunner {
+    engine: rhai::Engine,
+    ast: rhai::AST,
+    scopes: Vec<rhai::Scope<'static>>,
+}
+
+impl Runner for RhaiRunner {
+    fn met(&mut self, k: usize) -> bool {
+        let scope = &mut self.scopes[k];
+        let size = scope.len();
+        let met = self
+            .engine
+            .eval_ast_with_scope::<bool>(scope, &self.ast)
+            .unwrap();
+        scope.rewind(size);
+        met
+    }
+}
+
+/// A user's workouts as rhai object maps (integers as `INT`, measures as `FLOAT`, absent values
+/// left out).
+pub fn rhai_workouts(workouts: &[Flat]) -> rhai::Array {
+    workouts
+        .iter()
+        .map(|w| {
+            let mut m = rhai::Map::new();
+            m.insert("exercise".into(), w.exercise.clone().into());
+            if let Some(g) = &w.gym {
+                m.insert("gym".into(), g.clone().into());
+            }
+            if let Some(x) = &w.machine {
+                m.insert("machine".into(), x.clone().into());
+            }
+            m.insert("day".into(), w.day.into());
+            m.insert("start".into(), w.start.into());
+            m.insert("end".into(), w.end.into());
+            let sets: rhai::Array = w
+                .sets
+                .iter()
+                .map(|&(reps, kg)| {
+                    let mut s = rhai::Map::new();
+                    s.insert("reps".into(), reps.into());
+                    if let Some(kg) = kg {
+                        s.insert("weight_kg".into(), kg.into());
+                    }
+                    s.into()
+                })
+                .collect();
+            m.insert("sets".into(), sets.into());
+            for (key, v) in [
+                ("distance_m", w.distance_m),
+                ("calories_kcal", w.calories_kcal),
+                ("avg_hr_bpm", w.avg_hr_bpm),
+                ("incline_pct", w.incline_pct),
+            ] {
+                if let Some(v) = v {
+                    m.insert(key.into(), v.into());
+                }
+            }
+            m.into()
+        })
+        .collect()
+}
+
+impl Engine for Rhai {
+    fn name(&self) -> &'static str {
+        "rhai"
+    }
+
+    fn compile(&self, spec: &Spec) {
+        let source = spec.fill(specs::rhai(spec.kind));
+        std::hint::black_box(rhai::Engine::new().compile(&source).unwrap());
+    }
+
+    fn runner<'d>(&self, spec: &Spec, data: &'d Dataset, users: &[usize]) -> Box<dyn Runner + 'd> {
+        let source = spec.fill(specs::rhai(spec.kind));
+        let engine = rhai::Engine::new();
+        let ast = engine
+            .compile(&source)
+            .unwrap_or_else(|e| panic!("rhai script: {e}\n{source}"));
+        let scopes = users
+            .iter()
+            .map(|&i| {
+                let mut scope = rhai::Scope::new();
+                let groups: rhai::Array = data.users[i]
+                    .groups
+                    .iter()
+                    .map(|g| g.clone().into())
+                    .collect();
+                scope.push_constant("groups", groups);
+                scope.push_constant("workouts", rhai_workouts(&data.flat[i]));
+                scope
+            })
+            .collect();
+        Box::new(RhaiRunner {
+            engine,
+            ast,
+            scopes,
+        })
+    }
+}
