@@ -3,7 +3,8 @@
 //! timed: one evaluation of one user, answering whether the challenge is met.
 //!
 //! - [`Ours`]: `rules_core::eval::evaluate` on the user's records (our engine does the time-zone
-//!   math, filtering, sorting and the whole result tree inside the call), met = `completed`.
+//!   math, filtering, sorting and the whole result tree inside the call), or
+//!   `evaluate_summary` (the same without the result tree); met = `completed`.
 //! - [`Hand`]: a hand-written Rust function per challenge over [`Flat`] workouts: the limit.
 //! - [`JsonLogic`]: datalogic-rs 5, a compiled `Logic`, data parsed once per user into a
 //!   `ParsedData`, one reused `Session` (reset after each evaluation).
@@ -53,6 +54,7 @@ pub trait Engine: Sync {
 pub fn all() -> Vec<Box<dyn Engine>> {
     vec![
         Box::new(Ours::new()),
+        Box::new(Ours::summary()),
         Box::new(Hand),
         Box::new(JsonLogic),
         Box::new(Zen),
@@ -74,16 +76,27 @@ pub fn plan(dsl: &str, catalog: &Catalog) -> Plan {
     Plan::compile(&parsed.decls[0], catalog).unwrap()
 }
 
-/// Our evaluator.
+/// Our evaluator: [`eval::evaluate`] (the whole result tree) or, with `summary`,
+/// [`eval::evaluate_summary`] (status and progress only).
 pub struct Ours {
     catalog: Catalog,
+    summary: bool,
 }
 
 impl Ours {
-    /// With the built-in catalog.
+    /// `evaluate`, with the built-in catalog.
     pub fn new() -> Ours {
         Ours {
             catalog: Catalog::builtin(),
+            summary: false,
+        }
+    }
+
+    /// `evaluate_summary`, with the built-in catalog.
+    pub fn summary() -> Ours {
+        Ours {
+            summary: true,
+            ..Ours::new()
         }
     }
 }
@@ -95,6 +108,7 @@ impl Default for Ours {
 }
 
 struct OursRunner {
+    summary: bool,
     plan: Plan,
     users: Vec<User>,
     workouts: Vec<Vec<Workout>>,
@@ -103,14 +117,23 @@ struct OursRunner {
 
 impl Runner for OursRunner {
     fn met(&mut self, k: usize) -> bool {
-        eval::evaluate(&self.plan, &self.users[k], &self.workouts[k], &self.as_of).status
-            == Status::Completed
+        let (user, workouts) = (&self.users[k], &self.workouts[k]);
+        let status = if self.summary {
+            eval::evaluate_summary(&self.plan, user, workouts, &self.as_of).status
+        } else {
+            eval::evaluate(&self.plan, user, workouts, &self.as_of).status
+        };
+        status == Status::Completed
     }
 }
 
 impl Engine for Ours {
     fn name(&self) -> &'static str {
-        "ours"
+        if self.summary {
+            "ours: evaluate_summary"
+        } else {
+            "ours: evaluate (result tree)"
+        }
     }
 
     fn compile(&self, spec: &Spec) {
@@ -119,6 +142,7 @@ impl Engine for Ours {
 
     fn runner<'d>(&self, spec: &Spec, data: &'d Dataset, users: &[usize]) -> Box<dyn Runner + 'd> {
         Box::new(OursRunner {
+            summary: self.summary,
             plan: plan(&spec.dsl, &self.catalog),
             users: users.iter().map(|&i| data.users[i].clone()).collect(),
             workouts: users.iter().map(|&i| data.workouts[i].clone()).collect(),

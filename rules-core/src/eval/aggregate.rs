@@ -97,7 +97,12 @@ impl Names {
         }
         self.list
             .iter()
-            .position(|n| n.len() == name.len() && **n == *name)
+            // Length and first byte before the bytes: most names differ there already.
+            .position(|n| {
+                n.len() == name.len()
+                    && n.as_bytes().first() == name.as_bytes().first()
+                    && **n == *name
+            })
             .map_or(OTHER, |i| i as u32)
     }
 
@@ -344,7 +349,7 @@ pub(crate) struct Row<'a> {
     pub(crate) hour: u8,
     /// Local start weekday, Monday = 0.
     pub(crate) weekday: u8,
-    /// `end − start` in seconds.
+    /// `end − start` in seconds (0 when the plan reads neither `duration` nor `speed`).
     pub(crate) duration: f64,
 }
 

@@ -42,6 +42,8 @@ pub(crate) struct Calendar {
     week_starts: Vec<u32>,
     /// Day indices (> 0) on which a calendar month starts.
     month_starts: Vec<u32>,
+    /// The local date of each day (result trees show one per period).
+    dates: Vec<NaiveDate>,
 }
 
 impl Calendar {
@@ -62,10 +64,14 @@ impl Calendar {
         let mut day_starts = Vec::with_capacity(usize::try_from(days + 1).unwrap_or(0));
         let mut week_starts = Vec::new();
         let mut month_starts = Vec::new();
+        let mut dates = Vec::with_capacity(usize::try_from(days).unwrap_or(0));
         for i in 0..=days {
             let date = first
                 .checked_add_days(Days::new(i))
                 .ok_or(CalendarError::OutOfRange)?;
+            if i < days {
+                dates.push(date);
+            }
             let start = first_instant(tz, date).ok_or(CalendarError::OutOfRange)?;
             // Keep the starts sorted even in a zone whose dates run backwards.
             let start = day_starts
@@ -89,6 +95,7 @@ impl Calendar {
             day_starts,
             week_starts,
             month_starts,
+            dates,
         })
     }
 
@@ -126,6 +133,9 @@ impl Calendar {
 
     /// The local date of day `day`.
     pub(crate) fn date(&self, day: u32) -> NaiveDate {
+        if let Some(&date) = self.dates.get(day as usize) {
+            return date;
+        }
         self.first
             .checked_add_days(Days::new(u64::from(day)))
             .unwrap_or(self.first)

@@ -92,6 +92,59 @@ pub fn evaluate(plan: &Plan, user: &User, workouts: &[Workout], as_of: &AsOf) ->
     )
 }
 
+/// The `status` and `progress` of one (challenge, user) pair: what [`evaluate`] reports at the
+/// top of its result, computed without building the result tree.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Summary {
+    /// As [`EvalResult::status`].
+    pub status: Status,
+    /// As [`EvalResult::progress`].
+    pub progress: f64,
+}
+
+/// Evaluates one challenge for one user like [`evaluate`], but returns only the status and the
+/// progress: no result tree, no strings, one allocation (the user's counted workouts). For
+/// callers that need only who completed, failed or how far they are (answer checks, progress
+/// bars, the pipeline's "did anything change"). `workouts` may hold other users' workouts.
+pub fn evaluate_summary(plan: &Plan, user: &User, workouts: &[Workout], as_of: &AsOf) -> Summary {
+    let mut rows = Vec::with_capacity(workouts.len().min(ROWS_HINT));
+    plan.collect_rows(
+        workouts.iter().filter(|w| w.user == user.id),
+        as_of,
+        &mut rows,
+    );
+    let calendar = &plan.calendar;
+    let mut evaluator = node::Evaluator::new(calendar, as_of.time.timestamp());
+    let range = evaluator.range(&rows, 0, calendar.days());
+    let outcome = evaluator.outcome(&plan.root, range);
+    let status = status(plan, user, range.started, outcome.met, outcome.failed);
+    Summary {
+        status,
+        progress: match status {
+            Status::Ineligible | Status::NotStarted => 0.0,
+            _ => outcome.progress,
+        },
+    }
+}
+
+/// The most rows reserved up front (a user's workouts in a window are usually fewer).
+const ROWS_HINT: usize = 256;
+
+/// The status of §8 from the root's figures.
+fn status(plan: &Plan, user: &User, started: bool, met: bool, failed: bool) -> Status {
+    if !plan.is_eligible(user) {
+        Status::Ineligible
+    } else if !started {
+        Status::NotStarted
+    } else if met {
+        Status::Completed
+    } else if failed {
+        Status::Failed
+    } else {
+        Status::InProgress
+    }
+}
+
 /// Evaluates every (plan, user) pair, in parallel. Workouts are grouped per user once. The
 /// results are sorted by challenge id, then user id (byte order).
 pub fn evaluate_all(
@@ -129,23 +182,15 @@ fn evaluate_user<'a>(
     workouts: impl IntoIterator<Item = &'a Workout>,
     as_of: &AsOf,
 ) -> EvalResult {
-    let mut rows = Vec::new();
+    let workouts = workouts.into_iter();
+    let (lower, upper) = workouts.size_hint();
+    let mut rows = Vec::with_capacity(upper.unwrap_or(lower).min(ROWS_HINT));
     plan.collect_rows(workouts, as_of, &mut rows);
     let calendar = &plan.calendar;
     let mut evaluator = node::Evaluator::new(calendar, as_of.time.timestamp());
     let range = evaluator.range(&rows, 0, calendar.days());
     let tree = evaluator.detail(&plan.root, range);
-    let status = if !plan.is_eligible(user) {
-        Status::Ineligible
-    } else if !range.started {
-        Status::NotStarted
-    } else if tree.met {
-        Status::Completed
-    } else if tree.failed {
-        Status::Failed
-    } else {
-        Status::InProgress
-    };
+    let status = status(plan, user, range.started, tree.met, tree.failed);
     let progress = match status {
         Status::Ineligible | Status::NotStarted => 0.0,
         _ => tree.progress,

@@ -135,10 +135,16 @@ impl<'p> Evaluator<'p> {
             | Node::On(_, period, goal)
             | Node::Streak(_, period, goal) => {
                 let base = self.scratch.len();
+                // Only `on` needs every period's progress (the N largest); `every` and
+                // `streak` keep running figures.
+                let keep = matches!(node, Node::On(..));
                 let mut stats = PeriodStats::default();
                 for sub in PeriodWalk::new(self.calendar, self.as_of, *period, range) {
                     let o = self.outcome(goal, sub);
-                    stats.add(o, sub, &mut self.scratch);
+                    stats.add(o, sub);
+                    if keep {
+                        self.scratch.push(o.progress);
+                    }
                 }
                 self.finish_periods(node, &stats, base)
             }
@@ -171,7 +177,9 @@ impl<'p> Evaluator<'p> {
                         failed: r.failed,
                         progress: r.progress,
                     });
-                    self.scratch.push(r.progress);
+                    if matches!(node, Node::AtLeast(..)) {
+                        self.scratch.push(r.progress);
+                    }
                     results.push(r);
                 }
                 let outcome = match node {
@@ -200,12 +208,17 @@ impl<'p> Evaluator<'p> {
             | Node::On(_, period, goal)
             | Node::Streak(_, period, goal) => {
                 let base = self.scratch.len();
+                let keep = matches!(node, Node::On(..));
                 let mut stats = PeriodStats::default();
-                let mut periods = Vec::new();
+                let walk = PeriodWalk::new(self.calendar, self.as_of, *period, range);
+                let mut periods = Vec::with_capacity(walk.periods.clone().count());
                 let mut shown = None;
-                for sub in PeriodWalk::new(self.calendar, self.as_of, *period, range) {
+                for sub in walk {
                     let o = self.outcome(goal, sub);
-                    stats.add(o, sub, &mut self.scratch);
+                    stats.add(o, sub);
+                    if keep {
+                        self.scratch.push(o.progress);
+                    }
                     periods.push(PeriodResult {
                         start: self.calendar.date(sub.lo),
                         met: o.met,
@@ -463,13 +476,12 @@ struct PeriodStats {
 }
 
 impl PeriodStats {
-    fn add(&mut self, o: Outcome, range: Range<'_, '_>, scratch: &mut Vec<f64>) {
+    fn add(&mut self, o: Outcome, range: Range<'_, '_>) {
         self.count += 1;
         self.met += u32::from(o.met);
         self.unfailed += u32::from(!o.failed);
         self.any_failed |= o.failed;
         self.progress_sum += o.progress;
-        scratch.push(o.progress);
         let before = self.met_run;
         self.met_run = if o.met { self.met_run + 1 } else { 0 };
         self.longest_met = self.longest_met.max(self.met_run);

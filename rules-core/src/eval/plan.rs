@@ -186,6 +186,16 @@ struct Needs {
     gym: bool,
     machine: bool,
     hour: bool,
+    /// `duration` or `speed` is read (as a measure or in a condition).
+    duration: bool,
+}
+
+impl Needs {
+    fn measure(&mut self, measure: Measure) {
+        if matches!(measure, Measure::Duration | Measure::Speed) {
+            self.duration = true;
+        }
+    }
 }
 
 /// A challenge compiled for evaluation: built once, reused across users and threads.
@@ -321,7 +331,11 @@ impl Plan {
                     0
                 },
                 weekday: self.calendar.weekday(day),
-                duration: workout.duration_s(),
+                duration: if self.needs.duration {
+                    workout.duration_s()
+                } else {
+                    0.0
+                },
             });
         }
         // Sorted input (the usual case) costs one pass.
@@ -433,6 +447,7 @@ impl Builder<'_> {
             (Quantity::Count(unit), Dimension::Count)
         } else {
             let measure = Measure::from_name(name).ok_or_else(bad_measure)?;
+            self.needs.measure(measure);
             (Quantity::Measure(measure), measure.dimension())
         };
         let selector = self.selector(&metric.of)?;
@@ -545,7 +560,10 @@ impl Builder<'_> {
         match field.value_type() {
             FieldType::Quantity(dimension) => {
                 let num_field = match field {
-                    Field::Measure(m) => NumField::Measure(m),
+                    Field::Measure(m) => {
+                        self.needs.measure(m);
+                        NumField::Measure(m)
+                    }
                     _ => {
                         self.needs.hour = true;
                         NumField::Hour

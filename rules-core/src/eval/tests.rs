@@ -1831,6 +1831,24 @@ proptest! {
     }
 
     #[test]
+    fn the_summary_is_the_top_of_the_full_result(records in prop::collection::vec(arb_workout(), 0..25), as_of_hours in -48i64..30 * 24, grouped in any::<bool>()) {
+        let (plans, _) = property_plans();
+        let workouts = with_ids(&records);
+        let as_of = AsOf::from_time(chrono::DateTime::parse_from_rfc3339("2026-07-31T00:00:00Z").unwrap() + Duration::hours(as_of_hours));
+        let u = user("u", if grouped { &["staff"] } else { &[] });
+        let mut gated = challenge("gated", ("2026-08-01", "2026-08-21"), "Europe/London",
+            json!({"kind": "every", "period": "week", "goal": metric("count", "workouts", &[], Json::Null, ">=", 2.0, None)}));
+        gated["groups"] = json!(["nsfit"]);
+        let gated = plan(gated);
+        for plan in plans.iter().chain([&gated]) {
+            let full = evaluate(plan, &u, &workouts, &as_of);
+            let summary = evaluate_summary(plan, &u, &workouts, &as_of);
+            prop_assert_eq!(summary.status, full.status);
+            prop_assert_eq!(summary.progress.to_bits(), full.progress.to_bits());
+        }
+    }
+
+    #[test]
     fn progress_is_one_exactly_when_met(records in prop::collection::vec(arb_workout(), 0..25), as_of_hours in 0i64..30 * 24) {
         let (plans, _) = property_plans();
         let workouts = with_ids(&records);
