@@ -27,14 +27,18 @@ pub struct Dirty {
 impl Dirty {
     /// Marks a session.
     pub fn session(&mut self, id: &str, _pos: u64) {
-        if self.seen.insert(id.to_owned()) {
+        if !self.seen.contains(id) {
+            self.seen.insert(id.to_owned());
             self.sessions.push(id.to_owned());
         }
     }
 
     /// Marks a user: its results (`results`) or only its live rows.
     pub fn user(&mut self, id: &str, pos: u64, results: bool) {
-        let entry = self.users.entry(id.to_owned()).or_default();
+        let entry = match self.users.get_mut(id) {
+            Some(entry) => entry,
+            None => self.users.entry(id.to_owned()).or_default(),
+        };
         entry.version = entry.version.max(pos);
         entry.results |= results;
     }

@@ -16,6 +16,9 @@
 //! code and `verify` compares.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::mpsc;
+
+use rayon::prelude::*;
 
 use chrono::{DateTime, FixedOffset};
 use rules_core::eval::{AsOf, Plan};
@@ -26,6 +29,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use thiserror::Error;
 
+use crate::dirty::DirtyUser;
 use crate::ondemand::{self, Active, UserInput, UserRows};
 use crate::partition;
 use crate::periodic;
@@ -229,14 +233,7 @@ impl<S: Store> Engine<S> {
     }
 
     fn progress(&self, run: &Counters) -> Progress {
-        Progress {
-            read: run.read,
-            accepted: run.accepted,
-            duplicates: run.duplicates,
-            rejected: run.rejected,
-            sessions: self.state.sessions.len() as u64 + self.state.compacted.len() as u64,
-            workouts: self.state.workouts.len() as u64,
-        }
+        progress_of(&self.state, run)
     }
 
     /// Replaces the challenge set. Added and edited challenges are evaluated for every
@@ -324,28 +321,157 @@ impl<S: Store> Engine<S> {
 
     /// Ingests a transport to its end, resuming after its committed offset. `progress` is called
     /// after every committed batch.
+    ///
+    /// The work overlaps across threads, each batch still being one transaction:
+    ///
+    /// ```text
+    /// this thread:  read N+1 ── admit, save, evaluate N (partitions in parallel) ── send N ──┐
+    /// parser:           validate N+1 (in parallel)                                           │
+    /// writer:       commit N-1 (its offset included) ─────────────────────── commit N ◄──────┘
+    /// ```
+    ///
+    /// Batches are committed one at a time and in order, by one writer; each commit writes
+    /// exactly what the synchronous path ([`Engine::ingest_lines`]) writes for that batch.
     pub fn ingest<T: Transport>(
         &mut self,
         source: &mut T,
         mut progress: impl FnMut(&Progress),
-    ) -> Result<Progress, PipelineError> {
+    ) -> Result<Progress, PipelineError>
+    where
+        S: Send,
+    {
         let key = format!("input:{}", source.key());
         let start = self.offsets.get(&key).copied().unwrap_or(0);
         source
             .skip(start)
             .map_err(|e| PipelineError::Io(source.key().to_owned(), e))?;
+        let source_key = source.key().to_owned();
+        let batch_lines = self.options.batch_lines;
+        let partitions = self.options.partitions;
+        let read = |source: &mut T| {
+            source
+                .next_batch(batch_lines)
+                .map_err(|e| PipelineError::Io(source.key().to_owned(), e))
+        };
+        let Engine {
+            store,
+            state,
+            challenges,
+            counters,
+            offsets,
+            ..
+        } = self;
+        let challenges: &[Active] = challenges;
         let mut run = Counters::default();
-        loop {
-            let next = source
-                .next_batch(self.options.batch_lines)
-                .map_err(|e| PipelineError::Io(source.key().to_owned(), e))?;
-            let Some((lines, offset)) = next else {
-                break;
+        std::thread::scope(|scope| -> Result<(), PipelineError> {
+            let (to_writer, batches) = mpsc::sync_channel::<Pending>(1);
+            let (ack, acks) = mpsc::channel::<Ack>();
+            let writer = scope.spawn(move || {
+                for pending in batches {
+                    let done = store
+                        .commit(&pending.batch)
+                        .map(|()| (pending.counters, pending.offset, pending.progress));
+                    let failed = done.is_err();
+                    // Dropping the batch here keeps its deallocation off the stages' thread.
+                    drop(pending.batch);
+                    if ack.send(done).is_err() || failed {
+                        break;
+                    }
+                }
+            });
+            let mut on_ack = |done: Ack, run: &mut Counters| -> Result<(), PipelineError> {
+                let (c, offset, p) = done?;
+                run.add(&c);
+                counters.add(&c);
+                offsets.insert(key.clone(), offset);
+                progress(&Progress {
+                    read: run.read,
+                    accepted: run.accepted,
+                    duplicates: run.duplicates,
+                    rejected: run.rejected,
+                    ..p
+                });
+                Ok(())
             };
-            let counters = self.ingest_lines(&key, source.key(), &lines, offset)?;
-            run.add(&counters);
-            progress(&self.progress(&run));
-        }
+            let parse = |lines: Vec<Line>| {
+                scope.spawn(move || {
+                    let validated = stream::validate(&lines);
+                    (lines, validated)
+                })
+            };
+            let (mut sent, mut acked) = (0usize, 0usize);
+            let mut result = Ok(());
+            let mut next = read(source)?.map(|(lines, offset)| (parse(lines), offset));
+            while let Some((parsing, offset)) = next.take() {
+                let Ok((lines, validated)) = parsing.join() else {
+                    result = Err(PipelineError::Argument(
+                        "the parser thread failed".to_owned(),
+                    ));
+                    break;
+                };
+                // Read and parse the next batch while this one goes through the stages.
+                next = match read(source) {
+                    Ok(n) => n.map(|(lines, offset)| (parse(lines), offset)),
+                    Err(e) => {
+                        result = Err(e);
+                        break;
+                    }
+                };
+                let mut batch = Batch::default();
+                let mut dirty = Dirty::default();
+                let c = admit_lines(state, &source_key, lines, validated, &mut batch, &mut dirty);
+                derive(state, challenges, partitions, &mut dirty, &mut batch);
+                batch.offsets.push((key.clone(), offset));
+                batch.offsets.push(("views".to_owned(), state.head));
+                batch.counters = c;
+                let pending = Pending {
+                    batch,
+                    counters: c,
+                    offset,
+                    progress: progress_of(state, &Counters::default()),
+                };
+                if to_writer.send(pending).is_err() {
+                    break;
+                }
+                sent += 1;
+                while let Ok(done) = acks.try_recv() {
+                    acked += 1;
+                    result = on_ack(done, &mut run);
+                    if result.is_err() {
+                        break;
+                    }
+                }
+                if result.is_err() {
+                    break;
+                }
+            }
+            // A batch being parsed when an error stopped the loop is dropped unread.
+            if let Some((parsing, _)) = next {
+                let _ = parsing.join();
+            }
+            drop(to_writer);
+            while acked < sent {
+                let Ok(done) = acks.recv() else {
+                    break;
+                };
+                acked += 1;
+                let r = on_ack(done, &mut run);
+                if result.is_ok() {
+                    result = r;
+                }
+            }
+            if writer.join().is_err() && result.is_ok() {
+                result = Err(PipelineError::Argument(
+                    "the writer thread failed".to_owned(),
+                ));
+            }
+            if result.is_ok() && acked < sent {
+                result = Err(PipelineError::Argument(
+                    "the writer stopped before committing every batch".to_owned(),
+                ));
+            }
+            result
+        })?;
         Ok(self.progress(&run))
     }
 
@@ -361,52 +487,14 @@ impl<S: Store> Engine<S> {
         let validated = stream::validate(lines);
         let mut batch = Batch::default();
         let mut dirty = Dirty::default();
-        let mut counters = Counters::default();
-        for (line, result) in lines.iter().zip(validated) {
-            counters.read += 1;
-            let reject = |batch: &mut Batch, reason: String| {
-                batch.dead_letters.push(DeadLetter {
-                    source: source.to_owned(),
-                    line: line.number,
-                    reason,
-                    raw: line.text.clone(),
-                });
-            };
-            match result {
-                Err(reason) => {
-                    counters.rejected += 1;
-                    reject(&mut batch, reason);
-                }
-                Ok(event) => {
-                    let pos = self.state.head + 1;
-                    let session = event.session().map(str::to_owned);
-                    match stream::admit(&mut self.state, pos, event, &mut dirty) {
-                        Admission::New => {
-                            self.state.head = pos;
-                            counters.accepted += 1;
-                            batch.log.push(LogEntry {
-                                pos,
-                                kind: LogKind::Event,
-                                session,
-                                body: line.text.clone(),
-                            });
-                        }
-                        Admission::Duplicate => {
-                            counters.accepted += 1;
-                            counters.duplicates += 1;
-                        }
-                        Admission::Conflict => {
-                            counters.rejected += 1;
-                            reject(&mut batch, CONFLICT_REASON.to_owned());
-                        }
-                        Admission::Compacted => {
-                            counters.rejected += 1;
-                            reject(&mut batch, COMPACTED_REASON.to_owned());
-                        }
-                    }
-                }
-            }
-        }
+        let counters = admit_lines(
+            &mut self.state,
+            source,
+            lines.to_vec(),
+            validated,
+            &mut batch,
+            &mut dirty,
+        );
         self.derive(&mut dirty, &mut batch);
         batch.offsets.push((key.to_owned(), offset));
         batch.offsets.push(("views".to_owned(), self.state.head));
@@ -419,76 +507,13 @@ impl<S: Store> Engine<S> {
 
     /// The save and on-demand stages over what `dirty` marks, writing into `batch`.
     fn derive(&mut self, dirty: &mut Dirty, batch: &mut Batch) {
-        save::save(&mut self.state, dirty, Some(batch));
-        for id in std::mem::take(&mut dirty.user_records) {
-            if let Some(entry) = self.state.users.get(&id) {
-                batch.put.push((
-                    "users",
-                    Row {
-                        key: id.clone(),
-                        user: Some(id.clone()),
-                        json: serde_json::to_string(entry.user()).unwrap_or_default(),
-                    },
-                ));
-            }
-        }
-        let users = std::mem::take(&mut dirty.users);
-        for (user, d) in &users {
-            if d.results {
-                if let Some(clock) = self.state.clocks.get(user) {
-                    batch.clocks.push((user.clone(), clock.text.clone()));
-                }
-            }
-        }
-        for rows in self.evaluate(&users) {
-            let d = users.get(&rows.user).copied().unwrap_or_default();
-            if d.results {
-                match rows.results {
-                    Some(results) => batch.results.extend(results),
-                    None => batch.drop_results_of_users.push(rows.user.clone()),
-                }
-            }
-            batch.replace_live_of_users.push(rows.user);
-            batch.live.extend(rows.live);
-        }
-    }
-
-    /// Routes the dirty users to partitions and evaluates the partitions in parallel, each in
-    /// user order.
-    fn evaluate(&self, users: &BTreeMap<String, crate::dirty::DirtyUser>) -> Vec<UserRows> {
-        let n = self.options.partitions.max(1);
-        let mut parts: Vec<Vec<UserInput>> = (0..n).map(|_| Vec::new()).collect();
-        for (user, d) in users {
-            let p = partition::partition_of(user, n) as usize;
-            if let Some(part) = parts.get_mut(p) {
-                part.push(UserInput::gather(&self.state, user, d.results, d.version));
-            }
-        }
-        let challenges = &self.challenges;
-        let busy: Vec<Vec<UserInput>> = parts.into_iter().filter(|p| !p.is_empty()).collect();
-        if busy.len() <= 1 {
-            return busy
-                .iter()
-                .flatten()
-                .map(|input| ondemand::evaluate_user(challenges, input))
-                .collect();
-        }
-        std::thread::scope(|scope| {
-            let handles: Vec<_> = busy
-                .iter()
-                .map(|part| {
-                    scope.spawn(move || {
-                        part.iter()
-                            .map(|input| ondemand::evaluate_user(challenges, input))
-                            .collect::<Vec<_>>()
-                    })
-                })
-                .collect();
-            handles
-                .into_iter()
-                .flat_map(|h| h.join().unwrap_or_default())
-                .collect()
-        })
+        derive(
+            &mut self.state,
+            &self.challenges,
+            self.options.partitions,
+            dirty,
+            batch,
+        );
     }
 
     /// Restores a compacted session's workout (a source of truth) at log position `pos`.
@@ -695,6 +720,161 @@ impl<S: Store> Engine<S> {
         }
         out
     }
+}
+
+/// A batch on its way to the writer, with what to report once it is committed.
+struct Pending {
+    batch: Batch,
+    counters: Counters,
+    offset: u64,
+    progress: Progress,
+}
+
+/// What the writer acknowledges: a batch committed (its counters, offset and progress).
+type Ack = Result<(Counters, u64, Progress), StoreError>;
+
+fn progress_of(state: &State, run: &Counters) -> Progress {
+    Progress {
+        read: run.read,
+        accepted: run.accepted,
+        duplicates: run.duplicates,
+        rejected: run.rejected,
+        sessions: state.sessions.len() as u64 + state.compacted.len() as u64,
+        workouts: state.workouts.len() as u64,
+    }
+}
+
+/// The stream stage over one batch of validated lines, in input order: new events are
+/// appended to the log (in `batch`), rejections become dead letters.
+fn admit_lines(
+    state: &mut State,
+    source: &str,
+    lines: Vec<Line>,
+    validated: Vec<Result<session::SensorEvent, String>>,
+    batch: &mut Batch,
+    dirty: &mut Dirty,
+) -> Counters {
+    let mut counters = Counters::default();
+    batch.log.reserve(lines.len());
+    let reject = |batch: &mut Batch, reason: String, line: Line| {
+        batch.dead_letters.push(DeadLetter {
+            source: source.to_owned(),
+            line: line.number,
+            reason,
+            raw: line.text,
+        });
+    };
+    for (line, result) in lines.into_iter().zip(validated) {
+        counters.read += 1;
+        match result {
+            Err(reason) => {
+                counters.rejected += 1;
+                reject(batch, reason, line);
+            }
+            Ok(event) => {
+                let pos = state.head + 1;
+                let session = event.session().map(str::to_owned);
+                match stream::admit(state, pos, event, dirty) {
+                    Admission::New => {
+                        state.head = pos;
+                        counters.accepted += 1;
+                        batch.log.push(LogEntry {
+                            pos,
+                            kind: LogKind::Event,
+                            session,
+                            body: line.text,
+                        });
+                    }
+                    Admission::Duplicate => {
+                        counters.accepted += 1;
+                        counters.duplicates += 1;
+                    }
+                    Admission::Conflict => {
+                        counters.rejected += 1;
+                        reject(batch, CONFLICT_REASON.to_owned(), line);
+                    }
+                    Admission::Compacted => {
+                        counters.rejected += 1;
+                        reject(batch, COMPACTED_REASON.to_owned(), line);
+                    }
+                }
+            }
+        }
+    }
+    counters
+}
+
+/// The save and on-demand stages over what `dirty` marks, writing into `batch`.
+fn derive(
+    state: &mut State,
+    challenges: &[Active],
+    partitions: u32,
+    dirty: &mut Dirty,
+    batch: &mut Batch,
+) {
+    save::save(state, dirty, Some(batch));
+    for id in std::mem::take(&mut dirty.user_records) {
+        if let Some(entry) = state.users.get(&id) {
+            batch.put.push((
+                "users",
+                Row {
+                    key: id.clone(),
+                    user: Some(id.clone()),
+                    json: serde_json::to_string(entry.user()).unwrap_or_default(),
+                },
+            ));
+        }
+    }
+    let users = std::mem::take(&mut dirty.users);
+    for (user, d) in &users {
+        if d.results {
+            if let Some(clock) = state.clocks.get(user) {
+                batch.clocks.push((user.clone(), clock.text.clone()));
+            }
+        }
+    }
+    for rows in evaluate(state, challenges, partitions, &users) {
+        let d = users.get(&rows.user).copied().unwrap_or_default();
+        if d.results {
+            match rows.results {
+                Some(results) => batch.results.extend(results),
+                None => batch.drop_results_of_users.push(rows.user.clone()),
+            }
+        }
+        batch.replace_live_of_users.push(rows.user);
+        batch.live.extend(rows.live);
+    }
+}
+
+/// Routes the dirty users to partitions and evaluates the partitions in parallel: each
+/// partition is one task, whose users one worker evaluates in order.
+fn evaluate(
+    state: &State,
+    challenges: &[Active],
+    partitions: u32,
+    users: &BTreeMap<String, DirtyUser>,
+) -> Vec<UserRows> {
+    let n = partitions.max(1);
+    let mut parts: Vec<Vec<(&str, DirtyUser)>> = (0..n).map(|_| Vec::new()).collect();
+    for (user, d) in users {
+        let p = partition::partition_of(user, n) as usize;
+        if let Some(part) = parts.get_mut(p) {
+            part.push((user.as_str(), *d));
+        }
+    }
+    let run = |part: &Vec<(&str, DirtyUser)>| -> Vec<UserRows> {
+        part.iter()
+            .map(|(user, d)| {
+                let input = UserInput::gather(state, user, d.results, d.version);
+                ondemand::evaluate_user(challenges, &input)
+            })
+            .collect()
+    };
+    let busy: Vec<&Vec<(&str, DirtyUser)>> = parts.iter().filter(|p| !p.is_empty()).collect();
+    if busy.len() <= 1 {
+        return busy.into_iter().flat_map(run).collect();
+    }
+    busy.into_par_iter().map(run).flatten_iter().collect()
 }
 
 fn parse_tick(body: &str) -> Option<(AsOf, String)> {

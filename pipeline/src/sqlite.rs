@@ -58,6 +58,12 @@ impl SqliteStore {
         let conn = Connection::open(path).map_err(err)?;
         conn.pragma_update(None, "journal_mode", "WAL")
             .map_err(err)?;
+        // Checkpoint every 256 MiB of WAL (65,536 pages of 4 KiB) rather than every 4 MiB: a
+        // page that many batches rewrite (results, sessions, the log's last pages) is copied
+        // into the file once per checkpoint, and each checkpoint costs two fsyncs. SQLite
+        // checkpoints at close too.
+        conn.pragma_update(None, "wal_autocheckpoint", 65_536)
+            .map_err(err)?;
         SqliteStore::init(conn)
     }
 
@@ -110,11 +116,41 @@ fn kind_name(kind: LogKind) -> &'static str {
     }
 }
 
-fn apply(tx: &Transaction<'_>, batch: &Batch) -> rusqlite::Result<()> {
-    if !batch.log.is_empty() {
+/// Rows per multi-row `INSERT` into the log.
+const LOG_CHUNK: usize = 64;
+
+/// `INSERT INTO log ... VALUES (?, ?, ?, ?), ...` with `rows` rows.
+fn log_insert(rows: usize) -> String {
+    let mut sql = String::from("INSERT INTO log(pos, kind, session, body) VALUES ");
+    for i in 0..rows {
+        if i > 0 {
+            sql.push(',');
+        }
+        sql.push_str("(?,?,?,?)");
+    }
+    sql
+}
+
+/// Appends log entries, [`LOG_CHUNK`] rows per statement.
+fn insert_log(tx: &Transaction<'_>, log: &[LogEntry]) -> rusqlite::Result<()> {
+    let mut chunks = log.chunks_exact(LOG_CHUNK);
+    if chunks.len() > 0 {
+        let mut st = tx.prepare_cached(&log_insert(LOG_CHUNK))?;
+        for chunk in chunks.by_ref() {
+            for (i, e) in chunk.iter().enumerate() {
+                let at = i * 4;
+                st.raw_bind_parameter(at + 1, e.pos as i64)?;
+                st.raw_bind_parameter(at + 2, kind_name(e.kind))?;
+                st.raw_bind_parameter(at + 3, e.session.as_deref())?;
+                st.raw_bind_parameter(at + 4, e.body.as_str())?;
+            }
+            st.raw_execute()?;
+        }
+    }
+    if !chunks.remainder().is_empty() {
         let mut st =
             tx.prepare_cached("INSERT INTO log(pos, kind, session, body) VALUES (?1, ?2, ?3, ?4)")?;
-        for e in &batch.log {
+        for e in chunks.remainder() {
             st.execute(params![
                 e.pos as i64,
                 kind_name(e.kind),
@@ -123,6 +159,42 @@ fn apply(tx: &Transaction<'_>, batch: &Batch) -> rusqlite::Result<()> {
             ])?;
         }
     }
+    Ok(())
+}
+
+/// The `INSERT OR REPLACE` and `DELETE` of a keyed view.
+fn keyed_sql(view: &str) -> Option<(&'static str, &'static str)> {
+    Some(match view {
+        "workouts" => (
+            "INSERT OR REPLACE INTO workouts(key, user, json) VALUES (?1, ?2, ?3)",
+            "DELETE FROM workouts WHERE key = ?1",
+        ),
+        "users" => (
+            "INSERT OR REPLACE INTO users(key, user, json) VALUES (?1, ?2, ?3)",
+            "DELETE FROM users WHERE key = ?1",
+        ),
+        "sessions" => (
+            "INSERT OR REPLACE INTO sessions(key, user, json) VALUES (?1, ?2, ?3)",
+            "DELETE FROM sessions WHERE key = ?1",
+        ),
+        "profiles" => (
+            "INSERT OR REPLACE INTO profiles(key, user, json) VALUES (?1, ?2, ?3)",
+            "DELETE FROM profiles WHERE key = ?1",
+        ),
+        "leaderboards" => (
+            "INSERT OR REPLACE INTO leaderboards(key, user, json) VALUES (?1, ?2, ?3)",
+            "DELETE FROM leaderboards WHERE key = ?1",
+        ),
+        _ => return None,
+    })
+}
+
+fn unknown_view(view: &str) -> rusqlite::Error {
+    rusqlite::Error::InvalidParameterName(format!("unknown view `{view}`"))
+}
+
+fn apply(tx: &Transaction<'_>, batch: &Batch) -> rusqlite::Result<()> {
+    insert_log(tx, &batch.log)?;
     if !batch.dead_letters.is_empty() {
         let mut st = tx.prepare_cached(
             "INSERT INTO dead_letters(source, line, reason, raw) VALUES (?1, ?2, ?3, ?4)",
@@ -150,13 +222,13 @@ fn apply(tx: &Transaction<'_>, batch: &Batch) -> rusqlite::Result<()> {
             .execute([id])?;
     }
     for (view, row) in &batch.put {
-        let sql = format!("INSERT OR REPLACE INTO {view}(key, user, json) VALUES (?1, ?2, ?3)");
-        tx.prepare_cached(&sql)?
+        let (put, _) = keyed_sql(view).ok_or_else(|| unknown_view(view))?;
+        tx.prepare_cached(put)?
             .execute(params![row.key, row.user.as_deref(), row.json])?;
     }
     for (view, key) in &batch.delete {
-        let sql = format!("DELETE FROM {view} WHERE key = ?1");
-        tx.prepare_cached(&sql)?.execute([key])?;
+        let (_, delete) = keyed_sql(view).ok_or_else(|| unknown_view(view))?;
+        tx.prepare_cached(delete)?.execute([key])?;
     }
     for user in &batch.drop_results_of_users {
         tx.prepare_cached("DELETE FROM results WHERE user = ?1")?

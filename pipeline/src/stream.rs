@@ -63,20 +63,28 @@ pub fn admit(state: &mut State, pos: u64, event: SensorEvent, dirty: &mut Dirty)
             Admission::New
         }
         event => {
-            let Some(session) = event.session().map(str::to_owned) else {
+            let Some(id) = event.session() else {
                 return Admission::Conflict;
             };
-            if state.compacted.contains(&session) {
+            if state.compacted.contains(id) {
                 return Admission::Compacted;
             }
-            let entry = state
-                .sessions
-                .entry(session.clone())
-                .or_insert_with(|| SessionState::new(&session));
+            if !state.sessions.contains_key(id) {
+                state.sessions.insert(id.to_owned(), SessionState::new(id));
+            }
+            let Some(entry) = state.sessions.get_mut(id) else {
+                return Admission::Conflict;
+            };
             match entry.push(event) {
                 PushOutcome::Accepted => {
-                    state.session_pos.insert(session.clone(), pos);
-                    dirty.session(&session, pos);
+                    let session = entry.id();
+                    match state.session_pos.get_mut(session) {
+                        Some(p) => *p = pos,
+                        None => {
+                            state.session_pos.insert(session.to_owned(), pos);
+                        }
+                    }
+                    dirty.session(session, pos);
                     Admission::New
                 }
                 PushOutcome::Duplicate => Admission::Duplicate,

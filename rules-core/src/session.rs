@@ -226,11 +226,175 @@ pub fn read_events(text: &str) -> ReadReport<SensorEvent> {
 }
 
 /// Parses one line of the sensor stream (a JSON object or a rejection reason).
+///
+/// The session events (`session_start`, `rep`, `sample`, `session_end`) take a fast path: the
+/// line is deserialized into borrowed, typed fields (no `Value` tree, no map). Whenever that
+/// path does not give an event (a `user_upsert`, a wrong type, a duplicate key, an invalid
+/// field, invalid JSON), the line is parsed again by the general path, which gives the event or
+/// the rejection reason. So both paths accept the same lines and give the same events.
 pub fn parse_event_line(line: &str) -> Result<SensorEvent, String> {
+    match fast::parse(line) {
+        Some(event) => Ok(event),
+        None => parse_general(line),
+    }
+}
+
+/// The general path of [`parse_event_line`]: every event type, and every rejection reason.
+fn parse_general(line: &str) -> Result<SensorEvent, String> {
     match serde_json::from_str::<Value>(line) {
         Ok(Value::Object(map)) => parse_event(&map),
         Ok(_) => Err("the record is not a JSON object".to_owned()),
         Err(e) => Err(format!("not valid JSON: {e}")),
+    }
+}
+
+/// The fast path of [`parse_event_line`]: session events only, successes only.
+mod fast {
+    use std::borrow::Cow;
+
+    use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+    use serde::Deserialize;
+    use serde_json::Number;
+
+    use super::{number_value, seq_value, Rep, Sample, SensorEvent, SessionEnd, SessionStart};
+    use crate::records;
+
+    /// A field that is a string or anything else (`user` is a string in `session_start` and
+    /// an object in `user_upsert`).
+    enum MaybeStr<'a> {
+        Str(Cow<'a, str>),
+        Other,
+    }
+
+    impl<'de: 'a, 'a> Deserialize<'de> for MaybeStr<'a> {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            struct V<'a>(std::marker::PhantomData<&'a ()>);
+            impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
+                type Value = MaybeStr<'a>;
+                fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                    f.write_str("any value")
+                }
+                fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+                    Ok(MaybeStr::Str(Cow::Borrowed(v)))
+                }
+                fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                    Ok(MaybeStr::Str(Cow::Owned(v.to_owned())))
+                }
+                fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
+                    Ok(MaybeStr::Str(Cow::Owned(v)))
+                }
+                fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+                    Ok(MaybeStr::Other)
+                }
+                fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+                    Ok(MaybeStr::Other)
+                }
+                fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+                    Ok(MaybeStr::Other)
+                }
+                fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+                    Ok(MaybeStr::Other)
+                }
+                fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                    while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                    Ok(MaybeStr::Other)
+                }
+                fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                    while seq.next_element::<IgnoredAny>()?.is_some() {}
+                    Ok(MaybeStr::Other)
+                }
+            }
+            d.deserialize_any(V(std::marker::PhantomData))
+        }
+    }
+
+    /// The fields of every session event, borrowed from the line where possible. A field of
+    /// another JSON type than the one read here fails the whole line (it then goes to the
+    /// general path).
+    #[derive(Deserialize)]
+    struct Raw<'a> {
+        #[serde(rename = "type", borrow)]
+        kind: Option<Cow<'a, str>>,
+        #[serde(borrow)]
+        session: Option<Cow<'a, str>>,
+        seq: Option<Number>,
+        #[serde(borrow)]
+        ts: Option<Cow<'a, str>>,
+        #[serde(borrow)]
+        device: Option<Cow<'a, str>>,
+        #[serde(borrow)]
+        gym: Option<Cow<'a, str>>,
+        #[serde(borrow)]
+        user: Option<MaybeStr<'a>>,
+        #[serde(borrow)]
+        exercise: Option<Cow<'a, str>>,
+        weight_kg: Option<Number>,
+        rom_pct: Option<Number>,
+        distance_m: Option<Number>,
+        speed_kmh: Option<Number>,
+        incline_pct: Option<Number>,
+        hr_bpm: Option<Number>,
+        calories_kcal: Option<Number>,
+    }
+
+    /// A required, non-empty string.
+    fn id(v: Option<Cow<'_, str>>) -> Option<String> {
+        v.filter(|s| !s.is_empty()).map(Cow::into_owned)
+    }
+
+    /// An optional number, 0 or more.
+    fn number(v: Option<&Number>) -> Option<Option<f64>> {
+        match v {
+            None => Some(None),
+            Some(n) => number_value(n).map(Some),
+        }
+    }
+
+    /// The event of `line`, or `None` when the general path must decide.
+    pub(super) fn parse(line: &str) -> Option<SensorEvent> {
+        if !line.trim_start().starts_with('{') {
+            return None;
+        }
+        let raw: Raw<'_> = serde_json::from_str(line).ok()?;
+        let session = id(raw.session)?;
+        let seq = seq_value(raw.seq.as_ref()?)?;
+        let ts = records::parse_time(raw.ts.as_deref()?)?;
+        match raw.kind.as_deref()? {
+            "session_start" => {
+                let user = match raw.user? {
+                    MaybeStr::Str(s) => id(Some(s))?,
+                    MaybeStr::Other => return None,
+                };
+                Some(SensorEvent::SessionStart(SessionStart {
+                    session,
+                    seq,
+                    ts,
+                    device: raw.device.map(Cow::into_owned),
+                    gym: raw.gym.map(Cow::into_owned),
+                    user,
+                    exercise: id(raw.exercise)?,
+                }))
+            }
+            "rep" => Some(SensorEvent::Rep(Rep {
+                session,
+                seq,
+                ts,
+                weight_kg: number(raw.weight_kg.as_ref())?,
+                rom_pct: number(raw.rom_pct.as_ref())?,
+            })),
+            "sample" => Some(SensorEvent::Sample(Sample {
+                session,
+                seq,
+                ts,
+                distance_m: number(raw.distance_m.as_ref())?,
+                speed_kmh: number(raw.speed_kmh.as_ref())?,
+                incline_pct: number(raw.incline_pct.as_ref())?,
+                hr_bpm: number(raw.hr_bpm.as_ref())?,
+                calories_kcal: number(raw.calories_kcal.as_ref())?,
+            })),
+            "session_end" => Some(SensorEvent::SessionEnd(SessionEnd { session, seq, ts })),
+            _ => None,
+        }
     }
 }
 
@@ -306,16 +470,24 @@ fn id(map: &Map<String, Value>, key: &str) -> Result<String, String> {
     }
 }
 
+/// A `seq` value: a whole number, 0 or more.
+fn seq_value(n: &serde_json::Number) -> Option<u64> {
+    n.as_u64().or_else(|| {
+        n.as_f64()
+            .filter(|x| x.is_finite() && *x >= 0.0 && x.fract() == 0.0 && *x < 9.0e15)
+            .map(|x| x as u64)
+    })
+}
+
+/// A figure: a finite number, 0 or more.
+fn number_value(n: &serde_json::Number) -> Option<f64> {
+    n.as_f64().filter(|x| x.is_finite() && *x >= 0.0)
+}
+
 fn seq(map: &Map<String, Value>) -> Result<u64, String> {
     match map.get("seq") {
         None | Some(Value::Null) => Err("missing `seq`".to_owned()),
-        Some(Value::Number(n)) => n
-            .as_u64()
-            .or_else(|| {
-                n.as_f64()
-                    .filter(|x| x.is_finite() && *x >= 0.0 && x.fract() == 0.0 && *x < 9.0e15)
-                    .map(|x| x as u64)
-            })
+        Some(Value::Number(n)) => seq_value(n)
             .ok_or_else(|| format!("`seq` must be a whole number, 0 or more; found {n}")),
         Some(_) => Err("`seq` must be a whole number".to_owned()),
     }
@@ -342,10 +514,9 @@ fn optional_string(map: &Map<String, Value>, key: &str) -> Result<Option<String>
 fn optional_number(map: &Map<String, Value>, key: &str) -> Result<Option<f64>, String> {
     match map.get(key) {
         None | Some(Value::Null) => Ok(None),
-        Some(Value::Number(n)) => match n.as_f64() {
-            Some(x) if x.is_finite() && x >= 0.0 => Ok(Some(x)),
-            _ => Err(format!("`{key}` must be a number, 0 or more; found {n}")),
-        },
+        Some(Value::Number(n)) => number_value(n)
+            .map(Some)
+            .ok_or_else(|| format!("`{key}` must be a number, 0 or more; found {n}")),
         Some(_) => Err(format!("`{key}` must be a number")),
     }
 }

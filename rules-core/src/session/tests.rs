@@ -418,3 +418,70 @@ proptest! {
         prop_assert_eq!(shuffled.problem(), clean.problem());
     }
 }
+
+/// The fast path of `parse_event_line` gives what the general path gives, on tricky lines.
+#[test]
+fn the_fast_path_agrees_with_the_general_path() {
+    let lines = [
+        START,
+        END,
+        "not json",
+        "[1]",
+        r#"["rep", "s", 1, "2026-08-01T07:30:00Z"]"#,
+        r#"  {"type": "rep", "session": "s", "seq": 1, "ts": "2026-08-01T07:30:00Z"}  "#,
+        r#"{"type": "rep", "session": "s", "seq": 1, "seq": 2, "ts": "2026-08-01T07:30:00Z"}"#,
+        r#"{"type": "rep", "session": "s", "seq": 1, "ts": "2026-08-01T07:30:00Z", "weight_kg": 1, "weight_kg": "x"}"#,
+        r#"{"type": "rep", "session": "s", "seq": 1, "ts": "2026-08-01T07:30:00Z", "weight_kg": "x", "weight_kg": 1}"#,
+        r#"{"type": "rep", "session": "s\u0031", "seq": 1.0, "ts": "2026-08-01T07:30:00+08:00", "weight_kg": 1e2, "rom_pct": -0.0}"#,
+        r#"{"type": "rep", "session": "s", "seq": 1, "ts": "2026-08-01T07:30:00Z", "device": 3, "user": [1, {"a": 2}]}"#,
+        r#"{"type": "rep", "session": "s", "seq": 1e20, "ts": "2026-08-01T07:30:00Z"}"#,
+        r#"{"type": "rep", "session": "s", "seq": 18446744073709551615, "ts": "2026-08-01T07:30:00Z"}"#,
+        r#"{"type": "rep", "session": "s", "seq": 1, "ts": "2026-08-01T07:30:00Z", "rom_pct": 1e400}"#,
+        r#"{"type": "rep", "session": null, "seq": 1, "ts": "2026-08-01T07:30:00Z"}"#,
+        r#"{"type": null, "session": "s", "seq": 1, "ts": "2026-08-01T07:30:00Z"}"#,
+        r#"{"type": "session_start", "session": "s", "seq": 0, "ts": "2026-08-01T07:30:00Z", "user": {"id": "u"}, "exercise": "bike"}"#,
+        r#"{"type": "session_start", "session": "s", "seq": 0, "ts": "2026-08-01T07:30:00Z", "user": "", "exercise": "bike"}"#,
+        r#"{"type": "session_start", "session": "s", "seq": 0, "ts": "2026-08-01T07:30:00Z", "user": "u", "exercise": "bike", "device": null, "gym": "g\n"}"#,
+        r#"{"type": "session_start", "session": "s", "seq": 0, "ts": "2026-08-01T07:30:00Z", "user": "u", "exercise": "bike", "gym": 1}"#,
+        r#"{"type": "sample", "session": "s", "seq": 3, "ts": "2026-08-01T07:30:00Z", "hr_bpm": 120, "distance_m": 1.5, "speed_kmh": 3, "incline_pct": 0, "calories_kcal": 2.25, "extra": {"x": [1, 2]}}"#,
+        r#"{"type": "session_end", "session": "s", "seq": 4, "ts": "2026-08-01T07:30:00Z", "seq": 5}"#,
+        r#"{"type": "user_upsert", "ts": "2026-08-01T07:30:00Z", "user": {"id": "u", "groups": ["a"]}}"#,
+        r#"{"type": "rep", "session": "s", "seq": 1, "ts": "2026-08-01T07:30:00Z"} x"#,
+    ];
+    for line in lines {
+        assert_eq!(parse_event_line(line), parse_general(line), "{line}");
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    /// Random field values of random JSON types: both paths agree.
+    #[test]
+    fn the_fast_path_agrees_on_random_fields(
+        kind in prop_oneof![
+            Just("\"rep\""), Just("\"sample\""), Just("\"session_start\""),
+            Just("\"session_end\""), Just("\"user_upsert\""), Just("null"), Just("3"),
+        ],
+        fields in prop::collection::vec(
+            (
+                prop_oneof![
+                    Just("session"), Just("seq"), Just("ts"), Just("user"), Just("exercise"),
+                    Just("device"), Just("gym"), Just("weight_kg"), Just("rom_pct"),
+                    Just("distance_m"), Just("hr_bpm"), Just("speed_kmh"), Just("other"),
+                ],
+                prop_oneof![
+                    Just("\"s-1\""), Just("\"\""), Just("0"), Just("2"), Just("-1"), Just("2.5"),
+                    Just("null"), Just("true"), Just("[1]"), Just("{\"id\": \"u\"}"),
+                    Just("\"2026-08-01T07:30:00+08:00\""), Just("\"2026-08-01T07:30:00\""),
+                ],
+            ),
+            0..12,
+        ),
+    ) {
+        let mut parts = vec![format!("\"type\": {kind}")];
+        parts.extend(fields.iter().map(|(k, v)| format!("\"{k}\": {v}")));
+        let line = format!("{{{}}}", parts.join(", "));
+        prop_assert_eq!(parse_event_line(&line), parse_general(&line), "{}", line);
+    }
+}
