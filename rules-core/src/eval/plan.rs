@@ -332,7 +332,7 @@ impl Plan {
                 },
                 weekday: self.calendar.weekday(day),
                 duration: if self.needs.duration {
-                    workout.duration_s()
+                    duration_s(workout, secs, nanos)
                 } else {
                     0.0
                 },
@@ -342,6 +342,23 @@ impl Plan {
         if !out.is_sorted_by(|a, b| row_order(a, b).is_le()) {
             out.sort_unstable_by(row_order);
         }
+    }
+}
+
+/// [`Workout::duration_s`] from the start already taken apart: the same whole milliseconds
+/// (`end − start` truncated toward zero), without chrono's general date subtraction. A leap
+/// second (nanoseconds from 10⁹ up) takes chrono's path.
+pub(crate) fn duration_s(workout: &Workout, start_secs: i64, start_nanos: u32) -> f64 {
+    const NANOS: i128 = 1_000_000_000;
+    let end_nanos = workout.end.timestamp_subsec_nanos();
+    if i128::from(start_nanos) >= NANOS || i128::from(end_nanos) >= NANOS {
+        return workout.duration_s();
+    }
+    let nanos = (i128::from(workout.end.timestamp()) - i128::from(start_secs)) * NANOS
+        + (i128::from(end_nanos) - i128::from(start_nanos));
+    match i64::try_from(nanos / 1_000_000) {
+        Ok(millis) => millis as f64 / 1000.0,
+        Err(_) => workout.duration_s(),
     }
 }
 

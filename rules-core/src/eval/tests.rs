@@ -1874,3 +1874,36 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn durations_from_epoch_seconds_equal_chrono_to_the_millisecond() {
+    let starts = [
+        "2026-08-01T07:00:00+08:00",
+        "2026-08-01T07:00:00.999999999-03:30",
+        "1969-12-31T23:59:59.5Z",
+    ];
+    let lengths_ns = [
+        0i64,
+        1,
+        999_999,
+        1_000_000,
+        1_500_000_001,
+        3_599_999_999_999,
+        86_400_000_000_123,
+    ];
+    for start in starts {
+        for ns in lengths_ns {
+            let begin = chrono::DateTime::parse_from_rfc3339(start).unwrap();
+            let w = Workout {
+                end: begin + Duration::nanoseconds(ns),
+                ..w("w", "u", "bike", start, 0, json!({}))
+            };
+            let fast = plan::duration_s(&w, w.start.timestamp(), w.start.timestamp_subsec_nanos());
+            assert_eq!(
+                fast.to_bits(),
+                w.duration_s().to_bits(),
+                "{start} + {ns} ns"
+            );
+        }
+    }
+}
