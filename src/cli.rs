@@ -61,11 +61,6 @@ pub enum Command {
         after_help = "Example:\n  challenge pipeline ingest --db gym.db --challenges fixtures/challenges fixtures/events.jsonl\n  challenge pipeline query results --db gym.db --user u-01"
     )]
     Pipeline(crate::commands::pipeline::PipelineArgs),
-    /// The ingest pipeline: sensor events in; workouts, results, profiles and leaderboards out.
-    #[command(
-        after_help = "Example:\n  challenge pipeline ingest --db gym.db --challenges fixtures/challenges fixtures/events.jsonl\n  challenge pipeline query results --db gym.db --user u-01"
-    )]
-    Pipeline(crate::commands::pipeline::PipelineArgs),
 }
 
 /// Flags every command takes.

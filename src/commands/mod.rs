@@ -9,6 +9,5 @@ pub mod fmt;
 pub mod html;
 pub mod leaderboard;
 pub mod pipeline;
-pub mod pipeline;
 pub mod profile;
 pub mod recommend;
