@@ -251,12 +251,12 @@ impl LiveSession {
         #[wasm_bindgen(unchecked_param_type = "RecordsArg<Workout> | undefined")] workouts: JsValue,
         #[wasm_bindgen(unchecked_param_type = "string")] as_of: JsValue,
         #[wasm_bindgen(unchecked_param_type = "SensorEvent | string")] start: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "User | undefined")] user: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "User")] user: Option<JsValue>,
     ) -> Result<LiveSession, JsValue> {
         let as_of = string_arg(&as_of, "LiveSession: asOf")?;
         let workouts = records(&workouts, "workouts")?;
         let start = event_text(&start, "LiveSession: the start event")?;
-        let user = match Arg::read(&user, "the user")? {
+        let user = match Arg::read(&user.unwrap_or(JsValue::UNDEFINED), "the user")? {
             Arg::Json(json) => Arg::Json(format!("[{json}]")),
             Arg::Text(_) => {
                 return Err(rules_error(&ApiError::new(
