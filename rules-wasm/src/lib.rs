@@ -251,7 +251,7 @@ impl LiveSession {
         #[wasm_bindgen(unchecked_param_type = "RecordsArg<Workout> | undefined")] workouts: JsValue,
         #[wasm_bindgen(unchecked_param_type = "string")] as_of: JsValue,
         #[wasm_bindgen(unchecked_param_type = "SensorEvent | string")] start: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "User")] user: Option<JsValue>,
+        #[wasm_bindgen(unchecked_optional_param_type = "User")] user: Option<JsValue>,
     ) -> Result<LiveSession, JsValue> {
         let as_of = string_arg(&as_of, "LiveSession: asOf")?;
         let workouts = records(&workouts, "workouts")?;
