@@ -1,7 +1,9 @@
 //! What a batch of messages touched: the sessions to consolidate and the users whose results
 //! (or only live rows) to re-derive, each with the latest log position that touched it.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
+
+use crate::fasthash::FastSet;
 
 /// A user to re-derive.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -17,7 +19,7 @@ pub struct DirtyUser {
 pub struct Dirty {
     /// Sessions with new events, in order of first touch.
     pub sessions: Vec<String>,
-    seen: HashSet<String>,
+    seen: FastSet<String>,
     /// Users to re-derive, by id.
     pub users: BTreeMap<String, DirtyUser>,
     /// Users whose record changed.

@@ -304,7 +304,7 @@ impl<S: Store> Engine<S> {
             for c in &subset {
                 batch
                     .results
-                    .push(ondemand::row(&c.plan, &record, &workouts, clock, version));
+                    .push(ondemand::row(&c.plan, &record, workouts, clock, version));
             }
         }
         // Live rows: recompute whole for users with sessions under way.

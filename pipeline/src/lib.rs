@@ -32,7 +32,9 @@
 
 pub mod dirty;
 pub mod engine;
+pub mod fasthash;
 pub mod gen;
+pub mod json;
 pub mod ondemand;
 pub mod partition;
 pub mod periodic;

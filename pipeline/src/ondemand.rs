@@ -5,6 +5,8 @@
 //! [`evaluate_user`] is a pure function of an immutable [`UserInput`]: the caller routes users
 //! to partitions ([`crate::partition`]) and runs the partitions in parallel.
 
+use std::borrow::Cow;
+
 use chrono::{DateTime, FixedOffset};
 use rules_core::eval::{self, AsOf, Plan};
 use rules_core::records::{User, Workout};
@@ -18,19 +20,19 @@ pub struct Active {
     pub plan: Plan,
 }
 
-/// Everything one user's evaluation reads.
+/// Everything one user's evaluation reads (borrowed from the state where it can be).
 #[derive(Clone, Debug)]
-pub struct UserInput {
+pub struct UserInput<'a> {
     /// The record (or a user in no group).
-    pub user: User,
+    pub user: Cow<'a, User>,
     /// Whether the user is considered (record or saved workout): otherwise the results go.
     pub considered: bool,
     /// Whether to re-derive the results (otherwise only the live rows).
     pub results: bool,
     /// Saved workouts.
-    pub workouts: Vec<Workout>,
+    pub workouts: &'a [Workout],
     /// The clock: the results' `as_of`.
-    pub clock: Option<AsOf>,
+    pub clock: Option<&'a AsOf>,
     /// Workouts of the sessions under way (as if they ended at their latest event).
     pub live: Vec<Workout>,
     /// The latest ts of the sessions under way.
@@ -39,16 +41,16 @@ pub struct UserInput {
     pub version: u64,
 }
 
-impl UserInput {
+impl<'a> UserInput<'a> {
     /// Gathers a user's input from the state.
-    pub fn gather(state: &State, user: &str, results: bool, version: u64) -> UserInput {
+    pub fn gather(state: &'a State, user: &str, results: bool, version: u64) -> UserInput<'a> {
         let (live, live_latest) = state.live_of(user);
         UserInput {
-            user: state.user_record(user),
+            user: state.user_ref(user),
             considered: state.considered(user),
             results,
             workouts: state.workouts_of(user),
-            clock: state.clocks.get(user).cloned(),
+            clock: state.clocks.get(user),
             live,
             live_latest,
             version,
@@ -81,7 +83,7 @@ pub fn row(
         user: result.user.clone(),
         version,
         progress: result.progress,
-        json: serde_json::to_string(&result).unwrap_or_default(),
+        json: crate::json::to_string(&result, 2048),
     }
 }
 
@@ -92,22 +94,22 @@ pub fn evaluate_user(challenges: &[Active], input: &UserInput) -> UserRows {
         ..UserRows::default()
     };
     if input.results && input.considered {
-        if let Some(clock) = &input.clock {
+        if let Some(clock) = input.clock {
             out.results = Some(
                 challenges
                     .iter()
-                    .map(|c| row(&c.plan, &input.user, &input.workouts, clock, input.version))
+                    .map(|c| row(&c.plan, &input.user, input.workouts, clock, input.version))
                     .collect(),
             );
         }
     }
     if let Some(latest) = input.live_latest {
         let latest = AsOf::from_time(latest);
-        let as_of = match &input.clock {
+        let as_of = match input.clock {
             Some(clock) if !later(&latest, clock) => clock.clone(),
             _ => latest,
         };
-        let mut all = input.workouts.clone();
+        let mut all = input.workouts.to_vec();
         all.extend(input.live.iter().cloned());
         out.live = challenges
             .iter()

@@ -108,20 +108,14 @@ pub fn put_workout(
     }
     if let Some(old) = old {
         let user = old.user.clone();
-        if let Some(ids) = state.by_user.get_mut(&user) {
-            ids.remove(id);
-        }
+        state.unindex_workout(&user, id);
         dirty.user(&user, pos, true);
     }
     match new {
         Some(workout) => {
             let user = workout.user.clone();
             state.bump_clock(&user, workout.end);
-            state
-                .by_user
-                .entry(user.clone())
-                .or_default()
-                .insert(id.to_owned());
+            state.index_workout(&workout);
             dirty.user(&user, pos, true);
             if let Some(batch) = batch {
                 batch.put.push(("workouts", workout_row(&workout)));

@@ -2,12 +2,15 @@
 //! records and each user's clock. It is a cache of the store, rebuilt from the log at start-up
 //! ([`crate::engine::Engine::open`]); the stages read and update it, message by message.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::borrow::Cow;
+use std::collections::BTreeSet;
 
 use chrono::{DateTime, FixedOffset};
 use rules_core::eval::AsOf;
 use rules_core::records::{User, Workout};
 use rules_core::session::{SessionState, UserUpsert};
+
+use crate::fasthash::{FastMap, FastSet};
 
 /// The winning `user_upsert` of a user (latest `ts`; on equal `ts`, the later delivered).
 #[derive(Clone, Debug, PartialEq)]
@@ -27,23 +30,24 @@ impl UserEntry {
 #[derive(Clone, Debug, Default)]
 pub struct State {
     /// Buffered sessions (open, saved, or without start), by id.
-    pub sessions: HashMap<String, SessionState>,
+    pub sessions: FastMap<String, SessionState>,
     /// The log position of each session's latest accepted event.
-    pub session_pos: HashMap<String, u64>,
+    pub session_pos: FastMap<String, u64>,
     /// Sessions whose events were compacted away (their workouts are sources of truth).
-    pub compacted: HashSet<String>,
+    pub compacted: FastSet<String>,
     /// Saved workouts by id.
-    pub workouts: HashMap<String, Workout>,
-    /// Each user's workout ids.
-    pub by_user: HashMap<String, BTreeSet<String>>,
+    pub workouts: FastMap<String, Workout>,
+    /// Each user's saved workouts, sorted by id (a copy of those in `workouts`, so that the
+    /// on-demand stage reads them as one slice).
+    pub by_user: FastMap<String, Vec<Workout>>,
     /// Each user's open sessions (with a start, without an end).
-    pub open: HashMap<String, BTreeSet<String>>,
+    pub open: FastMap<String, BTreeSet<String>>,
     /// The user each open session is indexed under.
-    pub open_user: HashMap<String, String>,
+    pub open_user: FastMap<String, String>,
     /// User records.
-    pub users: HashMap<String, UserEntry>,
+    pub users: FastMap<String, UserEntry>,
     /// Each user's clock: the `as_of` of their results.
-    pub clocks: HashMap<String, AsOf>,
+    pub clocks: FastMap<String, AsOf>,
     /// The last log position.
     pub head: u64,
 }
@@ -89,16 +93,39 @@ impl State {
             .map_or_else(|| User::unknown(user), |e| e.user().clone())
     }
 
-    /// A user's saved workouts.
-    pub fn workouts_of(&self, user: &str) -> Vec<Workout> {
-        self.by_user
-            .get(user)
-            .map(|ids| {
-                ids.iter()
-                    .filter_map(|id| self.workouts.get(id).cloned())
-                    .collect()
-            })
-            .unwrap_or_default()
+    /// The user record, borrowed, or a user in no group.
+    pub fn user_ref(&self, user: &str) -> Cow<'_, User> {
+        self.users.get(user).map_or_else(
+            || Cow::Owned(User::unknown(user)),
+            |e| Cow::Borrowed(e.user()),
+        )
+    }
+
+    /// A user's saved workouts, sorted by id.
+    pub fn workouts_of(&self, user: &str) -> &[Workout] {
+        self.by_user.get(user).map_or(&[], Vec::as_slice)
+    }
+
+    /// Puts a saved workout into its user's list (replacing the one with its id).
+    pub fn index_workout(&mut self, workout: &Workout) {
+        let list = self.by_user.entry(workout.user.clone()).or_default();
+        match list.binary_search_by(|w| w.id.as_str().cmp(&workout.id)) {
+            Ok(i) => {
+                if let Some(slot) = list.get_mut(i) {
+                    *slot = workout.clone();
+                }
+            }
+            Err(i) => list.insert(i, workout.clone()),
+        }
+    }
+
+    /// Removes workout `id` from `user`'s list.
+    pub fn unindex_workout(&mut self, user: &str, id: &str) {
+        if let Some(list) = self.by_user.get_mut(user) {
+            if let Ok(i) = list.binary_search_by(|w| w.id.as_str().cmp(id)) {
+                list.remove(i);
+            }
+        }
     }
 
     /// The live workouts of a user's open sessions, and the latest ts among them.

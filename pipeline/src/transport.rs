@@ -54,7 +54,10 @@ impl<R: BufRead> LineReader<R> {
         while matches!(self.buf.last(), Some(b'\n' | b'\r')) {
             self.buf.pop();
         }
-        Ok(Some(String::from_utf8_lossy(&self.buf).into_owned()))
+        Ok(Some(match std::str::from_utf8(&self.buf) {
+            Ok(text) => text.to_owned(),
+            Err(_) => String::from_utf8_lossy(&self.buf).into_owned(),
+        }))
     }
 }
 
