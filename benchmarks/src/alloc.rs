@@ -3,7 +3,7 @@
 //! Counting is off until [`start`] and off again after [`stop`], so timed runs pay one relaxed
 //! atomic load per allocation and nothing else. The `challenge-bench` binary installs it:
 //!
-//! ```ignore
+//! ```text
 //! #[global_allocator]
 //! static ALLOC: benchmarks::alloc::Counting = benchmarks::alloc::Counting;
 //! ```
