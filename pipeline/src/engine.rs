@@ -36,11 +36,11 @@ use crate::periodic;
 use crate::save;
 use crate::state::State;
 use crate::store::{
-    Batch, CompactedWorkout, Counters, DeadLetter, LogEntry, LogKind, ResultRow, Row, Store,
-    StoreError, StoredChallenge,
+    Batch, CompactedWorkout, Counters, DeadLetter, LogEntry, LogKind, LogSpan, ResultRow, Row,
+    Store, StoreError, StoredChallenge,
 };
 use crate::stream::{self, Admission, COMPACTED_REASON};
-use crate::transport::{Line, Transport};
+use crate::transport::{Chunk, ChunkLine, Line, Transport};
 use crate::Dirty;
 
 /// Why a pipeline command failed.
@@ -350,7 +350,7 @@ impl<S: Store> Engine<S> {
         let partitions = self.options.partitions;
         let read = |source: &mut T| {
             source
-                .next_batch(batch_lines)
+                .next_chunk(batch_lines)
                 .map_err(|e| PipelineError::Io(source.key().to_owned(), e))
         };
         let Engine {
@@ -393,17 +393,17 @@ impl<S: Store> Engine<S> {
                 });
                 Ok(())
             };
-            let parse = |lines: Vec<Line>| {
+            let parse = |chunk: Chunk| {
                 scope.spawn(move || {
-                    let validated = stream::validate(&lines);
-                    (lines, validated)
+                    let validated = stream::validate_chunk(&chunk);
+                    (chunk, validated)
                 })
             };
             let (mut sent, mut acked) = (0usize, 0usize);
             let mut result = Ok(());
-            let mut next = read(source)?.map(|(lines, offset)| (parse(lines), offset));
+            let mut next = read(source)?.map(|(chunk, offset)| (parse(chunk), offset));
             while let Some((parsing, offset)) = next.take() {
-                let Ok((lines, validated)) = parsing.join() else {
+                let Ok((chunk, validated)) = parsing.join() else {
                     result = Err(PipelineError::Argument(
                         "the parser thread failed".to_owned(),
                     ));
@@ -411,7 +411,7 @@ impl<S: Store> Engine<S> {
                 };
                 // Read and parse the next batch while this one goes through the stages.
                 next = match read(source) {
-                    Ok(n) => n.map(|(lines, offset)| (parse(lines), offset)),
+                    Ok(n) => n.map(|(chunk, offset)| (parse(chunk), offset)),
                     Err(e) => {
                         result = Err(e);
                         break;
@@ -419,7 +419,7 @@ impl<S: Store> Engine<S> {
                 };
                 let mut batch = Batch::default();
                 let mut dirty = Dirty::default();
-                let c = admit_lines(state, &source_key, lines, validated, &mut batch, &mut dirty);
+                let c = admit_lines(state, &source_key, chunk, validated, &mut batch, &mut dirty);
                 derive(state, challenges, partitions, &mut dirty, &mut batch);
                 batch.offsets.push((key.clone(), offset));
                 batch.offsets.push(("views".to_owned(), state.head));
@@ -484,13 +484,14 @@ impl<S: Store> Engine<S> {
         lines: &[Line],
         offset: u64,
     ) -> Result<Counters, PipelineError> {
-        let validated = stream::validate(lines);
+        let chunk = Chunk::from_lines(lines);
+        let validated = stream::validate_chunk(&chunk);
         let mut batch = Batch::default();
         let mut dirty = Dirty::default();
         let counters = admit_lines(
             &mut self.state,
             source,
-            lines.to_vec(),
+            chunk,
             validated,
             &mut batch,
             &mut dirty,
@@ -745,26 +746,36 @@ fn progress_of(state: &State, run: &Counters) -> Progress {
 }
 
 /// The stream stage over one batch of validated lines, in input order: new events are
-/// appended to the log (in `batch`), rejections become dead letters.
+/// appended to the log (in `batch`, as spans of the chunk's text), rejections become dead
+/// letters.
 fn admit_lines(
     state: &mut State,
     source: &str,
-    lines: Vec<Line>,
+    chunk: Chunk,
     validated: Vec<Result<session::SensorEvent, String>>,
     batch: &mut Batch,
     dirty: &mut Dirty,
 ) -> Counters {
     let mut counters = Counters::default();
-    batch.log.reserve(lines.len());
-    let reject = |batch: &mut Batch, reason: String, line: Line| {
+    let Chunk { text, lines } = chunk;
+    batch.log_text = text;
+    // Room for the session ids, appended after the lines.
+    batch.log_text.reserve(lines.len() * 16);
+    batch.log_spans.reserve(lines.len());
+    let reject = |batch: &mut Batch, reason: String, line: &ChunkLine| {
+        let raw = batch
+            .log_text
+            .get(line.start..line.end)
+            .unwrap_or_default()
+            .to_owned();
         batch.dead_letters.push(DeadLetter {
             source: source.to_owned(),
             line: line.number,
             reason,
-            raw: line.text,
+            raw,
         });
     };
-    for (line, result) in lines.into_iter().zip(validated) {
+    for (line, result) in lines.iter().zip(validated) {
         counters.read += 1;
         match result {
             Err(reason) => {
@@ -773,16 +784,19 @@ fn admit_lines(
             }
             Ok(event) => {
                 let pos = state.head + 1;
-                let session = event.session().map(str::to_owned);
+                let session = event.session().map(|s| {
+                    let start = batch.log_text.len();
+                    batch.log_text.push_str(s);
+                    start..batch.log_text.len()
+                });
                 match stream::admit(state, pos, event, dirty) {
                     Admission::New => {
                         state.head = pos;
                         counters.accepted += 1;
-                        batch.log.push(LogEntry {
+                        batch.log_spans.push(LogSpan {
                             pos,
-                            kind: LogKind::Event,
+                            body: line.start..line.end,
                             session,
-                            body: line.text,
                         });
                     }
                     Admission::Duplicate => {

@@ -9,9 +9,14 @@
 //! committed offsets restores them. `synchronous=FULL` would sync at every commit, at a cost of
 //! one fsync per batch.
 
+use std::cell::Cell;
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::ffi::c_int;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::thread::JoinHandle;
 
+use rusqlite::hooks::Wal;
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 use sha2::{Digest, Sha256};
 
@@ -46,8 +51,21 @@ CREATE INDEX IF NOT EXISTS live_user ON live(user);
 /// The page size of a new file.
 const PAGE_SIZE: i64 = 16_384;
 
-/// WAL pages between automatic checkpoints: 256 MiB.
-const WAL_CHECKPOINT_PAGES: i64 = (256 << 20) / PAGE_SIZE;
+/// WAL pages (at 16 KiB) after which the background checkpointer is woken: 64 MiB.
+const CHECKPOINT_PAGES: i64 = (64 << 20) / PAGE_SIZE;
+
+impl Drop for SqliteStore {
+    fn drop(&mut self) {
+        // Stop the checkpointer first, so that the writer's connection is the last one and
+        // checkpoints the rest of the WAL as it closes.
+        if let Some(mut c) = self.checkpointer.take() {
+            drop(c.wake);
+            if let Some(thread) = c.thread.take() {
+                let _ = thread.join();
+            }
+        }
+    }
+}
 
 fn err(e: rusqlite::Error) -> StoreError {
     StoreError::Backend(e.to_string())
@@ -56,10 +74,36 @@ fn err(e: rusqlite::Error) -> StoreError {
 /// A SQLite file (or an in-memory database for scratch rebuilds).
 pub struct SqliteStore {
     conn: Connection,
+    /// The file, for the background checkpointer's own connection (`None` in memory).
+    path: Option<PathBuf>,
+    checkpointer: Option<Checkpointer>,
+}
+
+/// A thread with its own connection that runs `PASSIVE` checkpoints when woken, so that the
+/// writer never waits for a checkpoint (its copying and its two fsyncs).
+struct Checkpointer {
+    wake: mpsc::SyncSender<()>,
+    thread: Option<JoinHandle<()>>,
+}
+
+thread_local! {
+    /// The WAL's size in pages after this thread's last commit (set by the WAL hook).
+    static WAL_PAGES: Cell<i64> = const { Cell::new(0) };
+}
+
+fn record_wal_pages(_wal: &Wal, pages: c_int) -> rusqlite::Result<()> {
+    WAL_PAGES.with(|p| p.set(i64::from(pages)));
+    Ok(())
 }
 
 impl SqliteStore {
     /// Opens (or creates) the store at `path`, in WAL mode with `synchronous=NORMAL`.
+    ///
+    /// Checkpoints run in the background: after a commit leaves at least
+    /// [`CHECKPOINT_PAGES`] pages (64 MiB) in the WAL, a thread with its own connection runs a
+    /// `PASSIVE` checkpoint, which copies the committed pages into the file without blocking
+    /// the writer. Should the WAL still reach four times that, the writer runs a `RESTART`
+    /// checkpoint itself. SQLite checkpoints at close too.
     pub fn open(path: &Path) -> Result<SqliteStore, StoreError> {
         let conn = Connection::open(path).map_err(err)?;
         // 16 KiB pages (SQLite's default is 4 KiB): a result row (about 1.7 KB of JSON) and a
@@ -69,13 +113,60 @@ impl SqliteStore {
             .map_err(err)?;
         conn.pragma_update(None, "journal_mode", "WAL")
             .map_err(err)?;
-        // Checkpoint every 256 MiB of WAL rather than every 1,000 pages: a page that many
-        // batches rewrite (results, sessions, the log's last pages) is copied into the file
-        // once per checkpoint, and each checkpoint costs two fsyncs. SQLite checkpoints at
-        // close too.
-        conn.pragma_update(None, "wal_autocheckpoint", WAL_CHECKPOINT_PAGES)
-            .map_err(err)?;
-        SqliteStore::init(conn)
+        // Replaces SQLite's automatic checkpoints (every 1,000 pages, in the committing
+        // thread) by the background checkpointer.
+        conn.wal_hook(Some(record_wal_pages));
+        let mut store = SqliteStore::init(conn)?;
+        store.path = Some(path.to_path_buf());
+        Ok(store)
+    }
+
+    /// Wakes the checkpointer (started on first use) or, when the WAL has grown too far,
+    /// checkpoints here.
+    fn after_commit(&mut self) -> Result<(), StoreError> {
+        let pages = WAL_PAGES.with(|p| p.replace(0));
+        if pages < CHECKPOINT_PAGES {
+            return Ok(());
+        }
+        if pages >= 4 * CHECKPOINT_PAGES {
+            self.conn
+                .query_row("PRAGMA wal_checkpoint(RESTART)", [], |_| Ok(()))
+                .optional()
+                .map_err(err)?;
+            return Ok(());
+        }
+        let Some(path) = &self.path else {
+            return Ok(());
+        };
+        if self.checkpointer.is_none() {
+            let checkpoints = Connection::open(path).map_err(err)?;
+            checkpoints
+                .pragma_update(None, "synchronous", "NORMAL")
+                .map_err(err)?;
+            checkpoints
+                .busy_timeout(std::time::Duration::from_secs(10))
+                .map_err(err)?;
+            let (wake, woken) = mpsc::sync_channel::<()>(1);
+            let thread = std::thread::Builder::new()
+                .name("sqlite-checkpoint".to_owned())
+                .spawn(move || {
+                    while woken.recv().is_ok() {
+                        // A failed checkpoint loses nothing: the pages stay in the WAL.
+                        let _ =
+                            checkpoints.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
+                    }
+                })
+                .map_err(|e| StoreError::Backend(e.to_string()))?;
+            self.checkpointer = Some(Checkpointer {
+                wake,
+                thread: Some(thread),
+            });
+        }
+        if let Some(c) = &self.checkpointer {
+            // Already woken (a checkpoint is pending): nothing more to do.
+            let _ = c.wake.try_send(());
+        }
+        Ok(())
     }
 
     /// An in-memory store (scratch rebuilds for `verify`, tests).
@@ -93,7 +184,11 @@ impl SqliteStore {
         conn.busy_timeout(std::time::Duration::from_secs(10))
             .map_err(err)?;
         conn.execute_batch(SCHEMA).map_err(err)?;
-        Ok(SqliteStore { conn })
+        Ok(SqliteStore {
+            conn,
+            path: None,
+            checkpointer: None,
+        })
     }
 
     /// Copies the sources of truth (log, compacted workouts, challenges, settings) into
@@ -204,8 +299,37 @@ fn unknown_view(view: &str) -> rusqlite::Error {
     rusqlite::Error::InvalidParameterName(format!("unknown view `{view}`"))
 }
 
+/// Appends the log entries of [`Batch::log_spans`], [`LOG_CHUNK`] rows per statement.
+fn insert_log_spans(tx: &Transaction<'_>, batch: &Batch) -> rusqlite::Result<()> {
+    let mut chunks = batch.log_spans.chunks_exact(LOG_CHUNK);
+    if chunks.len() > 0 {
+        let mut st = tx.prepare_cached(&log_insert(LOG_CHUNK))?;
+        for chunk in chunks.by_ref() {
+            for (i, e) in chunk.iter().enumerate() {
+                let at = i * 4;
+                let (body, session) = batch.span_text(e);
+                st.raw_bind_parameter(at + 1, e.pos as i64)?;
+                st.raw_bind_parameter(at + 2, "event")?;
+                st.raw_bind_parameter(at + 3, session)?;
+                st.raw_bind_parameter(at + 4, body)?;
+            }
+            st.raw_execute()?;
+        }
+    }
+    if !chunks.remainder().is_empty() {
+        let mut st =
+            tx.prepare_cached("INSERT INTO log(pos, kind, session, body) VALUES (?1, ?2, ?3, ?4)")?;
+        for e in chunks.remainder() {
+            let (body, session) = batch.span_text(e);
+            st.execute(params![e.pos as i64, "event", session, body])?;
+        }
+    }
+    Ok(())
+}
+
 fn apply(tx: &Transaction<'_>, batch: &Batch) -> rusqlite::Result<()> {
     insert_log(tx, &batch.log)?;
+    insert_log_spans(tx, batch)?;
     if !batch.dead_letters.is_empty() {
         let mut st = tx.prepare_cached(
             "INSERT INTO dead_letters(source, line, reason, raw) VALUES (?1, ?2, ?3, ?4)",
@@ -443,7 +567,8 @@ impl Store for SqliteStore {
     fn commit(&mut self, batch: &Batch) -> Result<(), StoreError> {
         let tx = self.conn.transaction().map_err(err)?;
         apply(&tx, batch).map_err(err)?;
-        tx.commit().map_err(err)
+        tx.commit().map_err(err)?;
+        self.after_commit()
     }
 
     fn clear_views(&mut self) -> Result<(), StoreError> {

@@ -54,6 +54,17 @@ pub struct LogEntry {
     pub body: String,
 }
 
+/// A log entry of an ingest batch, whose texts are spans of [`Batch::log_text`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct LogSpan {
+    /// The log position.
+    pub pos: u64,
+    /// The event's line as it arrived.
+    pub body: std::ops::Range<usize>,
+    /// The session of the event, if any.
+    pub session: Option<std::ops::Range<usize>>,
+}
+
 /// A workout kept as a source of truth after its session's events were compacted away.
 #[derive(Clone, Debug, PartialEq)]
 pub struct CompactedWorkout {
@@ -126,6 +137,14 @@ pub struct Counters {
     pub rejected: u64,
 }
 
+impl Batch {
+    /// The body and session of a span of [`Batch::log_text`].
+    pub fn span_text(&self, span: &LogSpan) -> (&str, Option<&str>) {
+        let text = |r: &std::ops::Range<usize>| self.log_text.get(r.clone()).unwrap_or_default();
+        (text(&span.body), span.session.as_ref().map(text))
+    }
+}
+
 impl Counters {
     /// Adds another batch's counts.
     pub fn add(&mut self, other: &Counters) {
@@ -141,6 +160,11 @@ impl Counters {
 pub struct Batch {
     /// Log entries to append.
     pub log: Vec<LogEntry>,
+    /// Event entries to append too (an ingest batch's), their texts in `log_text`: one
+    /// allocation for the batch's lines rather than one per line.
+    pub log_spans: Vec<LogSpan>,
+    /// The texts of `log_spans`.
+    pub log_text: String,
     /// Dead letters to append.
     pub dead_letters: Vec<DeadLetter>,
     /// Rows to put (replace) in the keyed views, by view name.

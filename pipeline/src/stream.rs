@@ -9,7 +9,7 @@ use rayon::prelude::*;
 use rules_core::session::{parse_event_line, PushOutcome, SensorEvent, SessionState};
 
 use crate::state::{State, UserEntry};
-use crate::transport::Line;
+use crate::transport::{Chunk, Line};
 use crate::Dirty;
 
 /// The reason given for an event of a session that was compacted away.
@@ -34,6 +34,16 @@ pub fn validate(lines: &[Line]) -> Vec<Result<SensorEvent, String>> {
         .par_iter()
         .with_min_len(512)
         .map(|line| parse_event_line(&line.text))
+        .collect()
+}
+
+/// Parses and validates the lines of a chunk, in parallel.
+pub fn validate_chunk(chunk: &Chunk) -> Vec<Result<SensorEvent, String>> {
+    chunk
+        .lines
+        .par_iter()
+        .with_min_len(512)
+        .map(|line| parse_event_line(chunk.line(line)))
         .collect()
 }
 
