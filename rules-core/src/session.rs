@@ -308,26 +308,52 @@ mod fast {
         }
     }
 
+    /// A string, borrowed from the line unless it has escapes. (`Option<Cow<str>>` would
+    /// always copy: serde borrows a `Cow` only when it is the field's whole type.)
+    struct Text<'a>(Cow<'a, str>);
+
+    impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            struct V<'a>(std::marker::PhantomData<&'a ()>);
+            impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
+                type Value = Text<'a>;
+                fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                    f.write_str("a string")
+                }
+                fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+                    Ok(Text(Cow::Borrowed(v)))
+                }
+                fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                    Ok(Text(Cow::Owned(v.to_owned())))
+                }
+                fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
+                    Ok(Text(Cow::Owned(v)))
+                }
+            }
+            d.deserialize_str(V(std::marker::PhantomData))
+        }
+    }
+
     /// The fields of every session event, borrowed from the line where possible. A field of
     /// another JSON type than the one read here fails the whole line (it then goes to the
     /// general path).
     #[derive(Deserialize)]
     struct Raw<'a> {
         #[serde(rename = "type", borrow)]
-        kind: Option<Cow<'a, str>>,
+        kind: Option<Text<'a>>,
         #[serde(borrow)]
-        session: Option<Cow<'a, str>>,
+        session: Option<Text<'a>>,
         seq: Option<Number>,
         #[serde(borrow)]
-        ts: Option<Cow<'a, str>>,
+        ts: Option<Text<'a>>,
         #[serde(borrow)]
-        device: Option<Cow<'a, str>>,
+        device: Option<Text<'a>>,
         #[serde(borrow)]
-        gym: Option<Cow<'a, str>>,
+        gym: Option<Text<'a>>,
         #[serde(borrow)]
         user: Option<MaybeStr<'a>>,
         #[serde(borrow)]
-        exercise: Option<Cow<'a, str>>,
+        exercise: Option<Text<'a>>,
         weight_kg: Option<Number>,
         rom_pct: Option<Number>,
         distance_m: Option<Number>,
@@ -338,8 +364,10 @@ mod fast {
     }
 
     /// A required, non-empty string.
-    fn id(v: Option<Cow<'_, str>>) -> Option<String> {
-        v.filter(|s| !s.is_empty()).map(Cow::into_owned)
+    fn id(v: Option<Text<'_>>) -> Option<String> {
+        v.map(|t| t.0)
+            .filter(|s| !s.is_empty())
+            .map(Cow::into_owned)
     }
 
     /// An optional number, 0 or more.
@@ -358,19 +386,19 @@ mod fast {
         let raw: Raw<'_> = serde_json::from_str(line).ok()?;
         let session = id(raw.session)?;
         let seq = seq_value(raw.seq.as_ref()?)?;
-        let ts = records::parse_time(raw.ts.as_deref()?)?;
-        match raw.kind.as_deref()? {
+        let ts = records::parse_time(&raw.ts?.0)?;
+        match raw.kind?.0.as_ref() {
             "session_start" => {
                 let user = match raw.user? {
-                    MaybeStr::Str(s) => id(Some(s))?,
+                    MaybeStr::Str(s) => id(Some(Text(s)))?,
                     MaybeStr::Other => return None,
                 };
                 Some(SensorEvent::SessionStart(SessionStart {
                     session,
                     seq,
                     ts,
-                    device: raw.device.map(Cow::into_owned),
-                    gym: raw.gym.map(Cow::into_owned),
+                    device: raw.device.map(|t| t.0.into_owned()),
+                    gym: raw.gym.map(|t| t.0.into_owned()),
                     user,
                     exercise: id(raw.exercise)?,
                 }))
