@@ -52,6 +52,28 @@ pub struct State {
     pub head: u64,
 }
 
+/// From this many buffered sessions on, a dropped state is freed on a thread of its own.
+const DROP_ELSEWHERE: usize = 10_000;
+
+impl Drop for State {
+    /// A big state (every buffered event of every session) takes a while to free: that is
+    /// done on a thread of its own, so that the caller (the CLI, about to exit) does not wait.
+    fn drop(&mut self) {
+        if self.sessions.len() < DROP_ELSEWHERE {
+            return;
+        }
+        let parts = (
+            std::mem::take(&mut self.sessions),
+            std::mem::take(&mut self.workouts),
+            std::mem::take(&mut self.by_user),
+        );
+        // If the thread cannot start, `parts` is dropped here.
+        let _ = std::thread::Builder::new()
+            .name("pipeline-free".to_owned())
+            .spawn(move || drop(parts));
+    }
+}
+
 /// Orders two times by instant, then by offset, so that the later of two is well defined.
 pub fn later(a: &AsOf, b: &AsOf) -> bool {
     (a.time, a.time.offset().local_minus_utc()) > (b.time, b.time.offset().local_minus_utc())

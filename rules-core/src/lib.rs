@@ -18,6 +18,7 @@ pub mod check;
 pub mod diagnostic;
 pub mod eval;
 pub mod json;
+mod par;
 pub mod leaderboard;
 pub mod profile;
 pub mod records;

@@ -42,7 +42,6 @@
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, FixedOffset, TimeDelta};
-use rayon::prelude::*;
 use serde::{Serialize, Serializer};
 use serde_json::{Map, Value};
 
@@ -206,13 +205,10 @@ pub fn profiles_all(
     for w in workouts {
         by_user.entry(w.user.as_str()).or_default().push(w);
     }
-    let mut out: Vec<Profile> = users
-        .par_iter()
-        .map(|user| {
-            let own = by_user.get(user.id.as_str()).map_or(&[][..], Vec::as_slice);
-            profile_of(user, own.iter().copied(), catalog, as_of, lookback_days)
-        })
-        .collect();
+    let mut out: Vec<Profile> = crate::par::map(users, |user| {
+        let own = by_user.get(user.id.as_str()).map_or(&[][..], Vec::as_slice);
+        profile_of(user, own.iter().copied(), catalog, as_of, lookback_days)
+    });
     out.sort_by(|a, b| a.user.cmp(&b.user));
     out
 }

@@ -592,7 +592,9 @@ impl SessionProblem {
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct SessionState {
     id: String,
-    events: BTreeMap<u64, SensorEvent>,
+    /// Sorted by `seq`, one event per `seq` (a sorted `Vec`: events mostly arrive in order,
+    /// so a push is an append, and the save rules read them in one pass).
+    events: Vec<SensorEvent>,
 }
 
 impl SessionState {
@@ -600,7 +602,7 @@ impl SessionState {
     pub fn new(id: &str) -> SessionState {
         SessionState {
             id: id.to_owned(),
-            events: BTreeMap::new(),
+            events: Vec::new(),
         }
     }
 
@@ -611,7 +613,7 @@ impl SessionState {
 
     /// The kept events, in `seq` order.
     pub fn events(&self) -> impl Iterator<Item = &SensorEvent> {
-        self.events.values()
+        self.events.iter()
     }
 
     /// How many events are kept.
@@ -633,11 +635,13 @@ impl SessionState {
         if session != self.id {
             return PushOutcome::NotThisSession;
         }
-        match self.events.get(&seq) {
-            Some(kept) if kept.identical(&event) => PushOutcome::Duplicate,
-            Some(_) => PushOutcome::Conflict,
-            None => {
-                self.events.insert(seq, event);
+        match self.find(seq) {
+            Ok(i) => match self.events.get(i) {
+                Some(kept) if kept.identical(&event) => PushOutcome::Duplicate,
+                _ => PushOutcome::Conflict,
+            },
+            Err(i) => {
+                self.events.insert(i, event);
                 PushOutcome::Accepted
             }
         }
@@ -651,16 +655,29 @@ impl SessionState {
         if session != self.id {
             return PushOutcome::NotThisSession;
         }
-        match self.events.get(&seq) {
-            Some(kept) if kept.identical(event) => PushOutcome::Duplicate,
-            Some(_) => PushOutcome::Conflict,
-            None => PushOutcome::Accepted,
+        match self.find(seq) {
+            Ok(i) => match self.events.get(i) {
+                Some(kept) if kept.identical(event) => PushOutcome::Duplicate,
+                _ => PushOutcome::Conflict,
+            },
+            Err(_) => PushOutcome::Accepted,
+        }
+    }
+
+    /// Where the event with `seq` is (`Ok`) or goes (`Err`); the last place first.
+    fn find(&self, seq: u64) -> Result<usize, usize> {
+        match self.events.last().and_then(SensorEvent::seq) {
+            None => Err(self.events.len()),
+            Some(last) if last < seq => Err(self.events.len()),
+            Some(_) => self
+                .events
+                .binary_search_by_key(&seq, |e| e.seq().unwrap_or_default()),
         }
     }
 
     /// The `session_start` that gives the workout's fields (the lowest `seq`).
     pub fn start(&self) -> Option<&SessionStart> {
-        self.events.values().find_map(|e| match e {
+        self.events.iter().find_map(|e| match e {
             SensorEvent::SessionStart(s) => Some(s),
             _ => None,
         })
@@ -668,7 +685,7 @@ impl SessionState {
 
     /// The `session_end` that gives the workout's end (the highest `seq`).
     pub fn end(&self) -> Option<&SessionEnd> {
-        self.events.values().rev().find_map(|e| match e {
+        self.events.iter().rev().find_map(|e| match e {
             SensorEvent::SessionEnd(s) => Some(s),
             _ => None,
         })
@@ -686,7 +703,7 @@ impl SessionState {
 
     /// The latest ts of any kept event.
     pub fn latest_ts(&self) -> Option<DateTime<FixedOffset>> {
-        self.events.values().map(SensorEvent::ts).max()
+        self.events.iter().map(SensorEvent::ts).max()
     }
 
     /// Why the session is not (yet) a workout; `None` when [`SessionState::workout`] gives one.
@@ -735,7 +752,7 @@ impl SessionState {
         let (mut hr_sum, mut hr_n) = (0.0, 0u32);
         let (mut incline_sum, mut incline_n) = (0.0, 0u32);
         let gap = TimeDelta::seconds(SET_GAP_S);
-        for event in self.events.values() {
+        for event in &self.events {
             match event {
                 SensorEvent::Rep(rep) => {
                     let new_set = previous

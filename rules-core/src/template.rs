@@ -36,7 +36,6 @@
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 
-use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::catalog::Catalog;
@@ -452,7 +451,7 @@ impl<'a> Recommender<'a> {
         profiles: &[Profile],
     ) -> Vec<Result<Recommendation, RecommendError>> {
         let mut out: Vec<Result<Recommendation, RecommendError>> =
-            profiles.par_iter().map(|p| self.recommend(p)).collect();
+            crate::par::map(profiles, |p| self.recommend(p));
         out.sort_by(|a, b| user_of(a).cmp(user_of(b)));
         out
     }

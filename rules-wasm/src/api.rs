@@ -17,8 +17,6 @@
 //! **Invariant:** nothing here panics on any input; the evaluation results are serialized exactly
 //! as `challenge eval` prints them (`serde_json::to_string` of the same values, same order).
 
-use std::collections::HashMap;
-
 use rules_core::check::{self, Layout};
 use rules_core::diagnostic::has_errors;
 use rules_core::eval::{self, AsOf, EvalResult, Plan};
@@ -395,40 +393,13 @@ pub fn evaluate(
     let plans = source.plans()?;
     let records = Records::read(workouts, users)?;
     let users = records::users_to_evaluate(&records.users, &records.workouts, None);
-    let results = evaluate_all(&plans, &users, records.workouts, &as_of);
+    let results = eval::evaluate_all(&plans, &users, &records.workouts, &as_of);
     Ok(Evaluation {
         results,
         diagnostics: source.json_diagnostics(),
         workouts: records.workout_report,
         users: records.user_report,
     })
-}
-
-/// [`eval::evaluate_all`] without threads: the same results in the same order (by challenge
-/// id, then user id), each from [`eval::evaluate`] over the user's own workouts. A browser has
-/// one thread, and leaving rayon out keeps the module smaller.
-fn evaluate_all(
-    plans: &[Plan],
-    users: &[User],
-    workouts: Vec<Workout>,
-    as_of: &AsOf,
-) -> Vec<EvalResult> {
-    let mut by_user: HashMap<String, Vec<Workout>> = HashMap::new();
-    for w in workouts {
-        by_user.entry(w.user.clone()).or_default().push(w);
-    }
-    let mut results: Vec<EvalResult> = plans
-        .iter()
-        .flat_map(|plan| {
-            let by_user = &by_user;
-            users.iter().map(move |user| {
-                let own = by_user.get(&user.id).map_or(&[][..], Vec::as_slice);
-                eval::evaluate(plan, user, own, as_of)
-            })
-        })
-        .collect();
-    results.sort_by(|a, b| (&a.challenge, &a.user).cmp(&(&b.challenge, &b.user)));
-    results
 }
 
 /// `evaluateJsonl(...)`: the results as `challenge eval` prints them, one JSON line each.

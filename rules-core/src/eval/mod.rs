@@ -46,7 +46,6 @@ mod tests;
 use std::collections::HashMap;
 
 use chrono::{DateTime, FixedOffset, SecondsFormat};
-use rayon::prelude::*;
 
 use crate::records::{User, Workout};
 
@@ -145,7 +144,7 @@ fn status(plan: &Plan, user: &User, started: bool, met: bool, failed: bool) -> S
     }
 }
 
-/// Evaluates every (plan, user) pair, in parallel. Workouts are grouped per user once. The
+/// Evaluates every (plan, user) pair, in parallel (with the `parallel` feature). Workouts are grouped per user once. The
 /// results are sorted by challenge id, then user id (byte order).
 pub fn evaluate_all(
     plans: &[Plan],
@@ -157,20 +156,19 @@ pub fn evaluate_all(
     for w in workouts {
         by_user.entry(w.user.as_str()).or_default().push(w);
     }
-    let own: Vec<&[&Workout]> = users
+    let jobs: Vec<(&User, &[&Workout])> = users
         .iter()
-        .map(|u| by_user.get(u.id.as_str()).map_or(&[][..], Vec::as_slice))
+        .map(|u| (u, by_user.get(u.id.as_str()).map_or(&[][..], Vec::as_slice)))
         .collect();
-    // Nested parallel iterators: one plan and many users spread over every core too.
-    let mut results: Vec<EvalResult> = plans
-        .par_iter()
-        .flat_map(|plan| {
-            users
-                .par_iter()
-                .zip(own.par_iter())
-                .map(move |(user, own)| evaluate_user(plan, user, own.iter().copied(), as_of))
+    // Nested maps: one plan and many users spread over every core too.
+    let mut results: Vec<EvalResult> = crate::par::map(plans, |plan| {
+        crate::par::map(&jobs, |(user, own)| {
+            evaluate_user(plan, user, own.iter().copied(), as_of)
         })
-        .collect();
+    })
+    .into_iter()
+    .flatten()
+    .collect();
     results.sort_by(|a, b| (&a.challenge, &a.user).cmp(&(&b.challenge, &b.user)));
     results
 }
