@@ -70,6 +70,8 @@ const SCAN_LIMIT: usize = 16;
 pub(crate) struct Names {
     /// Names in id order.
     list: Vec<Box<str>>,
+    /// [`key`] of each name, in id order: a linear scan compares these first.
+    keys: Vec<Key>,
     /// The same, by name, once there are more than [`SCAN_LIMIT`].
     ids: HashMap<Box<str>, u32, BuildHasherDefault<FxHasher>>,
 }
@@ -85,6 +87,7 @@ impl Names {
             .unwrap_or(OTHER)
             .min(OTHER - 1);
         self.list.push(name.into());
+        self.keys.push(key(name));
         self.ids.insert(name.into(), id);
         id
     }
@@ -95,14 +98,12 @@ impl Names {
         if self.list.len() > SCAN_LIMIT {
             return self.ids.get(name).copied().unwrap_or(OTHER);
         }
-        self.list
+        // Keys as integers first; the bytes only for names longer than the key holds.
+        let wanted = key(name);
+        self.keys
             .iter()
-            // Length and first byte before the bytes: most names differ there already.
-            .position(|n| {
-                n.len() == name.len()
-                    && n.as_bytes().first() == name.as_bytes().first()
-                    && **n == *name
-            })
+            .zip(&self.list)
+            .position(|(k, n)| same_name(*k, n, wanted, name))
             .map_or(OTHER, |i| i as u32)
     }
 
@@ -116,6 +117,41 @@ impl Names {
     pub(crate) fn len(&self) -> usize {
         self.list.len()
     }
+}
+
+/// Up to this many bytes, a name is decided by its [`Key`] alone.
+const KEY_BYTES: usize = 16;
+
+/// A name's length and two words of its bytes: the first and the last 8 (overlapping when
+/// shorter than 16), the first and last 4 below 8 bytes, every byte below 4. Equal names have
+/// equal keys, and names of at most [`KEY_BYTES`] bytes are equal exactly when their keys are.
+pub(crate) type Key = (usize, u64, u64);
+
+/// The [`Key`] of `name`: two loads, no call.
+#[inline]
+pub(crate) fn key(name: &str) -> Key {
+    let b = name.as_bytes();
+    let (head, tail) = if let (Some(f), Some(l)) = (b.first_chunk::<8>(), b.last_chunk::<8>()) {
+        (u64::from_le_bytes(*f), u64::from_le_bytes(*l))
+    } else if let (Some(f), Some(l)) = (b.first_chunk::<4>(), b.last_chunk::<4>()) {
+        (
+            u64::from(u32::from_le_bytes(*f)),
+            u64::from(u32::from_le_bytes(*l)),
+        )
+    } else {
+        let mut head = 0u64;
+        for (i, &x) in b.iter().enumerate() {
+            head |= u64::from(x) << (8 * i);
+        }
+        (head, 0)
+    };
+    (b.len(), head, tail)
+}
+
+/// Whether `name` (whose key is `name_key`) equals `other`, which has the key `other_key`.
+#[inline]
+pub(crate) fn same_name(name_key: Key, name: &str, other_key: Key, other: &str) -> bool {
+    name_key == other_key && (name.len() <= KEY_BYTES || name == other)
 }
 
 /// A set of small ids.
@@ -133,6 +169,16 @@ impl IdSet {
         }
         if let Some(w) = self.words.get_mut(word) {
             *w |= 1 << (id % 64);
+        }
+    }
+
+    /// Adds every id of `other`.
+    pub(crate) fn union_with(&mut self, other: &IdSet) {
+        if self.words.len() < other.words.len() {
+            self.words.resize(other.words.len(), 0);
+        }
+        for (w, o) in self.words.iter_mut().zip(&other.words) {
+            *w |= *o;
         }
     }
 
@@ -529,6 +575,46 @@ mod tests {
         assert_eq!(n.get("ex_40"), OTHER);
         assert_eq!(n.intern("ex_7"), 7);
         assert_eq!(n.len(), 40);
+    }
+
+    #[test]
+    fn keys_decide_short_names_and_long_ones_compare_bytes() {
+        let names = [
+            "",
+            "a",
+            "ab",
+            "abc",
+            "abd",
+            "abcd",
+            "abce",
+            "abcdefg",
+            "abcdefh",
+            "bbcdefg",
+            "abcdefgh",
+            "abcdefgi",
+            "leg_press",
+            "leg_presz",
+            "stair_climber",
+            "stair_climbes",
+            "abcdefghijklmnop",
+            "abcdefghijklmnoq",
+            "abcdefghXjklmnopqrstuvwx",
+            "abcdefghYjklmnopqrstuvwx",
+            "é",
+            "\0",
+            "\0\0",
+        ];
+        let mut n = Names::default();
+        for (i, name) in names.iter().enumerate() {
+            assert_eq!(n.intern(name), i as u32, "{name:?}");
+        }
+        for (i, a) in names.iter().enumerate() {
+            assert_eq!(n.get(a), i as u32, "{a:?}");
+            for b in names {
+                assert_eq!(same_name(key(a), a, key(b), b), *a == b, "{a:?} {b:?}");
+            }
+        }
+        assert_eq!(n.get("abcdefghZjklmnopqrstuvwx"), OTHER);
     }
 
     #[test]

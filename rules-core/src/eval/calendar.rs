@@ -127,6 +127,20 @@ impl Calendar {
         if secs < self.window_start() || secs >= self.window_end() {
             return None;
         }
+        // Days are about 86,400 s long: start from that guess and step to the right day (the
+        // last day starting at or before `secs`), as a binary search would find it. Zones
+        // that skip dates or have long DST shifts take a few steps more; a guess too far off
+        // falls back to the binary search.
+        let guess = usize::try_from((secs - self.window_start()) / 86_400).unwrap_or(0);
+        let mut day = guess.min(self.day_starts.len().saturating_sub(2));
+        for _ in 0..4 {
+            match (self.day_starts.get(day), self.day_starts.get(day + 1)) {
+                (Some(&s), _) if s > secs => day = day.checked_sub(1)?,
+                (_, Some(&next)) if next <= secs => day += 1,
+                (Some(_), Some(_)) => return u32::try_from(day).ok(),
+                _ => break,
+            }
+        }
         let after = self.day_starts.partition_point(|&s| s <= secs);
         u32::try_from(after.checked_sub(1)?).ok()
     }
@@ -338,6 +352,32 @@ mod tests {
         let days: Vec<(u32, u32)> = cal.periods(Period::Day, 3, 6).collect();
         assert_eq!(days, vec![(3, 4), (4, 5), (5, 6)]);
         assert_eq!(cal.periods(Period::Week, 0, cal.days()).count(), 7);
+    }
+
+    #[test]
+    fn day_of_agrees_with_a_binary_search() {
+        let windows = [
+            (chrono_tz::Asia::Singapore, "2026-08-01", "2026-10-29"),
+            (chrono_tz::Europe::London, "2026-03-20", "2026-11-05"),
+            (chrono_tz::America::Havana, "2026-03-01", "2026-11-10"),
+            (chrono_tz::America::Santiago, "2026-09-01", "2026-09-10"),
+            (chrono_tz::Pacific::Apia, "2011-12-20", "2012-01-05"),
+            (chrono_tz::Australia::Lord_Howe, "2026-01-01", "2026-12-31"),
+        ];
+        for (tz, first, last) in windows {
+            let cal = Calendar::new(tz, date(first), date(last)).unwrap();
+            let mut secs = cal.window_start() - 7_200;
+            while secs < cal.window_end() + 7_200 {
+                let expected = if secs < cal.window_start() || secs >= cal.window_end() {
+                    None
+                } else {
+                    let after = cal.day_starts.partition_point(|&s| s <= secs);
+                    Some(u32::try_from(after - 1).unwrap())
+                };
+                assert_eq!(cal.day_of(secs), expected, "{tz} {secs}");
+                secs += 599;
+            }
+        }
     }
 
     #[test]

@@ -83,12 +83,7 @@ impl AsOf {
 /// Evaluates one challenge for one user. `workouts` may hold other users' workouts; they are
 /// ignored.
 pub fn evaluate(plan: &Plan, user: &User, workouts: &[Workout], as_of: &AsOf) -> EvalResult {
-    evaluate_user(
-        plan,
-        user,
-        workouts.iter().filter(|w| w.user == user.id),
-        as_of,
-    )
+    evaluate_user(plan, user, own(workouts, user), as_of)
 }
 
 /// The `status` and `progress` of one (challenge, user) pair: what [`evaluate`] reports at the
@@ -107,11 +102,7 @@ pub struct Summary {
 /// bars, the pipeline's "did anything change"). `workouts` may hold other users' workouts.
 pub fn evaluate_summary(plan: &Plan, user: &User, workouts: &[Workout], as_of: &AsOf) -> Summary {
     let mut rows = Vec::with_capacity(workouts.len().min(ROWS_HINT));
-    plan.collect_rows(
-        workouts.iter().filter(|w| w.user == user.id),
-        as_of,
-        &mut rows,
-    );
+    plan.collect_rows(own(workouts, user), as_of, &mut rows);
     let calendar = &plan.calendar;
     let mut evaluator = node::Evaluator::new(calendar, as_of.time.timestamp());
     let range = evaluator.range(&rows, 0, calendar.days());
@@ -124,6 +115,15 @@ pub fn evaluate_summary(plan: &Plan, user: &User, workouts: &[Workout], as_of: &
             _ => outcome.progress,
         },
     }
+}
+
+/// The user's own workouts among `workouts` (user ids compared as integer keys first).
+fn own<'a>(workouts: &'a [Workout], user: &'a User) -> impl Iterator<Item = &'a Workout> {
+    let id = user.id.as_str();
+    let id_key = aggregate::key(id);
+    workouts
+        .iter()
+        .filter(move |w| aggregate::same_name(aggregate::key(&w.user), &w.user, id_key, id))
 }
 
 /// The most rows reserved up front (a user's workouts in a window are usually fewer).

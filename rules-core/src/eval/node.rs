@@ -14,7 +14,7 @@
 
 use super::aggregate::Row;
 use super::calendar::Calendar;
-use super::plan::{Judgement, MetricNode, Node};
+use super::plan::{Child, Judgement, MetricNode, Node};
 use super::result::{Amount, Detail, NodeResult, PeriodResult};
 use crate::tree::{GoalOp, Period};
 use crate::units::{approx_ge, approx_le};
@@ -140,7 +140,7 @@ impl<'p> Evaluator<'p> {
                 let keep = matches!(node, Node::On(..));
                 let mut stats = PeriodStats::default();
                 for sub in PeriodWalk::new(self.calendar, self.as_of, *period, range) {
-                    let o = self.outcome(goal, sub);
+                    let o = self.child(goal, sub);
                     stats.add(o, sub);
                     if keep {
                         self.scratch.push(o.progress);
@@ -151,7 +151,7 @@ impl<'p> Evaluator<'p> {
             Node::OneWorkout(goal) => {
                 let mut best = None::<Outcome>;
                 for row in range.rows {
-                    let o = self.outcome(goal, single(row));
+                    let o = self.child(goal, single(row));
                     if best.is_none_or(|b| o.progress > b.progress) {
                         best = Some(o);
                     }
@@ -159,6 +159,16 @@ impl<'p> Evaluator<'p> {
                 one_workout(best, range)
             }
             Node::Metric(m) => metric_outcome(m, m.source.value(range.rows), range),
+        }
+    }
+
+    /// `met`, `failed` and `progress` of a period block's or `in one workout`'s child over
+    /// `range`: known in advance when no metric of the child reads the range's rows.
+    #[inline]
+    fn child(&mut self, child: &Child, range: Range<'_, '_>) -> Outcome {
+        match child.known(&range) {
+            Some(o) => o,
+            None => self.outcome(&child.node, range),
         }
     }
 
@@ -214,7 +224,7 @@ impl<'p> Evaluator<'p> {
                 let mut periods = Vec::with_capacity(walk.periods.clone().count());
                 let mut shown = None;
                 for sub in walk {
-                    let o = self.outcome(goal, sub);
+                    let o = self.child(goal, sub);
                     stats.add(o, sub);
                     if keep {
                         self.scratch.push(o.progress);
@@ -230,7 +240,7 @@ impl<'p> Evaluator<'p> {
                 }
                 let outcome = self.finish_periods(node, &stats, base);
                 let shown = shown.unwrap_or(Range { rows: &[], ..range });
-                let child = self.detail(goal, shown);
+                let child = self.detail(&goal.node, shown);
                 let runs =
                     matches!(node, Node::Streak(..)).then(|| (stats.longest_met, stats.current()));
                 (
@@ -250,16 +260,16 @@ impl<'p> Evaluator<'p> {
             Node::OneWorkout(goal) => {
                 let mut best = None::<(Outcome, &Row<'_>)>;
                 for row in range.rows {
-                    let o = self.outcome(goal, single(row));
+                    let o = self.child(goal, single(row));
                     if best.is_none_or(|(b, _)| o.progress > b.progress) {
                         best = Some((o, row));
                     }
                 }
                 let child = match best {
-                    Some((_, row)) => self.detail(goal, single(row)),
+                    Some((_, row)) => self.detail(&goal.node, single(row)),
                     // No workout: the child over nothing, as a range that has not started.
                     None => self.detail(
-                        goal,
+                        &goal.node,
                         Range {
                             rows: &[],
                             started: false,

@@ -18,6 +18,7 @@ use chrono_tz::Tz;
 
 use super::aggregate::{Cond, IdSet, NameField, Names, NumField, Quantity, Row, Selector, Source};
 use super::calendar::{Calendar, CalendarError, MAX_DAYS};
+use super::node::{Evaluator, Outcome, Range};
 use super::AsOf;
 use crate::catalog::{Catalog, Category};
 use crate::records::{User, Workout};
@@ -152,18 +153,94 @@ pub(crate) enum Node {
     /// At least `n` children are met.
     AtLeast(u64, Vec<Node>),
     /// Met in every period.
-    Every(Period, Box<Node>),
+    Every(Period, Box<Child>),
     /// Met in at least `n` periods.
-    On(u64, Period, Box<Node>),
+    On(u64, Period, Box<Child>),
     /// Met in `n` consecutive periods.
-    Streak(u64, Period, Box<Node>),
+    Streak(u64, Period, Box<Child>),
     /// One workout on its own meets the child.
-    OneWorkout(Box<Node>),
+    OneWorkout(Box<Child>),
     /// A comparison.
     Metric(MetricNode),
 }
 
+/// The child of a period block or of `in one workout`, with what lets the evaluator skip
+/// the ranges (periods, workouts) where the child's figures are known in advance.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Child {
+    /// The child goal.
+    pub(crate) node: Node,
+    /// `Some` when the child holds no period block and no `in one workout`: the exercises
+    /// that any of its metrics reads (the union of their selectors). Every metric reads only
+    /// rows its selector matches, so over a started, closed range whose rows all fall outside
+    /// this set (no rows at all, in particular) the child's outcome is [`Child::empty`].
+    pub(crate) relevant: Option<Selector>,
+    /// The child's outcome over a started, closed range without rows (meaningful only when
+    /// `relevant` is `Some`).
+    pub(crate) empty: Outcome,
+}
+
+impl Child {
+    fn new(node: Node, calendar: &Calendar) -> Child {
+        let relevant = node.relevant();
+        let empty = if relevant.is_some() {
+            let range = Range {
+                rows: &[],
+                lo: 0,
+                hi: 0,
+                started: true,
+                closed: true,
+            };
+            Evaluator::new(calendar, i64::MIN).outcome(&node, range)
+        } else {
+            Outcome::NONE
+        };
+        Child {
+            node,
+            relevant,
+            empty,
+        }
+    }
+
+    /// The child's outcome over `range` when it is known without walking the child: a
+    /// started, closed range whose rows no metric of the child reads.
+    #[inline]
+    pub(crate) fn known(&self, range: &Range<'_, '_>) -> Option<Outcome> {
+        let relevant = self.relevant.as_ref()?;
+        if !(range.started && range.closed) {
+            return None;
+        }
+        let skip = match relevant {
+            Selector::Any => range.rows.is_empty(),
+            Selector::Only(set) => range.rows.iter().all(|r| !set.contains(r.exercise)),
+        };
+        skip.then_some(self.empty)
+    }
+}
+
 impl Node {
+    /// The union of the selectors of the node's metrics; `None` when the node holds a period
+    /// block or `in one workout` (their figures depend on more than the rows they read).
+    fn relevant(&self) -> Option<Selector> {
+        match self {
+            Node::All(goals) | Node::Any(goals) | Node::AtLeast(_, goals) => {
+                let mut union = Selector::Only(IdSet::default());
+                for g in goals {
+                    union = match (union, g.relevant()?) {
+                        (Selector::Only(mut a), Selector::Only(b)) => {
+                            a.union_with(&b);
+                            Selector::Only(a)
+                        }
+                        _ => Selector::Any,
+                    };
+                }
+                Some(union)
+            }
+            Node::Every(..) | Node::On(..) | Node::Streak(..) | Node::OneWorkout(_) => None,
+            Node::Metric(m) => Some(m.source.selector.clone()),
+        }
+    }
+
     /// The `kind` of the JSON tree.
     pub(crate) fn kind(&self) -> &'static str {
         match self {
@@ -236,6 +313,7 @@ impl Plan {
         })?;
         let mut builder = Builder {
             catalog,
+            calendar: &calendar,
             exercises: Names::default(),
             gyms: Names::default(),
             machines: Names::default(),
@@ -354,6 +432,17 @@ pub(crate) fn duration_s(workout: &Workout, start_secs: i64, start_nanos: u32) -
     if i128::from(start_nanos) >= NANOS || i128::from(end_nanos) >= NANOS {
         return workout.duration_s();
     }
+    // The same figure in 64 bits when it fits (any real workout): no 128-bit division.
+    // Integer division truncates toward zero in both widths.
+    let narrow = workout
+        .end
+        .timestamp()
+        .checked_sub(start_secs)
+        .and_then(|s| s.checked_mul(1_000_000_000))
+        .and_then(|n| n.checked_add(i64::from(end_nanos) - i64::from(start_nanos)));
+    if let Some(nanos) = narrow {
+        return (nanos / 1_000_000) as f64 / 1000.0;
+    }
     let nanos = (i128::from(workout.end.timestamp()) - i128::from(start_secs)) * NANOS
         + (i128::from(end_nanos) - i128::from(start_nanos));
     match i64::try_from(nanos / 1_000_000) {
@@ -374,6 +463,7 @@ fn row_order(a: &Row<'_>, b: &Row<'_>) -> Ordering {
 /// Compiles the goal tree, interning names as it goes.
 struct Builder<'c> {
     catalog: &'c Catalog,
+    calendar: &'c Calendar,
     exercises: Names,
     gyms: Names,
     machines: Names,
@@ -403,7 +493,7 @@ impl Builder<'_> {
             }
             Goal::Every { period, goal, .. } => {
                 self.period_allowed(in_workout)?;
-                Node::Every(*period, Box::new(self.goal(goal, depth, in_workout)?))
+                Node::Every(*period, self.child(goal, depth, in_workout)?)
             }
             Goal::On {
                 count,
@@ -413,7 +503,7 @@ impl Builder<'_> {
             } => {
                 self.period_allowed(in_workout)?;
                 let n = positive(count, "on")?;
-                Node::On(n, *period, Box::new(self.goal(goal, depth, in_workout)?))
+                Node::On(n, *period, self.child(goal, depth, in_workout)?)
             }
             Goal::Streak {
                 count,
@@ -423,13 +513,21 @@ impl Builder<'_> {
             } => {
                 self.period_allowed(in_workout)?;
                 let n = positive(count, "streak")?;
-                Node::Streak(n, *period, Box::new(self.goal(goal, depth, in_workout)?))
+                Node::Streak(n, *period, self.child(goal, depth, in_workout)?)
             }
-            Goal::OneWorkout { goal, .. } => {
-                Node::OneWorkout(Box::new(self.goal(goal, depth, true)?))
-            }
+            Goal::OneWorkout { goal, .. } => Node::OneWorkout(self.child(goal, depth, true)?),
             Goal::Metric(metric) => Node::Metric(self.metric(metric)?),
         })
+    }
+
+    fn child(
+        &mut self,
+        goal: &Goal,
+        depth: usize,
+        in_workout: bool,
+    ) -> Result<Box<Child>, PlanError> {
+        let node = self.goal(goal, depth, in_workout)?;
+        Ok(Box::new(Child::new(node, self.calendar)))
     }
 
     fn goals(
