@@ -19,3 +19,4 @@ if [ -x "$bin" ]; then
 fi
 head -n 40 ../fixtures/workouts.jsonl > /tmp/seed-workouts.jsonl && seed records /tmp/seed-workouts.jsonl
 seed records ../fixtures/users.jsonl
+head -n 300 ../fixtures/events.jsonl > /tmp/seed-events.jsonl && seed sensor /tmp/seed-events.jsonl
