@@ -82,6 +82,8 @@ pub struct SqliteStore {
     /// The file, for the background checkpointer's own connection (`None` in memory).
     path: Option<PathBuf>,
     checkpointer: Option<Checkpointer>,
+    /// The WAL's size in pages when the checkpointer was last woken.
+    wal_mark: i64,
 }
 
 /// A thread with its own connection that runs `PASSIVE` checkpoints when woken, so that the
@@ -104,10 +106,10 @@ fn record_wal_pages(_wal: &Wal, pages: c_int) -> rusqlite::Result<()> {
 impl SqliteStore {
     /// Opens (or creates) the store at `path`, in WAL mode with `synchronous=NORMAL`.
     ///
-    /// Checkpoints run in the background: after a commit leaves at least
-    /// [`CHECKPOINT_PAGES`] pages (64 MiB) in the WAL, a thread with its own connection runs a
-    /// `PASSIVE` checkpoint, which copies the committed pages into the file without blocking
-    /// the writer. Should the WAL still reach four times that, the writer runs a `RESTART`
+    /// Checkpoints run in the background: each time the WAL has grown by
+    /// [`CHECKPOINT_PAGES`] pages (64 MiB), a thread with its own connection runs a `PASSIVE`
+    /// checkpoint, which copies the committed pages into the file without blocking the
+    /// writer. Should the WAL still reach four times that, the writer runs a `RESTART`
     /// checkpoint itself. SQLite checkpoints at close too.
     pub fn open(path: &Path) -> Result<SqliteStore, StoreError> {
         let conn = Connection::open(path).map_err(err)?;
@@ -130,7 +132,11 @@ impl SqliteStore {
     /// checkpoints here.
     fn after_commit(&mut self) -> Result<(), StoreError> {
         let pages = WAL_PAGES.with(|p| p.replace(0));
-        if pages < CHECKPOINT_PAGES {
+        if pages < self.wal_mark {
+            // The WAL restarted from its beginning.
+            self.wal_mark = 0;
+        }
+        if pages < self.wal_mark + CHECKPOINT_PAGES {
             return Ok(());
         }
         if pages >= 4 * CHECKPOINT_PAGES {
@@ -138,8 +144,12 @@ impl SqliteStore {
                 .query_row("PRAGMA wal_checkpoint(RESTART)", [], |_| Ok(()))
                 .optional()
                 .map_err(err)?;
+            self.wal_mark = 0;
             return Ok(());
         }
+        // Woken once per 64 MiB of new WAL, not at every commit: a wake-up can preempt the
+        // writer, and a small commit (one saved workout) should not pay for it.
+        self.wal_mark = pages;
         let Some(path) = &self.path else {
             return Ok(());
         };
@@ -193,6 +203,7 @@ impl SqliteStore {
             conn,
             path: None,
             checkpointer: None,
+            wal_mark: 0,
         })
     }
 
