@@ -4,7 +4,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 seed() { # target file
     mkdir -p "corpus/$1"
-    cp "$2" "corpus/$1/seed-$(sha1sum "$2" | cut -c1-16)"
+    cp -f "$2" "corpus/$1/seed-$(sha1sum "$2" | cut -c1-16)" 2>/dev/null || true
 }
 for f in ../fixtures/challenges/*.chal ../fixtures/invalid/*.chal ../fixtures/multi.chal; do seed dsl "$f"; done
 for f in ../fixtures/templates/*.chal ../fixtures/multi.chal; do seed template "$f"; done
