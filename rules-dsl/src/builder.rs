@@ -1021,39 +1021,46 @@ impl Builder {
 
     /// `a or b or c` at `depth`: one node for the chain, or the single term itself.
     fn or_cond(&mut self, p: Pair<'_, Rule>, depth: usize) -> Option<Condition> {
-        let span = self.span(&p);
-        let terms: Vec<Pair<'_, Rule>> =
-            inner(p).filter(|t| t.as_rule() == Rule::and_cond).collect();
-        if terms.len() == 1 {
-            return terms
-                .into_iter()
-                .next()
-                .and_then(|t| self.and_cond(t, depth));
-        }
-        if depth > MAX_CONDITION_DEPTH {
-            self.condition_too_deep(span);
-            return None;
-        }
-        let built = self.terms(terms, depth + 1, Builder::and_cond)?;
-        Some(Condition::Or { terms: built, span })
+        self.chain(
+            p,
+            depth,
+            Rule::and_cond,
+            Builder::and_cond,
+            |terms, span| Condition::Or { terms, span },
+        )
     }
 
+    /// `a and b and c` at `depth`: one node for the chain, or the single term itself.
     fn and_cond(&mut self, p: Pair<'_, Rule>, depth: usize) -> Option<Condition> {
+        self.chain(
+            p,
+            depth,
+            Rule::not_cond,
+            Builder::not_cond,
+            |terms, span| Condition::And { terms, span },
+        )
+    }
+
+    /// A chain of one operator: the terms of rule `term_rule`, built by `build`, in one `node`.
+    fn chain(
+        &mut self,
+        p: Pair<'_, Rule>,
+        depth: usize,
+        term_rule: Rule,
+        build: fn(&mut Builder, Pair<'_, Rule>, usize) -> Option<Condition>,
+        node: fn(Vec<Condition>, Span) -> Condition,
+    ) -> Option<Condition> {
         let span = self.span(&p);
-        let terms: Vec<Pair<'_, Rule>> =
-            inner(p).filter(|t| t.as_rule() == Rule::not_cond).collect();
+        let terms: Vec<Pair<'_, Rule>> = inner(p).filter(|t| t.as_rule() == term_rule).collect();
         if terms.len() == 1 {
-            return terms
-                .into_iter()
-                .next()
-                .and_then(|t| self.not_cond(t, depth));
+            return terms.into_iter().next().and_then(|t| build(self, t, depth));
         }
         if depth > MAX_CONDITION_DEPTH {
             self.condition_too_deep(span);
             return None;
         }
-        let built = self.terms(terms, depth + 1, Builder::not_cond)?;
-        Some(Condition::And { terms: built, span })
+        let built = self.terms(terms, depth + 1, build)?;
+        Some(node(built, span))
     }
 
     fn terms<'i>(
