@@ -10,13 +10,21 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use chrono::{DateTime, FixedOffset, NaiveDate, TimeZone};
-use chrono_tz::Tz;
+use std::sync::OnceLock;
+
+use chrono::{DateTime, FixedOffset, NaiveDate};
 use rules_core::eval::AsOf;
 use rules_core::records::{self, User, Workout};
+use rules_core::zone::Zone;
 
 /// The time zone of every benchmark challenge and of the generated gyms.
-pub const TIMEZONE: Tz = chrono_tz::Asia::Singapore;
+pub const TIMEZONE: &str = "Asia/Singapore";
+
+/// [`TIMEZONE`], looked up once.
+fn zone() -> &'static Zone {
+    static ZONE: OnceLock<Zone> = OnceLock::new();
+    ZONE.get_or_init(|| Zone::get(TIMEZONE).unwrap())
+}
 
 /// The first day of the generated data (the generator's default).
 pub const FIRST_DAY: &str = "2026-08-01";
@@ -76,7 +84,7 @@ impl Flat {
 
 /// Days since 1970-01-01 of the local date of `t` in [`TIMEZONE`].
 pub fn local_day(t: &DateTime<FixedOffset>) -> i64 {
-    epoch_day(t.with_timezone(&TIMEZONE).date_naive())
+    epoch_day(zone().local_date(t.timestamp()))
 }
 
 /// Days since 1970-01-01 of a date.
@@ -166,15 +174,13 @@ pub fn load(users: usize, days: u32) -> Dataset {
         .collect();
     let first = NaiveDate::parse_from_str(FIRST_DAY, "%Y-%m-%d").unwrap();
     let last = first + chrono::Duration::days(i64::from(days) - 1);
-    let end = TIMEZONE
-        .from_local_datetime(
-            &(last + chrono::Duration::days(1))
-                .and_hms_opt(0, 0, 0)
-                .unwrap(),
-        )
-        .single()
+    let end = zone()
+        .first_instant(last + chrono::Duration::days(1))
+        .unwrap();
+    let offset = FixedOffset::east_opt(i32::try_from(zone().offset_at(end)).unwrap()).unwrap();
+    let end = DateTime::from_timestamp(end, 0)
         .unwrap()
-        .fixed_offset();
+        .with_timezone(&offset);
     Dataset {
         label: format!("{} users × {days} days", thousands(users.len() as u64)),
         users,

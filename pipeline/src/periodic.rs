@@ -6,12 +6,12 @@
 //! board per measure, over every exercise and every user.
 
 use chrono::Datelike;
-use chrono_tz::Tz;
 use rayon::prelude::*;
 use rules_core::eval::AsOf;
 use rules_core::leaderboard::{self, Board, BoardMeasure, Month};
 use rules_core::profile;
 use rules_core::records::{User, Workout};
+use rules_core::zone::Zone;
 use rules_core::Catalog;
 
 use crate::ondemand::{row, Active};
@@ -49,7 +49,7 @@ pub fn tick(
     users: &[User],
     workouts: &[Workout],
     at: &AsOf,
-    timezone: Tz,
+    timezone: Zone,
     version: u64,
 ) -> TickViews {
     let profiles = profile::profiles_all(users, workouts, catalog, at, LOOKBACK_DAYS)
@@ -60,7 +60,7 @@ pub fn tick(
             json: serde_json::to_string(p).unwrap_or_default(),
         })
         .collect();
-    let local = at.time.with_timezone(&timezone);
+    let local = timezone.local_date(at.time.timestamp());
     let month = Month {
         year: local.year(),
         month: local.month(),
@@ -70,7 +70,7 @@ pub fn tick(
     for measure in MEASURES {
         let board = Board {
             month,
-            timezone,
+            timezone: timezone.clone(),
             measure,
             selector: None,
             group: None,

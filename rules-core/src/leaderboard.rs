@@ -27,12 +27,12 @@ use std::fmt;
 use std::str::FromStr;
 
 use chrono::{Datelike, NaiveDate};
-use chrono_tz::Tz;
 use serde::Serialize;
 
 use crate::catalog::{Catalog, Category};
 use crate::diagnostic::did_you_mean;
 use crate::records::{User, Workout};
+use crate::zone::Zone;
 
 /// What a board totals.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -204,8 +204,8 @@ impl fmt::Display for Month {
 }
 
 /// The timezone named `name` (IANA, such as `Asia/Singapore` or `UTC`).
-pub fn parse_timezone(name: &str) -> Result<Tz, String> {
-    Tz::from_str(name.trim()).map_err(|_| {
+pub fn parse_timezone(name: &str) -> Result<Zone, String> {
+    Zone::get(name.trim()).ok_or_else(|| {
         format!("unknown timezone `{name}`; use an IANA name such as `Asia/Singapore` or `UTC`")
     })
 }
@@ -216,7 +216,7 @@ pub struct Board {
     /// The month.
     pub month: Month,
     /// The timezone that decides which month a workout's start is in.
-    pub timezone: Tz,
+    pub timezone: Zone,
     /// What is totalled.
     pub measure: BoardMeasure,
     /// Which exercises count; `None` for all.
@@ -243,7 +243,7 @@ impl Board {
 
     /// Whether a workout counts on this board (its month, its exercise).
     pub fn counts(&self, w: &Workout, catalog: &Catalog) -> bool {
-        let local = w.start.with_timezone(&self.timezone).date_naive();
+        let local = self.timezone.local_date(w.start.timestamp());
         local.year() == self.month.year
             && local.month() == self.month.month
             && self
@@ -362,7 +362,7 @@ mod tests {
         }
     }
 
-    fn board(measure: BoardMeasure, selector: Option<&str>, tz: Tz) -> Board {
+    fn board(measure: BoardMeasure, selector: Option<&str>, tz: Zone) -> Board {
         let catalog = Catalog::builtin();
         Board {
             month: "2026-08".parse().unwrap(),
@@ -444,7 +444,7 @@ mod tests {
         let b = board(
             BoardMeasure::Distance,
             Some("cardio"),
-            chrono_tz::Asia::Singapore,
+            Zone::get("Asia/Singapore").unwrap(),
         );
         let entries = leaderboard(&b, &ws, &[], &Catalog::builtin());
         let got: Vec<(u64, &str, f64)> = entries
@@ -468,7 +468,7 @@ mod tests {
         assert_eq!(top(entries.clone(), 1).len(), 1);
         assert_eq!(top(entries, 4).len(), 4);
         // In UTC, d-02 (Jul 31 16:30 UTC) is July and d-07 (Aug 31 16:30 UTC) is August.
-        let b = board(BoardMeasure::Distance, Some("cardio"), chrono_tz::UTC);
+        let b = board(BoardMeasure::Distance, Some("cardio"), Zone::utc());
         let entries = leaderboard(&b, &ws, &[], &Catalog::builtin());
         assert_eq!(entries[0].user, "u-04");
         assert_eq!(entries[0].total, 10000.0);
@@ -492,7 +492,7 @@ mod tests {
         let ws = vec![a, b];
         let catalog = Catalog::builtin();
         let totals = |m: BoardMeasure| -> Vec<(String, f64)> {
-            leaderboard(&board(m, None, chrono_tz::UTC), &ws, &[], &catalog)
+            leaderboard(&board(m, None, Zone::utc()), &ws, &[], &catalog)
                 .into_iter()
                 .map(|e| (e.user, e.total))
                 .collect()
@@ -502,7 +502,7 @@ mod tests {
         assert_eq!(totals(BoardMeasure::Calories), [("u-01".to_owned(), 120.0)]);
         assert_eq!(totals(BoardMeasure::Workouts).len(), 2);
         assert_eq!(totals(BoardMeasure::Duration)[0].1, 1800.0);
-        let mut grouped = board(BoardMeasure::Workouts, None, chrono_tz::UTC);
+        let mut grouped = board(BoardMeasure::Workouts, None, Zone::utc());
         grouped.group = Some("nsfit".into());
         let users = [User {
             groups: vec!["nsfit".into()],
@@ -555,7 +555,7 @@ mod tests {
                         "2026-08-10T07:00:00Z", Some(f64::from(km) * 1000.0 + 0.1))
                 })
                 .collect();
-            let b = board(BoardMeasure::Distance, Some("cardio"), chrono_tz::UTC);
+            let b = board(BoardMeasure::Distance, Some("cardio"), Zone::utc());
             let catalog = Catalog::builtin();
             let entries = leaderboard(&b, &ws, &[], &catalog);
             for (i, e) in entries.iter().enumerate() {

@@ -29,6 +29,7 @@ pub mod template;
 pub mod tree;
 pub mod units;
 pub mod vocab;
+pub mod zone;
 
 pub use catalog::Catalog;
 pub use diagnostic::{Code, Diagnostic, Severity};

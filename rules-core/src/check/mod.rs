@@ -30,13 +30,13 @@ mod params;
 mod path;
 
 use std::collections::{HashMap, HashSet};
-use std::str::FromStr;
 
 use crate::catalog::Catalog;
 use crate::diagnostic::{closest, did_you_mean, Code, Diagnostic};
 use crate::span::Span;
 use crate::tree::{Challenge, DeclKind, Period, Quantity};
 use crate::units::{Dimension, UNITS};
+use crate::zone::Zone;
 
 pub use limits::{MAX_CONDITION_DEPTH, MAX_EXPR_DEPTH, MAX_GOAL_DEPTH};
 pub use params::expr_dimension;
@@ -230,10 +230,11 @@ impl<'a> Checker<'a> {
     /// E0004: an unknown IANA timezone.
     fn timezone(&mut self, decl: &Challenge, root: &Path) {
         let tz = &decl.timezone;
-        if chrono_tz::Tz::from_str(&tz.node).is_ok() {
+        if Zone::get(&tz.node).is_some() {
             return;
         }
-        let names = || chrono_tz::TZ_VARIANTS.iter().map(|z| z.name());
+        let all = Zone::names();
+        let names = || all.iter().map(String::as_str);
         let lower = tz.node.to_lowercase();
         let help = names()
             .find(|n| n.to_lowercase() == lower)

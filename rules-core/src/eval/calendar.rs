@@ -9,10 +9,10 @@
 //! entirely is an empty day), `day_starts.len() == days + 1`, and the last entry is the
 //! window's end. Nothing here reads a clock.
 
-use chrono::{DateTime, Datelike, Days, LocalResult, NaiveDate, TimeZone, Timelike};
-use chrono_tz::Tz;
+use chrono::{DateTime, Datelike, Days, NaiveDate, TimeZone};
 
 use crate::tree::Period;
+use crate::zone::Zone;
 
 /// The longest window the evaluator accepts, in days (about 270 years). Longer windows are
 /// refused when the plan is built rather than allocating without bound.
@@ -32,7 +32,7 @@ pub(crate) enum CalendarError {
 /// The local days of a window, with its week and month boundaries.
 #[derive(Clone, Debug)]
 pub(crate) struct Calendar {
-    tz: Tz,
+    tz: Zone,
     first: NaiveDate,
     /// Weekday of the first day, Monday = 0.
     first_weekday: u32,
@@ -49,7 +49,7 @@ pub(crate) struct Calendar {
 impl Calendar {
     /// Lays out the local days `first..=last` in `tz`.
     pub(crate) fn new(
-        tz: Tz,
+        tz: Zone,
         first: NaiveDate,
         last: NaiveDate,
     ) -> Result<Calendar, CalendarError> {
@@ -72,7 +72,7 @@ impl Calendar {
             if i < days {
                 dates.push(date);
             }
-            let start = first_instant(tz, date).ok_or(CalendarError::OutOfRange)?;
+            let start = tz.first_instant(date).ok_or(CalendarError::OutOfRange)?;
             // Keep the starts sorted even in a zone whose dates run backwards.
             let start = day_starts
                 .last()
@@ -162,7 +162,7 @@ impl Calendar {
 
     /// The local hour (0–23) of an instant.
     pub(crate) fn local_hour<O: TimeZone>(&self, time: &DateTime<O>) -> u8 {
-        time.with_timezone(&self.tz).hour() as u8
+        self.tz.local_hour(time.timestamp())
     }
 
     /// The periods of kind `period` in the day range `lo..hi`, cut to it, as day ranges.
@@ -215,40 +215,16 @@ impl Iterator for Periods<'_> {
     }
 }
 
-/// The first instant (UTC seconds) of the local day `date` in `tz`: local midnight, the
-/// earlier one when midnight happens twice, or the first instant after a gap that skips it.
-pub(crate) fn first_instant(tz: Tz, date: NaiveDate) -> Option<i64> {
-    let midnight = date.and_hms_opt(0, 0, 0)?;
-    match tz.from_local_datetime(&midnight) {
-        LocalResult::Single(t) => Some(t.timestamp()),
-        LocalResult::Ambiguous(a, b) => Some(a.timestamp().min(b.timestamp())),
-        LocalResult::None => {
-            // Midnight falls in a gap: the day starts at the transition, the first instant
-            // whose local date is `date`. Search the 3 days around it by the second.
-            let guess = midnight.and_utc().timestamp();
-            let (mut lo, mut hi) = (guess - 2 * 86_400, guess + 2 * 86_400);
-            while lo < hi {
-                let mid = lo + (hi - lo) / 2;
-                let local = DateTime::from_timestamp(mid, 0)?
-                    .with_timezone(&tz)
-                    .date_naive();
-                if local >= date {
-                    hi = mid;
-                } else {
-                    lo = mid + 1;
-                }
-            }
-            Some(lo)
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn date(s: &str) -> NaiveDate {
         NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    fn zone(name: &str) -> Zone {
+        Zone::get(name).unwrap()
     }
 
     fn utc(s: &str) -> i64 {
@@ -258,7 +234,7 @@ mod tests {
     #[test]
     fn singapore_days_start_at_local_midnight() {
         let cal = Calendar::new(
-            chrono_tz::Asia::Singapore,
+            zone("Asia/Singapore"),
             date("2026-08-01"),
             date("2026-08-31"),
         )
@@ -277,7 +253,7 @@ mod tests {
     #[test]
     fn london_autumn_change_makes_a_25_hour_day() {
         let cal = Calendar::new(
-            chrono_tz::Europe::London,
+            zone("Europe/London"),
             date("2026-10-24"),
             date("2026-10-26"),
         )
@@ -293,12 +269,7 @@ mod tests {
     #[test]
     fn a_skipped_midnight_starts_the_day_at_the_transition() {
         // Chile moves its clocks from 24:00 to 01:00 on the first Sunday of September.
-        let tz = chrono_tz::America::Santiago;
-        let day = date("2026-09-06");
-        assert!(matches!(
-            tz.from_local_datetime(&day.and_hms_opt(0, 0, 0).unwrap()),
-            LocalResult::None
-        ));
+        let tz = zone("America/Santiago");
         let cal = Calendar::new(tz, date("2026-09-05"), date("2026-09-07")).unwrap();
         // Sep 5 00:00 is -04:00; Sep 6 starts at 01:00 -03:00 = 04:00 UTC.
         assert_eq!(cal.day_start(0), utc("2026-09-05T04:00:00Z"));
@@ -310,15 +281,16 @@ mod tests {
 
     #[test]
     fn havana_skips_one_midnight_and_repeats_another() {
-        let tz = chrono_tz::America::Havana;
+        let tz = zone("America/Havana");
         // 2026-03-08: 00:00 -05:00 jumps to 01:00 -04:00; the day starts at 05:00 UTC.
-        let spring = Calendar::new(tz, date("2026-03-07"), date("2026-03-08")).unwrap();
+        let spring = Calendar::new(tz.clone(), date("2026-03-07"), date("2026-03-08")).unwrap();
         assert_eq!(spring.day_start(1), utc("2026-03-08T05:00:00Z"));
         assert_eq!(spring.day_start(1) - spring.day_start(0), 86_400);
-        // 2026-11-01: 01:00 -04:00 goes back to 00:00 -05:00; the day starts at the first
-        // midnight and lasts 25 hours.
-        let autumn = Calendar::new(tz, date("2026-11-01"), date("2026-11-02")).unwrap();
-        assert_eq!(autumn.day_start(0), utc("2026-11-01T04:00:00Z"));
+        // 2025-11-02: 01:00 -04:00 goes back to 00:00 -05:00; the day starts at the first
+        // midnight and lasts 25 hours. (In the 2026 database Cuba keeps summer time until
+        // November 2027.)
+        let autumn = Calendar::new(tz, date("2025-11-02"), date("2025-11-03")).unwrap();
+        assert_eq!(autumn.day_start(0), utc("2025-11-02T04:00:00Z"));
         assert_eq!(autumn.day_start(1) - autumn.day_start(0), 90_000);
     }
 
@@ -326,7 +298,7 @@ mod tests {
     fn a_skipped_date_is_an_empty_day() {
         // Samoa skipped 30 December 2011.
         let cal = Calendar::new(
-            chrono_tz::Pacific::Apia,
+            zone("Pacific/Apia"),
             date("2011-12-29"),
             date("2011-12-31"),
         )
@@ -338,7 +310,7 @@ mod tests {
     #[test]
     fn weeks_and_months_are_cut_to_the_range() {
         // 2026-08-01 is a Saturday.
-        let cal = Calendar::new(chrono_tz::UTC, date("2026-08-01"), date("2026-09-10")).unwrap();
+        let cal = Calendar::new(Zone::utc(), date("2026-08-01"), date("2026-09-10")).unwrap();
         let weeks: Vec<(u32, u32)> = cal.periods(Period::Week, 0, cal.days()).collect();
         assert_eq!(weeks.first(), Some(&(0, 2)));
         assert_eq!(weeks.get(1), Some(&(2, 9)));
@@ -357,15 +329,15 @@ mod tests {
     #[test]
     fn day_of_agrees_with_a_binary_search() {
         let windows = [
-            (chrono_tz::Asia::Singapore, "2026-08-01", "2026-10-29"),
-            (chrono_tz::Europe::London, "2026-03-20", "2026-11-05"),
-            (chrono_tz::America::Havana, "2026-03-01", "2026-11-10"),
-            (chrono_tz::America::Santiago, "2026-09-01", "2026-09-10"),
-            (chrono_tz::Pacific::Apia, "2011-12-20", "2012-01-05"),
-            (chrono_tz::Australia::Lord_Howe, "2026-01-01", "2026-12-31"),
+            (zone("Asia/Singapore"), "2026-08-01", "2026-10-29"),
+            (zone("Europe/London"), "2026-03-20", "2026-11-05"),
+            (zone("America/Havana"), "2026-03-01", "2026-11-10"),
+            (zone("America/Santiago"), "2026-09-01", "2026-09-10"),
+            (zone("Pacific/Apia"), "2011-12-20", "2012-01-05"),
+            (zone("Australia/Lord_Howe"), "2026-01-01", "2026-12-31"),
         ];
         for (tz, first, last) in windows {
-            let cal = Calendar::new(tz, date(first), date(last)).unwrap();
+            let cal = Calendar::new(tz.clone(), date(first), date(last)).unwrap();
             let mut secs = cal.window_start() - 7_200;
             while secs < cal.window_end() + 7_200 {
                 let expected = if secs < cal.window_start() || secs >= cal.window_end() {
@@ -383,11 +355,11 @@ mod tests {
     #[test]
     fn reversed_and_huge_windows_are_refused() {
         assert_eq!(
-            Calendar::new(chrono_tz::UTC, date("2026-08-02"), date("2026-08-01")).err(),
+            Calendar::new(Zone::utc(), date("2026-08-02"), date("2026-08-01")).err(),
             Some(CalendarError::Reversed)
         );
         assert_eq!(
-            Calendar::new(chrono_tz::UTC, date("1000-01-01"), date("2999-01-01")).err(),
+            Calendar::new(Zone::utc(), date("1000-01-01"), date("2999-01-01")).err(),
             Some(CalendarError::TooLong)
         );
     }

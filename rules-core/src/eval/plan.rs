@@ -12,9 +12,7 @@
 //! clock.
 
 use std::cmp::Ordering;
-use std::str::FromStr;
 
-use chrono_tz::Tz;
 
 use super::aggregate::{Cond, IdSet, NameField, Names, NumField, Quantity, Row, Selector, Source};
 use super::calendar::{Calendar, CalendarError, MAX_DAYS};
@@ -26,6 +24,7 @@ use crate::tree::{
     self, Aggregate, Challenge, CmpOp, Condition, DeclKind, Goal, GoalOp, Period, Target, Value,
 };
 use crate::units::Dimension;
+use crate::zone::Zone;
 use crate::vocab::{weekday_from_name, CountUnit, Field, FieldType, Measure};
 
 /// The deepest goal or condition nesting a plan accepts (language.md §7, E0013).
@@ -300,8 +299,8 @@ impl Plan {
         if let Some(param) = challenge.params.first() {
             return Err(PlanError::Param(param.name.node.clone()));
         }
-        let tz = Tz::from_str(challenge.timezone.as_str())
-            .map_err(|_| PlanError::Timezone(challenge.timezone.node.clone()))?;
+        let tz = Zone::get(challenge.timezone.as_str())
+            .ok_or_else(|| PlanError::Timezone(challenge.timezone.node.clone()))?;
         let (start, end) = (challenge.window.start.node, challenge.window.end.node);
         let calendar = Calendar::new(tz, start, end).map_err(|e| match e {
             CalendarError::Reversed => PlanError::WindowReversed {
