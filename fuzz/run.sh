@@ -11,13 +11,13 @@ cd "$(dirname "$0")"
 seconds=${1:-300}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(dsl json_tree records template eval_invariants sensor)
+[ ${#targets[@]} -gt 0 ] || targets=(dsl json_tree records template eval_invariants sensor wasm_api)
 
 ./seed.sh
 for t in "${targets[@]}"; do
     mkdir -p "corpus/$t"
     dict=()
-    case $t in dsl|template) dict=(-dict=dsl.dict) ;; esac
+    case $t in dsl|template|wasm_api) dict=(-dict=dsl.dict) ;; esac
     echo "== $t: ${seconds}s"
     cargo +nightly fuzz run "$t" "corpus/$t" -- -max_total_time="$seconds" -max_len=8192 \
         -timeout=10 -rss_limit_mb=2048 "${dict[@]}" 2>&1 | tee "../target/fuzz-$t.log" \
