@@ -2,9 +2,12 @@
 //! form it consumes ([`Engine::runner`], outside any timed loop); [`Runner::met`] is what is
 //! timed: one evaluation of one user, answering whether the challenge is met.
 //!
-//! - [`Ours`]: `rules_core::eval::evaluate` on the user's records (our engine does the time-zone
-//!   math, filtering, sorting and the whole result tree inside the call), or
-//!   `evaluate_summary` (the same without the result tree); met = `completed`.
+//! - [`Ours`]: `rules_core::eval::evaluate_prepared` (the whole result tree) or
+//!   `summarize_prepared` (status and progress only) on the user's `Prepared` workouts, built
+//!   once outside the timed loop like the peers' data (the plan's time-zone math, window
+//!   filtering and per-period bookkeeping stay inside the call); or, unprepared,
+//!   `evaluate` / `evaluate_summary` on the user's records (preparing them inside every call);
+//!   met = `completed`.
 //! - [`Hand`]: a hand-written Rust function per challenge over [`Flat`] workouts: the limit.
 //! - [`JsonLogic`]: datalogic-rs 5, a compiled `Logic`, data parsed once per user into a
 //!   `ParsedData`, one reused `Session` (reset after each evaluation).
@@ -53,6 +56,8 @@ pub trait Engine: Sync {
 /// Every contender, ours first.
 pub fn all() -> Vec<Box<dyn Engine>> {
     vec![
+        Box::new(Ours::prepared(false)),
+        Box::new(Ours::prepared(true)),
         Box::new(Ours::new()),
         Box::new(Ours::summary()),
         Box::new(Hand),
@@ -77,10 +82,13 @@ pub fn plan(dsl: &str, catalog: &Catalog) -> Plan {
 }
 
 /// Our evaluator: [`eval::evaluate`] (the whole result tree) or, with `summary`,
-/// [`eval::evaluate_summary`] (status and progress only).
+/// [`eval::evaluate_summary`] (status and progress only); with `prepared`, the same on
+/// [`eval::Prepared`] workouts built once per user ([`eval::evaluate_prepared`],
+/// [`eval::summarize_prepared`]).
 pub struct Ours {
     catalog: Catalog,
     summary: bool,
+    prepared: bool,
 }
 
 impl Ours {
@@ -89,6 +97,16 @@ impl Ours {
         Ours {
             catalog: Catalog::builtin(),
             summary: false,
+            prepared: false,
+        }
+    }
+
+    /// `summarize_prepared` (`summary`) or `evaluate_prepared`, with the built-in catalog.
+    pub fn prepared(summary: bool) -> Ours {
+        Ours {
+            summary,
+            prepared: true,
+            ..Ours::new()
         }
     }
 
@@ -111,17 +129,24 @@ struct OursRunner {
     summary: bool,
     plan: Plan,
     users: Vec<User>,
+    /// Records (unprepared) or prepared forms, one per user.
     workouts: Vec<Vec<Workout>>,
+    prepared: Vec<eval::Prepared>,
     as_of: AsOf,
 }
 
 impl Runner for OursRunner {
     fn met(&mut self, k: usize) -> bool {
-        let (user, workouts) = (&self.users[k], &self.workouts[k]);
-        let status = if self.summary {
-            eval::evaluate_summary(&self.plan, user, workouts, &self.as_of).status
-        } else {
-            eval::evaluate(&self.plan, user, workouts, &self.as_of).status
+        let user = &self.users[k];
+        let status = match (self.prepared.get(k), self.summary) {
+            (Some(p), true) => eval::summarize_prepared(&self.plan, user, p, &self.as_of).status,
+            (Some(p), false) => eval::evaluate_prepared(&self.plan, user, p, &self.as_of).status,
+            (None, true) => {
+                eval::evaluate_summary(&self.plan, user, &self.workouts[k], &self.as_of).status
+            }
+            (None, false) => {
+                eval::evaluate(&self.plan, user, &self.workouts[k], &self.as_of).status
+            }
         };
         status == Status::Completed
     }
@@ -129,10 +154,11 @@ impl Runner for OursRunner {
 
 impl Engine for Ours {
     fn name(&self) -> &'static str {
-        if self.summary {
-            "ours: evaluate_summary"
-        } else {
-            "ours: evaluate (result tree)"
+        match (self.prepared, self.summary) {
+            (true, true) => SUMMARY,
+            (true, false) => "ours: evaluate_prepared (result tree)",
+            (false, true) => "ours (unprepared): evaluate_summary",
+            (false, false) => "ours (unprepared): evaluate (result tree)",
         }
     }
 
@@ -141,15 +167,26 @@ impl Engine for Ours {
     }
 
     fn runner<'d>(&self, spec: &Spec, data: &'d Dataset, users: &[usize]) -> Box<dyn Runner + 'd> {
+        let workouts: Vec<Vec<Workout>> = users.iter().map(|&i| data.workouts[i].clone()).collect();
+        let (workouts, prepared) = if self.prepared {
+            let prepared = workouts.iter().map(eval::Prepared::new).collect();
+            (Vec::new(), prepared)
+        } else {
+            (workouts, Vec::new())
+        };
         Box::new(OursRunner {
             summary: self.summary,
             plan: plan(&spec.dsl, &self.catalog),
             users: users.iter().map(|&i| data.users[i].clone()).collect(),
-            workouts: users.iter().map(|&i| data.workouts[i].clone()).collect(),
+            workouts,
+            prepared,
             as_of: data.as_of.clone(),
         })
     }
 }
+
+/// The name of the engine the ratio column compares against: ours, prepared, summary.
+pub const SUMMARY: &str = "ours: summarize_prepared";
 
 /// Hand-written Rust, one function per challenge: the limit.
 pub struct Hand;

@@ -99,6 +99,11 @@ const BUILT_IN: &[(&str, Category, &str)] = &[
     ("stair_climber", Category::Cardio, "Stair climber"),
 ];
 
+/// The ids of the built-in exercises, in a fixed order (the evaluator's global exercise ids).
+pub(crate) fn builtin_ids() -> impl Iterator<Item = &'static str> {
+    BUILT_IN.iter().map(|&(id, _, _)| id)
+}
+
 /// The reserved words of the DSL (language.md §2); none can be an exercise id.
 pub const KEYWORDS: &[&str] = &[
     "challenge",

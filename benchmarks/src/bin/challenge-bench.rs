@@ -163,7 +163,7 @@ fn main() {
                 let memory = harness::memory(engine, &spec, &data);
                 let compile =
                     harness::mean_time(Duration::from_millis(200), || engine.compile(&spec));
-                if engine.name() == "ours: evaluate_summary" {
+                if engine.name() == engines::SUMMARY {
                     ours_rate = Some(one);
                 }
                 let ratio = match ours_rate {

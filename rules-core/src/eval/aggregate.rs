@@ -2,9 +2,9 @@
 //!
 //! The plan resolves every name once: exercises, gyms and machines that a challenge mentions
 //! are interned into small integer ids ([`Names`]), a selector becomes a bitset over exercise
-//! ids, and a condition becomes a [`Cond`] tree of enums with canonical values. Per evaluation,
-//! each workout is looked up once into a [`Row`] (its ids, local day, hour and weekday), and a
-//! metric is then a single pass over a slice of rows.
+//! ids, and a condition becomes a [`Cond`] tree of enums with canonical values. A metric is a
+//! single pass over a slice of a user's prepared workouts ([`Entry`]), reading the plan's ids
+//! of their names through the evaluation's [`Cx`].
 //!
 //! **Invariant:** a missing value makes every comparison false (`!=` too); `not` simply
 //! negates; a set-level condition is tested per set and a workout (or day) matches when at
@@ -14,7 +14,7 @@
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
-use crate::records::{Workout, WorkoutSet};
+use super::prepared::{Cx, Entry, SetEntry};
 use crate::tree::{Aggregate, CmpOp};
 use crate::units::{approx_eq, approx_ge, approx_le};
 use crate::vocab::{CountUnit, Level, Measure};
@@ -99,7 +99,15 @@ impl Names {
             return self.ids.get(name).copied().unwrap_or(OTHER);
         }
         // Keys as integers first; the bytes only for names longer than the key holds.
-        let wanted = key(name);
+        self.get_keyed(key(name), name)
+    }
+
+    /// The id of `name`, whose [`key`] is `wanted`: [`OTHER`] when the plan never mentions it.
+    #[inline]
+    pub(crate) fn get_keyed(&self, wanted: Key, name: &str) -> u32 {
+        if self.list.len() > SCAN_LIMIT {
+            return self.ids.get(name).copied().unwrap_or(OTHER);
+        }
         self.keys
             .iter()
             .zip(&self.list)
@@ -108,7 +116,7 @@ impl Names {
     }
 
     /// The id of an optional value: [`MISSING`] when absent.
-    #[inline]
+    #[cfg(test)]
     pub(crate) fn get_opt(&self, name: Option<&str>) -> u32 {
         name.map_or(MISSING, |n| self.get(n))
     }
@@ -120,7 +128,7 @@ impl Names {
 }
 
 /// Up to this many bytes, a name is decided by its [`Key`] alone.
-const KEY_BYTES: usize = 16;
+pub(crate) const KEY_BYTES: usize = 16;
 
 /// A name's length and two words of its bytes: the first and the last 8 (overlapping when
 /// shorter than 16), the first and last 4 below 8 bytes, every byte below 4. Equal names have
@@ -201,12 +209,14 @@ pub(crate) enum Selector {
 }
 
 impl Selector {
+    /// Whether the selector takes the entry and the entry counts (the gym filter).
     #[inline]
-    fn matches(&self, row: &Row<'_>) -> bool {
-        match self {
-            Selector::Any => true,
-            Selector::Only(set) => set.contains(row.exercise),
-        }
+    pub(crate) fn matches(&self, cx: &Cx<'_>, row: &Entry) -> bool {
+        cx.counts(row)
+            && match self {
+                Selector::Any => true,
+                Selector::Only(set) => set.contains(cx.exercise(row)),
+            }
     }
 }
 
@@ -287,36 +297,35 @@ impl Cond {
     }
 
     /// Whether the condition holds for `row` (and `set`, for set-level fields).
-    pub(crate) fn test(&self, row: &Row<'_>, set: Option<&WorkoutSet>) -> bool {
+    pub(crate) fn test(&self, cx: &Cx<'_>, row: &Entry, set: Option<&SetEntry>) -> bool {
         match self {
-            Cond::And(terms) => terms.iter().all(|t| t.test(row, set)),
-            Cond::Or(terms) => terms.iter().any(|t| t.test(row, set)),
-            Cond::Not(term) => !term.test(row, set),
+            Cond::And(terms) => terms.iter().all(|t| t.test(cx, row, set)),
+            Cond::Or(terms) => terms.iter().any(|t| t.test(cx, row, set)),
+            Cond::Not(term) => !term.test(cx, row, set),
             Cond::Num { field, op, value } => {
-                num_field(*field, row, set).is_some_and(|v| compare(v, *op, *value))
+                num_field(cx, *field, row, set).is_some_and(|v| compare(v, *op, *value))
             }
-            Cond::NumIn { field, values } => {
-                num_field(*field, row, set).is_some_and(|v| values.iter().any(|&x| approx_eq(v, x)))
-            }
+            Cond::NumIn { field, values } => num_field(cx, *field, row, set)
+                .is_some_and(|v| values.iter().any(|&x| approx_eq(v, x))),
             Cond::Name { field, ids, negate } => {
                 let id = match field {
-                    NameField::Exercise => row.exercise,
-                    NameField::Gym => row.gym,
-                    NameField::Machine => row.machine,
+                    NameField::Exercise => cx.exercise(row),
+                    NameField::Gym => cx.gym(row),
+                    NameField::Machine => cx.machine(row),
                 };
                 id != MISSING && ids.contains(&id) != *negate
             }
-            Cond::Weekday { mask, negate } => (mask >> row.weekday & 1 == 1) != *negate,
+            Cond::Weekday { mask, negate } => (mask >> cx.weekday(row) & 1 == 1) != *negate,
         }
     }
 
     /// Whether a workout matches: tested on the workout, or per set when the condition reads
     /// a set-level field (then some set must match).
-    fn test_workout(&self, row: &Row<'_>, per_set: bool) -> bool {
+    fn test_workout(&self, cx: &Cx<'_>, row: &Entry, per_set: bool) -> bool {
         if per_set {
-            row.workout.sets.iter().any(|s| self.test(row, Some(s)))
+            cx.sets(row).iter().any(|s| self.test(cx, row, Some(s)))
         } else {
-            self.test(row, None)
+            self.test(cx, row, None)
         }
     }
 }
@@ -334,9 +343,9 @@ pub(crate) fn compare(a: f64, op: CmpOp, b: f64) -> bool {
     }
 }
 
-fn num_field(field: NumField, row: &Row<'_>, set: Option<&WorkoutSet>) -> Option<f64> {
+fn num_field(cx: &Cx<'_>, field: NumField, row: &Entry, set: Option<&SetEntry>) -> Option<f64> {
     match field {
-        NumField::Hour => Some(f64::from(row.hour)),
+        NumField::Hour => Some(f64::from(cx.hour(row))),
         NumField::Measure(m) => match m.level() {
             Level::Set => set.and_then(|s| set_value(m, s)),
             Level::Workout => workout_value(m, row),
@@ -346,11 +355,11 @@ fn num_field(field: NumField, row: &Row<'_>, set: Option<&WorkoutSet>) -> Option
 
 /// The value of a set-level measure for one set (`None` for workout-level measures).
 #[inline]
-pub(crate) fn set_value(measure: Measure, set: &WorkoutSet) -> Option<f64> {
+pub(crate) fn set_value(measure: Measure, set: &SetEntry) -> Option<f64> {
     match measure {
         Measure::Reps => Some(f64::from(set.reps)),
-        Measure::Weight => set.load(),
-        Measure::Volume => set.load().map(|w| w * f64::from(set.reps)),
+        Measure::Weight => set.load,
+        Measure::Volume => set.load.map(|w| w * f64::from(set.reps)),
         _ => None,
     }
 }
@@ -358,13 +367,12 @@ pub(crate) fn set_value(measure: Measure, set: &WorkoutSet) -> Option<f64> {
 /// The value of a workout-level measure (`None` when the workout has none, and for
 /// set-level measures).
 #[inline]
-pub(crate) fn workout_value(measure: Measure, row: &Row<'_>) -> Option<f64> {
-    let w = row.workout;
+pub(crate) fn workout_value(measure: Measure, w: &Entry) -> Option<f64> {
     match measure {
-        Measure::Duration => Some(row.duration),
+        Measure::Duration => Some(w.duration),
         Measure::Distance => w.distance_m,
         Measure::Speed => match w.distance_m {
-            Some(d) if row.duration > 0.0 => Some(d / row.duration),
+            Some(d) if w.duration > 0.0 => Some(d / w.duration),
             _ => None,
         },
         Measure::Calories => w.calories_kcal,
@@ -372,31 +380,6 @@ pub(crate) fn workout_value(measure: Measure, row: &Row<'_>) -> Option<f64> {
         Measure::Incline => w.incline_pct,
         Measure::Reps | Measure::Weight | Measure::Volume => None,
     }
-}
-
-/// One counted workout of the user, looked up once per evaluation.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Row<'a> {
-    /// The record.
-    pub(crate) workout: &'a Workout,
-    /// Start, UTC seconds.
-    pub(crate) secs: i64,
-    /// Start, nanoseconds within the second.
-    pub(crate) nanos: u32,
-    /// Local day index within the window.
-    pub(crate) day: u32,
-    /// Interned exercise id (or [`OTHER`]).
-    pub(crate) exercise: u32,
-    /// Interned gym id (or [`OTHER`], [`MISSING`]).
-    pub(crate) gym: u32,
-    /// Interned machine id (or [`OTHER`], [`MISSING`]).
-    pub(crate) machine: u32,
-    /// Local start hour (0 when the plan never reads it).
-    pub(crate) hour: u8,
-    /// Local start weekday, Monday = 0.
-    pub(crate) weekday: u8,
-    /// `end − start` in seconds (0 when the plan reads neither `duration` nor `speed`).
-    pub(crate) duration: f64,
 }
 
 /// What a metric aggregates.
@@ -462,12 +445,13 @@ impl Acc {
 
 impl Source {
     /// The metric's value over `rows` (sorted by start); `None` when undefined.
-    pub(crate) fn value(&self, rows: &[Row<'_>]) -> Option<f64> {
+    pub(crate) fn value(&self, cx: &Cx<'_>, rows: &[Entry]) -> Option<f64> {
         let mut acc = Acc::EMPTY;
+        let selected = rows.iter().filter(|r| self.selector.matches(cx, r));
         match self.quantity {
             Quantity::Count(CountUnit::Workouts) => {
-                for row in rows.iter().filter(|r| self.selector.matches(r)) {
-                    if self.workout_matches(row) {
+                for row in selected {
+                    if self.workout_matches(cx, row) {
                         acc.add(1.0);
                     }
                 }
@@ -476,9 +460,10 @@ impl Source {
             Quantity::Count(CountUnit::Days) => {
                 let mut last_day = None;
                 let mut days = 0u64;
-                for row in rows.iter().filter(|r| self.selector.matches(r)) {
-                    if last_day != Some(row.day) && self.workout_matches(row) {
-                        last_day = Some(row.day);
+                for row in selected {
+                    let day = cx.day(row);
+                    if last_day != Some(day) && self.workout_matches(cx, row) {
+                        last_day = Some(day);
                         days += 1;
                     }
                 }
@@ -486,14 +471,14 @@ impl Source {
             }
             Quantity::Count(CountUnit::Sets) => {
                 let mut n = 0u64;
-                for row in rows.iter().filter(|r| self.selector.matches(r)) {
-                    n += self.matching_sets(row).count() as u64;
+                for row in selected {
+                    n += self.matching_sets(cx, row).count() as u64;
                 }
                 Some(n as f64)
             }
             Quantity::Measure(m) if m.level() == Level::Set => {
-                for row in rows.iter().filter(|r| self.selector.matches(r)) {
-                    for set in self.matching_sets(row) {
+                for row in selected {
+                    for set in self.matching_sets(cx, row) {
                         if let Some(v) = set_value(m, set) {
                             acc.add(v);
                         }
@@ -502,8 +487,8 @@ impl Source {
                 acc.finish(self.aggregate)
             }
             Quantity::Measure(m) => {
-                for row in rows.iter().filter(|r| self.selector.matches(r)) {
-                    if self.workout_matches(row) {
+                for row in selected {
+                    if self.workout_matches(cx, row) {
                         if let Some(v) = workout_value(m, row) {
                             acc.add(v);
                         }
@@ -515,17 +500,21 @@ impl Source {
     }
 
     #[inline]
-    fn workout_matches(&self, row: &Row<'_>) -> bool {
+    fn workout_matches(&self, cx: &Cx<'_>, row: &Entry) -> bool {
         self.cond
             .as_ref()
-            .is_none_or(|c| c.test_workout(row, self.cond_per_set))
+            .is_none_or(|c| c.test_workout(cx, row, self.cond_per_set))
     }
 
     /// The sets of a selected workout that the condition admits.
-    fn matching_sets<'r>(&'r self, row: &'r Row<'_>) -> impl Iterator<Item = &'r WorkoutSet> + 'r {
+    fn matching_sets<'r>(
+        &'r self,
+        cx: &'r Cx<'_>,
+        row: &'r Entry,
+    ) -> impl Iterator<Item = &'r SetEntry> + 'r {
         // A workout-level condition is tested once for all the workout's sets.
         let whole = match &self.cond {
-            Some(c) if !self.cond_per_set => c.test(row, None),
+            Some(c) if !self.cond_per_set => c.test(cx, row, None),
             _ => true,
         };
         let per_set = if self.cond_per_set {
@@ -533,10 +522,9 @@ impl Source {
         } else {
             None
         };
-        row.workout
-            .sets
-            .iter()
-            .filter(move |s| whole && per_set.is_none_or(|c| c.test(row, Some(s))))
+        let sets = if whole { cx.sets(row) } else { &[] };
+        sets.iter()
+            .filter(move |s| per_set.is_none_or(|c| c.test(cx, row, Some(s))))
     }
 }
 

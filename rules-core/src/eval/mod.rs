@@ -8,6 +8,8 @@
 //! - `plan`: tree → [`Plan`]: names resolved, selectors as bitsets, conditions as enum trees,
 //!   targets canonical, the window laid out as day boundaries in its time zone.
 //! - `calendar`: the window's local days, ISO weeks and months (DST gaps and 25-hour days).
+//! - `prepared`: a user's workouts prepared once ([`Prepared`]: sorted, flat, names interned),
+//!   evaluated by any number of plans without allocating.
 //! - `aggregate`: metrics over a range of workouts.
 //! - `node`: the goal table of §8 (`met`, `failed`, `progress`).
 //! - `result`: the serializable result, one `eval` output line.
@@ -38,6 +40,7 @@ mod aggregate;
 mod calendar;
 mod node;
 mod plan;
+mod prepared;
 mod result;
 
 #[cfg(test)]
@@ -51,6 +54,7 @@ use crate::records::{User, Workout};
 
 pub use calendar::MAX_DAYS;
 pub use plan::{Plan, PlanError, MAX_DEPTH};
+pub use prepared::Prepared;
 pub use result::{Amount, Detail, EvalResult, NodeResult, PeriodResult, Status};
 
 /// The time an evaluation is made at, with the text the caller wrote (echoed in results).
@@ -81,9 +85,10 @@ impl AsOf {
 }
 
 /// Evaluates one challenge for one user. `workouts` may hold other users' workouts; they are
-/// ignored.
+/// ignored. Prepares the user's workouts on every call: to evaluate many challenges for a
+/// user, prepare them once ([`Prepared::for_user`]) and call [`evaluate_prepared`].
 pub fn evaluate(plan: &Plan, user: &User, workouts: &[Workout], as_of: &AsOf) -> EvalResult {
-    evaluate_user(plan, user, own(workouts, user), as_of)
+    evaluate_prepared(plan, user, &Prepared::for_user(&user.id, workouts), as_of)
 }
 
 /// The `status` and `progress` of one (challenge, user) pair: what [`evaluate`] reports at the
@@ -97,15 +102,66 @@ pub struct Summary {
 }
 
 /// Evaluates one challenge for one user like [`evaluate`], but returns only the status and the
-/// progress: no result tree, no strings, one allocation (the user's counted workouts). For
-/// callers that need only who completed, failed or how far they are (answer checks, progress
-/// bars, the pipeline's "did anything change"). `workouts` may hold other users' workouts.
+/// progress: no result tree, no strings. For callers that need only who completed, failed or
+/// how far they are (answer checks, progress bars, the pipeline's "did anything change").
+/// `workouts` may hold other users' workouts. Prepares the user's workouts on every call
+/// (see [`summarize_prepared`]).
 pub fn evaluate_summary(plan: &Plan, user: &User, workouts: &[Workout], as_of: &AsOf) -> Summary {
-    let mut rows = Vec::with_capacity(workouts.len().min(ROWS_HINT));
-    plan.collect_rows(own(workouts, user), as_of, &mut rows);
+    summarize_prepared(plan, user, &Prepared::for_user(&user.id, workouts), as_of)
+}
+
+/// [`evaluate`] on workouts prepared once: the result tree of one challenge for the user whose
+/// workouts `prepared` holds (all of them count; `user` gives the id and the groups).
+///
+/// ```
+/// # use rules_core::{eval, json, records};
+/// # let tree = r#"{"version":1,"kind":"challenge","id":"c","title":"t","description":null,"window":{"start":"2026-08-01","end":"2026-08-07"},"timezone":"UTC","groups":[],"gyms":[],"rewards":[],"params":[],"goal":{"kind":"metric","aggregate":"count","measure":"workouts","of":[],"where":null,"op":">=","target":{"value":1,"unit":null}}}"#;
+/// # let plan = eval::Plan::compile(&json::read_trees(tree).decls[0], &rules_core::Catalog::builtin()).unwrap();
+/// # let workouts = records::read_workouts(r#"{"id": "w-1", "user": "u-1", "exercise": "bike", "start": "2026-08-02T07:00:00Z", "end": "2026-08-02T07:30:00Z"}"#).into_records();
+/// let user = records::User::unknown("u-1");
+/// let prepared = eval::Prepared::for_user(&user.id, &workouts); // once per user
+/// let as_of = eval::AsOf::parse("2026-08-08T00:00:00Z").unwrap();
+/// for plan in [&plan] {
+///     // any number of challenges, no allocation for a summary
+///     let summary = eval::summarize_prepared(plan, &user, &prepared, &as_of);
+///     assert_eq!(summary.status, eval::Status::Completed);
+///     assert_eq!(eval::evaluate_prepared(plan, &user, &prepared, &as_of).status, summary.status);
+/// }
+/// ```
+pub fn evaluate_prepared(
+    plan: &Plan,
+    user: &User,
+    prepared: &Prepared,
+    as_of: &AsOf,
+) -> EvalResult {
+    let rows = plan.window(prepared, as_of);
     let calendar = &plan.calendar;
-    let mut evaluator = node::Evaluator::new(calendar, as_of.time.timestamp());
-    let range = evaluator.range(&rows, 0, calendar.days());
+    let mut evaluator = node::Evaluator::new(plan.cx(prepared), as_of.time.timestamp());
+    let range = evaluator.range(rows, 0, calendar.days());
+    let tree = evaluator.detail(&plan.root, range);
+    let status = status(plan, user, range.started, tree.met, tree.failed);
+    let progress = match status {
+        Status::Ineligible | Status::NotStarted => 0.0,
+        _ => tree.progress,
+    };
+    EvalResult {
+        challenge: plan.id().to_owned(),
+        user: user.id.clone(),
+        as_of: as_of.text.clone(),
+        status,
+        progress,
+        tree,
+    }
+}
+
+/// [`evaluate_summary`] on workouts prepared once: the status and progress, without
+/// allocating (unless the challenge has `on N periods` or `at least N of`, which keep their
+/// children's progress on a scratch stack).
+pub fn summarize_prepared(plan: &Plan, user: &User, prepared: &Prepared, as_of: &AsOf) -> Summary {
+    let rows = plan.window(prepared, as_of);
+    let calendar = &plan.calendar;
+    let mut evaluator = node::Evaluator::new(plan.cx(prepared), as_of.time.timestamp());
+    let range = evaluator.range(rows, 0, calendar.days());
     let outcome = evaluator.outcome(&plan.root, range);
     let status = status(plan, user, range.started, outcome.met, outcome.failed);
     Summary {
@@ -116,18 +172,6 @@ pub fn evaluate_summary(plan: &Plan, user: &User, workouts: &[Workout], as_of: &
         },
     }
 }
-
-/// The user's own workouts among `workouts` (user ids compared as integer keys first).
-fn own<'a>(workouts: &'a [Workout], user: &'a User) -> impl Iterator<Item = &'a Workout> {
-    let id = user.id.as_str();
-    let id_key = aggregate::key(id);
-    workouts
-        .iter()
-        .filter(move |w| aggregate::same_name(aggregate::key(&w.user), &w.user, id_key, id))
-}
-
-/// The most rows reserved up front (a user's workouts in a window are usually fewer).
-const ROWS_HINT: usize = 256;
 
 /// The status of §8 from the root's figures.
 fn status(plan: &Plan, user: &User, started: bool, met: bool, failed: bool) -> Status {
@@ -144,8 +188,9 @@ fn status(plan: &Plan, user: &User, started: bool, met: bool, failed: bool) -> S
     }
 }
 
-/// Evaluates every (plan, user) pair, in parallel (with the `parallel` feature). Workouts are grouped per user once. The
-/// results are sorted by challenge id, then user id (byte order).
+/// Evaluates every (plan, user) pair, in parallel (with the `parallel` feature). Workouts are
+/// grouped per user and prepared once, for all plans. The results are sorted by challenge id,
+/// then user id (byte order).
 pub fn evaluate_all(
     plans: &[Plan],
     users: &[User],
@@ -156,14 +201,15 @@ pub fn evaluate_all(
     for w in workouts {
         by_user.entry(w.user.as_str()).or_default().push(w);
     }
-    let jobs: Vec<(&User, &[&Workout])> = users
-        .iter()
-        .map(|u| (u, by_user.get(u.id.as_str()).map_or(&[][..], Vec::as_slice)))
-        .collect();
+    let prepared: Vec<Prepared> = crate::par::map(users, |u| {
+        let own = by_user.get(u.id.as_str()).map_or(&[][..], Vec::as_slice);
+        Prepared::new(own.iter().copied())
+    });
+    let prepared: Vec<(&User, Prepared)> = users.iter().zip(prepared).collect();
     // Nested maps: one plan and many users spread over every core too.
     let mut results: Vec<EvalResult> = crate::par::map(plans, |plan| {
-        crate::par::map(&jobs, |(user, own)| {
-            evaluate_user(plan, user, own.iter().copied(), as_of)
+        crate::par::map(&prepared, |(user, own)| {
+            evaluate_prepared(plan, user, own, as_of)
         })
     })
     .into_iter()
@@ -171,34 +217,4 @@ pub fn evaluate_all(
     .collect();
     results.sort_by(|a, b| (&a.challenge, &a.user).cmp(&(&b.challenge, &b.user)));
     results
-}
-
-/// Evaluates one challenge for one user's workouts.
-fn evaluate_user<'a>(
-    plan: &Plan,
-    user: &User,
-    workouts: impl IntoIterator<Item = &'a Workout>,
-    as_of: &AsOf,
-) -> EvalResult {
-    let workouts = workouts.into_iter();
-    let (lower, upper) = workouts.size_hint();
-    let mut rows = Vec::with_capacity(upper.unwrap_or(lower).min(ROWS_HINT));
-    plan.collect_rows(workouts, as_of, &mut rows);
-    let calendar = &plan.calendar;
-    let mut evaluator = node::Evaluator::new(calendar, as_of.time.timestamp());
-    let range = evaluator.range(&rows, 0, calendar.days());
-    let tree = evaluator.detail(&plan.root, range);
-    let status = status(plan, user, range.started, tree.met, tree.failed);
-    let progress = match status {
-        Status::Ineligible | Status::NotStarted => 0.0,
-        _ => tree.progress,
-    };
-    EvalResult {
-        challenge: plan.id().to_owned(),
-        user: user.id.clone(),
-        as_of: as_of.text.clone(),
-        status,
-        progress,
-        tree,
-    }
 }

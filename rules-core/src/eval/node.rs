@@ -12,9 +12,9 @@
 //! progress is in [0, 1] and is 1 exactly when met; no node is both met and failed. Nothing
 //! here reads a clock.
 
-use super::aggregate::Row;
 use super::calendar::Calendar;
 use super::plan::{Child, Judgement, MetricNode, Node};
+use super::prepared::{Cx, Entry};
 use super::result::{Amount, Detail, NodeResult, PeriodResult};
 use crate::tree::{GoalOp, Period};
 use crate::units::{approx_ge, approx_le};
@@ -58,9 +58,10 @@ impl Outcome {
 
 /// Where a node is evaluated.
 #[derive(Clone, Copy, Debug)]
-pub(crate) struct Range<'r, 'a> {
-    /// The counted workouts in the range, sorted by start.
-    pub(crate) rows: &'r [Row<'a>],
+pub(crate) struct Range<'r> {
+    /// The user's workouts in the range, sorted by start (those the gym filter drops
+    /// included: every reader skips them through [`Cx::counts`]).
+    pub(crate) rows: &'r [Entry],
     /// First day index.
     pub(crate) lo: u32,
     /// Day index after the last.
@@ -74,6 +75,8 @@ pub(crate) struct Range<'r, 'a> {
 /// Evaluates a plan's nodes for one user at one `as_of`.
 pub(crate) struct Evaluator<'p> {
     calendar: &'p Calendar,
+    /// The user's sets and names, the gym filter.
+    cx: Cx<'p>,
     /// `as_of`, UTC seconds (floor): period boundaries are whole seconds.
     as_of: i64,
     /// Scratch space for "the N largest progresses", used as a stack by nested nodes.
@@ -81,16 +84,17 @@ pub(crate) struct Evaluator<'p> {
 }
 
 impl<'p> Evaluator<'p> {
-    pub(crate) fn new(calendar: &'p Calendar, as_of: i64) -> Evaluator<'p> {
+    pub(crate) fn new(cx: Cx<'p>, as_of: i64) -> Evaluator<'p> {
         Evaluator {
-            calendar,
+            calendar: cx.calendar,
+            cx,
             as_of,
             scratch: Vec::new(),
         }
     }
 
     /// The range of the day indices `lo..hi` holding `rows`.
-    pub(crate) fn range<'r, 'a>(&self, rows: &'r [Row<'a>], lo: u32, hi: u32) -> Range<'r, 'a> {
+    pub(crate) fn range<'r>(&self, rows: &'r [Entry], lo: u32, hi: u32) -> Range<'r> {
         Range {
             rows,
             lo,
@@ -101,7 +105,7 @@ impl<'p> Evaluator<'p> {
     }
 
     /// `met`, `failed` and `progress` of `node` over `range`.
-    pub(crate) fn outcome(&mut self, node: &Node, range: Range<'_, '_>) -> Outcome {
+    pub(crate) fn outcome(&mut self, node: &Node, range: Range<'_>) -> Outcome {
         if !range.started {
             return Outcome::NONE;
         }
@@ -139,18 +143,30 @@ impl<'p> Evaluator<'p> {
                 // `streak` keep running figures.
                 let keep = matches!(node, Node::On(..));
                 let mut stats = PeriodStats::default();
-                for sub in PeriodWalk::new(self.calendar, self.as_of, *period, range) {
+                let mut walk = PeriodWalk::new(self.calendar, self.as_of, *period, range);
+                while let Some(sub) = walk.next() {
                     let o = self.child(goal, sub);
-                    stats.add(o, sub);
+                    stats.add(o, sub.started, sub.closed);
                     if keep {
                         self.scratch.push(o.progress);
+                    }
+                    // The closed periods without rows that follow have the child's known
+                    // figures: added at once instead of one by one.
+                    if goal.relevant.is_some() {
+                        let skipped = walk.skip_empty_closed();
+                        stats.add_many(goal.empty, skipped);
+                        if keep {
+                            self.scratch
+                                .extend(std::iter::repeat_n(goal.empty.progress, skipped as usize));
+                        }
                     }
                 }
                 self.finish_periods(node, &stats, base)
             }
             Node::OneWorkout(goal) => {
                 let mut best = None::<Outcome>;
-                for row in range.rows {
+                let cx = self.cx;
+                for row in range.rows.iter().filter(|r| cx.counts(r)) {
                     let o = self.child(goal, single(row));
                     if best.is_none_or(|b| o.progress > b.progress) {
                         best = Some(o);
@@ -158,22 +174,22 @@ impl<'p> Evaluator<'p> {
                 }
                 one_workout(best, range)
             }
-            Node::Metric(m) => metric_outcome(m, m.source.value(range.rows), range),
+            Node::Metric(m) => metric_outcome(m, m.source.value(&self.cx, range.rows), range),
         }
     }
 
     /// `met`, `failed` and `progress` of a period block's or `in one workout`'s child over
     /// `range`: known in advance when no metric of the child reads the range's rows.
     #[inline]
-    fn child(&mut self, child: &Child, range: Range<'_, '_>) -> Outcome {
-        match child.known(&range) {
+    fn child(&mut self, child: &Child, range: Range<'_>) -> Outcome {
+        match child.known(&self.cx, &range) {
             Some(o) => o,
             None => self.outcome(&child.node, range),
         }
     }
 
     /// The result tree of `node` over `range`.
-    pub(crate) fn detail(&mut self, node: &Node, range: Range<'_, '_>) -> NodeResult {
+    pub(crate) fn detail(&mut self, node: &Node, range: Range<'_>) -> NodeResult {
         let kind = node.kind();
         let (outcome, detail) = match node {
             Node::All(goals) | Node::Any(goals) | Node::AtLeast(_, goals) => {
@@ -225,7 +241,7 @@ impl<'p> Evaluator<'p> {
                 let mut shown = None;
                 for sub in walk {
                     let o = self.child(goal, sub);
-                    stats.add(o, sub);
+                    stats.add(o, sub.started, sub.closed);
                     if keep {
                         self.scratch.push(o.progress);
                     }
@@ -258,8 +274,9 @@ impl<'p> Evaluator<'p> {
                 )
             }
             Node::OneWorkout(goal) => {
-                let mut best = None::<(Outcome, &Row<'_>)>;
-                for row in range.rows {
+                let mut best = None::<(Outcome, &Entry)>;
+                let cx = self.cx;
+                for row in range.rows.iter().filter(|r| cx.counts(r)) {
                     let o = self.child(goal, single(row));
                     if best.is_none_or(|(b, _)| o.progress > b.progress) {
                         best = Some((o, row));
@@ -284,7 +301,7 @@ impl<'p> Evaluator<'p> {
                 )
             }
             Node::Metric(m) => {
-                let value = m.source.value(range.rows);
+                let value = m.source.value(&self.cx, range.rows);
                 (
                     metric_outcome(m, value, range),
                     Detail::Metric {
@@ -371,23 +388,24 @@ impl<'p> Evaluator<'p> {
 
 /// A range holding one workout: started and closed (language.md §8: each workout is a
 /// closed range).
-fn single<'r, 'a>(row: &'r Row<'a>) -> Range<'r, 'a> {
+fn single(row: &Entry) -> Range<'_> {
     Range {
         rows: std::slice::from_ref(row),
-        lo: row.day,
-        hi: row.day.saturating_add(1),
+        // No period block stands inside `in one workout`: the days are never read.
+        lo: 0,
+        hi: 0,
         started: true,
         closed: true,
     }
 }
 
-fn one_workout(best: Option<Outcome>, range: Range<'_, '_>) -> Outcome {
+fn one_workout(best: Option<Outcome>, range: Range<'_>) -> Outcome {
     let (met, progress) = best.map_or((false, 0.0), |b| (b.met, b.progress));
     Outcome::new(met, range.closed && !met, progress)
 }
 
 /// The table of language.md §8 for comparison goals.
-fn metric_outcome(m: &MetricNode, value: Option<f64>, range: Range<'_, '_>) -> Outcome {
+fn metric_outcome(m: &MetricNode, value: Option<f64>, range: Range<'_>) -> Outcome {
     let target = m.target;
     let within = value.is_some_and(|v| match m.op {
         GoalOp::Ge => approx_ge(v, target),
@@ -486,7 +504,7 @@ struct PeriodStats {
 }
 
 impl PeriodStats {
-    fn add(&mut self, o: Outcome, range: Range<'_, '_>) {
+    fn add(&mut self, o: Outcome, started: bool, closed: bool) {
         self.count += 1;
         self.met += u32::from(o.met);
         self.unfailed += u32::from(!o.failed);
@@ -497,9 +515,39 @@ impl PeriodStats {
         self.longest_met = self.longest_met.max(self.met_run);
         self.unfailed_run = if o.failed { 0 } else { self.unfailed_run + 1 };
         self.longest_unfailed = self.longest_unfailed.max(self.unfailed_run);
-        if range.started {
-            self.latest = Some((o.met, range.closed, before, self.met_run));
+        if started {
+            self.latest = Some((o.met, closed, before, self.met_run));
         }
+    }
+
+    /// `add(o, true, true)` `k` times, with the same figures (the same floating-point sums).
+    fn add_many(&mut self, o: Outcome, k: u32) {
+        let Some(bulk) = k.checked_sub(1) else {
+            return;
+        };
+        if bulk > 0 {
+            self.count += bulk;
+            self.met += if o.met { bulk } else { 0 };
+            self.unfailed += if o.failed { 0 } else { bulk };
+            self.any_failed |= o.failed;
+            if o.progress == 0.0 {
+                // x + 0 + 0 + ... is x + 0: one addition gives the same bits.
+                self.progress_sum += o.progress;
+            } else {
+                for _ in 0..bulk {
+                    self.progress_sum += o.progress;
+                }
+            }
+            self.met_run = if o.met { self.met_run + bulk } else { 0 };
+            self.longest_met = self.longest_met.max(self.met_run);
+            self.unfailed_run = if o.failed {
+                0
+            } else {
+                self.unfailed_run + bulk
+            };
+            self.longest_unfailed = self.longest_unfailed.max(self.unfailed_run);
+        }
+        self.add(o, true, true);
     }
 
     /// The run of met periods ending at the latest started period, or at the one before it
@@ -515,16 +563,17 @@ impl PeriodStats {
 }
 
 /// Walks the periods of a range, handing out each period's sub-range: rows are sorted by
-/// start, so each period's rows are the next run of the slice.
-struct PeriodWalk<'c, 'r, 'a> {
+/// start, so each period's rows are the next run of the slice (those starting before the
+/// period's end).
+struct PeriodWalk<'c, 'r> {
     calendar: &'c Calendar,
     as_of: i64,
     periods: super::calendar::Periods<'c>,
-    rows: &'r [Row<'a>],
+    rows: &'r [Entry],
 }
 
-impl<'c, 'r, 'a> PeriodWalk<'c, 'r, 'a> {
-    fn new(calendar: &'c Calendar, as_of: i64, period: Period, range: Range<'r, 'a>) -> Self {
+impl<'c, 'r> PeriodWalk<'c, 'r> {
+    fn new(calendar: &'c Calendar, as_of: i64, period: Period, range: Range<'r>) -> Self {
         PeriodWalk {
             calendar,
             as_of,
@@ -532,14 +581,33 @@ impl<'c, 'r, 'a> PeriodWalk<'c, 'r, 'a> {
             rows: range.rows,
         }
     }
+
+    /// Skips the periods that come next while they are closed and hold no rows; returns how
+    /// many.
+    fn skip_empty_closed(&mut self) -> u32 {
+        let mut skipped = 0;
+        loop {
+            let mut ahead = self.periods.clone();
+            let Some((_, hi)) = ahead.next() else {
+                return skipped;
+            };
+            let end = self.calendar.day_start(hi);
+            if end > self.as_of || self.rows.first().is_some_and(|r| r.secs < end) {
+                return skipped;
+            }
+            self.periods = ahead;
+            skipped += 1;
+        }
+    }
 }
 
-impl<'r, 'a> Iterator for PeriodWalk<'_, 'r, 'a> {
-    type Item = Range<'r, 'a>;
+impl<'r> Iterator for PeriodWalk<'_, 'r> {
+    type Item = Range<'r>;
 
-    fn next(&mut self) -> Option<Range<'r, 'a>> {
+    fn next(&mut self) -> Option<Range<'r>> {
         let (lo, hi) = self.periods.next()?;
-        let n = self.rows.iter().take_while(|r| r.day < hi).count();
+        let end = self.calendar.day_start(hi);
+        let n = self.rows.iter().take_while(|r| r.secs < end).count();
         let (inside, rest) = self.rows.split_at(n.min(self.rows.len()));
         self.rows = rest;
         Some(Range {
@@ -547,7 +615,7 @@ impl<'r, 'a> Iterator for PeriodWalk<'_, 'r, 'a> {
             lo,
             hi,
             started: self.calendar.day_start(lo) <= self.as_of,
-            closed: self.calendar.day_start(hi) <= self.as_of,
+            closed: end <= self.as_of,
         })
     }
 }

@@ -11,21 +11,19 @@
 //! Names the checker would have refused are errors here too, never panics. Nothing here reads a
 //! clock.
 
-use std::cmp::Ordering;
-
-
-use super::aggregate::{Cond, IdSet, NameField, Names, NumField, Quantity, Row, Selector, Source};
+use super::aggregate::{Cond, IdSet, NameField, Names, NumField, Quantity, Selector, Source};
 use super::calendar::{Calendar, CalendarError, MAX_DAYS};
 use super::node::{Evaluator, Outcome, Range};
+use super::prepared::{Cx, Entry, NameMap, Prepared};
 use super::AsOf;
 use crate::catalog::{Catalog, Category};
-use crate::records::{User, Workout};
+use crate::records::User;
 use crate::tree::{
     self, Aggregate, Challenge, CmpOp, Condition, DeclKind, Goal, GoalOp, Period, Target, Value,
 };
 use crate::units::Dimension;
-use crate::zone::Zone;
 use crate::vocab::{weekday_from_name, CountUnit, Field, FieldType, Measure};
+use crate::zone::Zone;
 
 /// The deepest goal or condition nesting a plan accepts (language.md §7, E0013).
 pub const MAX_DEPTH: usize = 64;
@@ -190,7 +188,7 @@ impl Child {
                 started: true,
                 closed: true,
             };
-            Evaluator::new(calendar, i64::MIN).outcome(&node, range)
+            Evaluator::new(Cx::empty(calendar), i64::MIN).outcome(&node, range)
         } else {
             Outcome::NONE
         };
@@ -204,15 +202,12 @@ impl Child {
     /// The child's outcome over `range` when it is known without walking the child: a
     /// started, closed range whose rows no metric of the child reads.
     #[inline]
-    pub(crate) fn known(&self, range: &Range<'_, '_>) -> Option<Outcome> {
+    pub(crate) fn known(&self, cx: &Cx<'_>, range: &Range<'_>) -> Option<Outcome> {
         let relevant = self.relevant.as_ref()?;
         if !(range.started && range.closed) {
             return None;
         }
-        let skip = match relevant {
-            Selector::Any => range.rows.is_empty(),
-            Selector::Only(set) => range.rows.iter().all(|r| !set.contains(r.exercise)),
-        };
+        let skip = range.rows.iter().all(|r| !relevant.matches(cx, r));
         skip.then_some(self.empty)
     }
 }
@@ -255,23 +250,11 @@ impl Node {
     }
 }
 
-/// What the rows of an evaluation must carry (lookups the plan never reads are skipped).
+/// Which of a user's names an evaluation maps to the plan's ids (the others are never read).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 struct Needs {
-    exercise: bool,
     gym: bool,
     machine: bool,
-    hour: bool,
-    /// `duration` or `speed` is read (as a measure or in a condition).
-    duration: bool,
-}
-
-impl Needs {
-    fn measure(&mut self, measure: Measure) {
-        if matches!(measure, Measure::Duration | Measure::Speed) {
-            self.duration = true;
-        }
-    }
 }
 
 /// A challenge compiled for evaluation: built once, reused across users and threads.
@@ -318,6 +301,10 @@ impl Plan {
             machines: Names::default(),
             needs: Needs::default(),
         };
+        // Built-in exercises keep their global ids (those of prepared workouts).
+        for id in crate::catalog::builtin_ids() {
+            builder.exercises.intern(id);
+        }
         for gym in &challenge.gyms {
             builder.gyms.intern(gym.as_str());
         }
@@ -355,108 +342,44 @@ impl Plan {
         self.groups.is_empty() || user.groups.iter().any(|g| self.groups.contains(g))
     }
 
-    /// The rows of the workouts that count at `as_of`: in the window, started at or before
-    /// `as_of`, at a listed gym (when gyms are listed), sorted by start then id. `out` is
-    /// cleared first.
-    pub(crate) fn collect_rows<'a>(
-        &self,
-        workouts: impl IntoIterator<Item = &'a Workout>,
-        as_of: &AsOf,
-        out: &mut Vec<Row<'a>>,
-    ) {
-        out.clear();
-        let (as_of_secs, as_of_nanos) =
-            (as_of.time.timestamp(), as_of.time.timestamp_subsec_nanos());
-        for workout in workouts {
-            let secs = workout.start.timestamp();
-            let nanos = workout.start.timestamp_subsec_nanos();
-            if (secs, nanos) > (as_of_secs, as_of_nanos) {
-                continue;
-            }
-            let Some(day) = self.calendar.day_of(secs) else {
-                continue;
-            };
-            let gym = if self.needs.gym {
-                self.gyms.get_opt(workout.gym.as_deref())
+    /// The user's workouts in the window that started at or before `as_of` (two binary
+    /// searches; the gym filter is applied by their readers, through [`Cx::counts`]).
+    pub(crate) fn window<'p>(&self, prepared: &'p Prepared, as_of: &AsOf) -> &'p [Entry] {
+        let entries = prepared.entries.as_slice();
+        let (start, end) = (self.calendar.window_start(), self.calendar.window_end());
+        let as_of = (as_of.time.timestamp(), as_of.time.timestamp_subsec_nanos());
+        let lo = entries.partition_point(|e| e.secs < start);
+        let hi = entries
+            .partition_point(|e| e.secs < end && (e.secs, e.nanos) <= as_of)
+            .max(lo);
+        entries.get(lo..hi).unwrap_or(&[])
+    }
+
+    /// What an evaluation of `prepared` reads besides its entries: the user's names in this
+    /// plan's ids (only those the plan reads), the gym filter, the calendar.
+    pub(crate) fn cx<'p>(&'p self, prepared: &'p Prepared) -> Cx<'p> {
+        let others = self.exercises.len() > super::prepared::builtin_len() as usize;
+        Cx {
+            sets: &prepared.sets,
+            exercises: if others {
+                NameMap::new(&self.exercises, prepared.table(&prepared.exercises), 0)
             } else {
-                super::aggregate::OTHER
-            };
-            if let Some(k) = self.gym_filter {
-                if gym >= k {
-                    continue;
-                }
-            }
-            out.push(Row {
-                workout,
-                secs,
-                nanos,
-                day,
-                exercise: if self.needs.exercise {
-                    self.exercises.get(&workout.exercise)
-                } else {
-                    super::aggregate::OTHER
-                },
-                gym,
-                machine: if self.needs.machine {
-                    self.machines.get_opt(workout.machine.as_deref())
-                } else {
-                    super::aggregate::MISSING
-                },
-                hour: if self.needs.hour {
-                    self.calendar.local_hour(&workout.start)
-                } else {
-                    0
-                },
-                weekday: self.calendar.weekday(day),
-                duration: if self.needs.duration {
-                    duration_s(workout, secs, nanos)
-                } else {
-                    0.0
-                },
-            });
-        }
-        // Sorted input (the usual case) costs one pass.
-        if !out.is_sorted_by(|a, b| row_order(a, b).is_le()) {
-            out.sort_unstable_by(row_order);
+                NameMap::NONE
+            },
+            gyms: if self.needs.gym {
+                NameMap::new(&self.gyms, prepared.table(&prepared.gyms), 0)
+            } else {
+                NameMap::NONE
+            },
+            machines: if self.needs.machine {
+                NameMap::new(&self.machines, prepared.table(&prepared.machines), 0)
+            } else {
+                NameMap::NONE
+            },
+            gym_filter: self.gym_filter,
+            calendar: &self.calendar,
         }
     }
-}
-
-/// [`Workout::duration_s`] from the start already taken apart: the same whole milliseconds
-/// (`end − start` truncated toward zero), without chrono's general date subtraction. A leap
-/// second (nanoseconds from 10⁹ up) takes chrono's path.
-pub(crate) fn duration_s(workout: &Workout, start_secs: i64, start_nanos: u32) -> f64 {
-    const NANOS: i128 = 1_000_000_000;
-    let end_nanos = workout.end.timestamp_subsec_nanos();
-    if i128::from(start_nanos) >= NANOS || i128::from(end_nanos) >= NANOS {
-        return workout.duration_s();
-    }
-    // The same figure in 64 bits when it fits (any real workout): no 128-bit division.
-    // Integer division truncates toward zero in both widths.
-    let narrow = workout
-        .end
-        .timestamp()
-        .checked_sub(start_secs)
-        .and_then(|s| s.checked_mul(1_000_000_000))
-        .and_then(|n| n.checked_add(i64::from(end_nanos) - i64::from(start_nanos)));
-    if let Some(nanos) = narrow {
-        return (nanos / 1_000_000) as f64 / 1000.0;
-    }
-    let nanos = (i128::from(workout.end.timestamp()) - i128::from(start_secs)) * NANOS
-        + (i128::from(end_nanos) - i128::from(start_nanos));
-    match i64::try_from(nanos / 1_000_000) {
-        Ok(millis) => millis as f64 / 1000.0,
-        Err(_) => workout.duration_s(),
-    }
-}
-
-/// Rows in start order; ties broken by id, then end, so that the order of the input never
-/// matters.
-fn row_order(a: &Row<'_>, b: &Row<'_>) -> Ordering {
-    (a.secs, a.nanos)
-        .cmp(&(b.secs, b.nanos))
-        .then_with(|| a.workout.id.cmp(&b.workout.id))
-        .then_with(|| a.workout.end.cmp(&b.workout.end))
 }
 
 /// Compiles the goal tree, interning names as it goes.
@@ -561,7 +484,6 @@ impl Builder<'_> {
             (Quantity::Count(unit), Dimension::Count)
         } else {
             let measure = Measure::from_name(name).ok_or_else(bad_measure)?;
-            self.needs.measure(measure);
             (Quantity::Measure(measure), measure.dimension())
         };
         let selector = self.selector(&metric.of)?;
@@ -602,7 +524,6 @@ impl Builder<'_> {
         if of.is_empty() {
             return Ok(Selector::Any);
         }
-        self.needs.exercise = true;
         let mut set = IdSet::default();
         for name in of {
             let name = name.as_str();
@@ -674,14 +595,8 @@ impl Builder<'_> {
         match field.value_type() {
             FieldType::Quantity(dimension) => {
                 let num_field = match field {
-                    Field::Measure(m) => {
-                        self.needs.measure(m);
-                        NumField::Measure(m)
-                    }
-                    _ => {
-                        self.needs.hour = true;
-                        NumField::Hour
-                    }
+                    Field::Measure(m) => NumField::Measure(m),
+                    _ => NumField::Hour,
                 };
                 let mut numbers = Vec::with_capacity(values.len());
                 for v in values {
@@ -706,10 +621,7 @@ impl Builder<'_> {
             FieldType::Text => {
                 let negate = string_op(name, op)?;
                 let (field, names) = match field {
-                    Field::Exercise => {
-                        self.needs.exercise = true;
-                        (NameField::Exercise, &mut self.exercises)
-                    }
+                    Field::Exercise => (NameField::Exercise, &mut self.exercises),
                     Field::Gym => {
                         self.needs.gym = true;
                         (NameField::Gym, &mut self.gyms)

@@ -1898,7 +1898,11 @@ fn durations_from_epoch_seconds_equal_chrono_to_the_millisecond() {
                 end: begin + Duration::nanoseconds(ns),
                 ..w("w", "u", "bike", start, 0, json!({}))
             };
-            let fast = plan::duration_s(&w, w.start.timestamp(), w.start.timestamp_subsec_nanos());
+            let fast = super::prepared::duration_s(
+                &w,
+                w.start.timestamp(),
+                w.start.timestamp_subsec_nanos(),
+            );
             assert_eq!(
                 fast.to_bits(),
                 w.duration_s().to_bits(),
