@@ -77,7 +77,24 @@ pub fn row(
     as_of: &AsOf,
     version: u64,
 ) -> ResultRow {
-    let result = eval::evaluate(plan, user, workouts, as_of);
+    prepared_row(
+        plan,
+        user,
+        &eval::Prepared::for_user(&user.id, workouts),
+        as_of,
+        version,
+    )
+}
+
+/// One result row from the user's workouts prepared once for all challenges.
+fn prepared_row(
+    plan: &Plan,
+    user: &User,
+    prepared: &eval::Prepared,
+    as_of: &AsOf,
+    version: u64,
+) -> ResultRow {
+    let result = eval::evaluate_prepared(plan, user, prepared, as_of);
     ResultRow {
         challenge: result.challenge.clone(),
         user: result.user.clone(),
@@ -95,10 +112,12 @@ pub fn evaluate_user(challenges: &[Active], input: &UserInput) -> UserRows {
     };
     if input.results && input.considered {
         if let Some(clock) = input.clock {
+            // Prepared once, evaluated by every challenge.
+            let prepared = eval::Prepared::for_user(&input.user.id, input.workouts);
             out.results = Some(
                 challenges
                     .iter()
-                    .map(|c| row(&c.plan, &input.user, input.workouts, clock, input.version))
+                    .map(|c| prepared_row(&c.plan, &input.user, &prepared, clock, input.version))
                     .collect(),
             );
         }
@@ -111,9 +130,10 @@ pub fn evaluate_user(challenges: &[Active], input: &UserInput) -> UserRows {
         };
         let mut all = input.workouts.to_vec();
         all.extend(input.live.iter().cloned());
+        let prepared = eval::Prepared::for_user(&input.user.id, &all);
         out.live = challenges
             .iter()
-            .map(|c| row(&c.plan, &input.user, &all, &as_of, input.version))
+            .map(|c| prepared_row(&c.plan, &input.user, &prepared, &as_of, input.version))
             .collect();
     }
     out

@@ -376,9 +376,11 @@ impl Plan {
             } else {
                 NameMap::NONE
             },
-            gym_filter: self.gym_filter,
+            gym_filter: None,
+            gym_counts: 0,
             calendar: &self.calendar,
         }
+        .with_gym_filter(self.gym_filter, prepared.gyms.len())
     }
 }
 

@@ -415,6 +415,8 @@ pub(crate) struct Cx<'p> {
     pub(crate) machines: NameMap<'p>,
     /// `Some(k)`: only workouts whose gym id is below `k` count.
     pub(crate) gym_filter: Option<u32>,
+    /// Bit `i`: the user's gym `i` passes `gym_filter` (for the first 64 gyms).
+    pub(crate) gym_counts: u64,
     pub(crate) calendar: &'p Calendar,
 }
 
@@ -427,8 +429,22 @@ impl<'p> Cx<'p> {
             gyms: NameMap::NONE,
             machines: NameMap::NONE,
             gym_filter: None,
+            gym_counts: 0,
             calendar,
         }
+    }
+
+    /// Sets the gym filter and its bits (after `gyms` is set).
+    pub(crate) fn with_gym_filter(mut self, filter: Option<u32>, user_gyms: usize) -> Cx<'p> {
+        self.gym_filter = filter;
+        if let Some(k) = filter {
+            for local in 0..user_gyms.min(64) {
+                if self.gyms.get(local as u32) < k {
+                    self.gym_counts |= 1 << local;
+                }
+            }
+        }
+        self
     }
 
     /// The entry's sets.
@@ -464,7 +480,11 @@ impl<'p> Cx<'p> {
     /// Whether the entry counts (it is at a listed gym, when the challenge lists gyms).
     #[inline]
     pub(crate) fn counts(&self, entry: &Entry) -> bool {
-        self.gym_filter.is_none_or(|k| self.gym(entry) < k)
+        match self.gym_filter {
+            None => true,
+            Some(_) if entry.gym < 64 => self.gym_counts >> entry.gym & 1 == 1,
+            Some(k) => self.gym(entry) < k,
+        }
     }
 
     /// The local day index of an entry (in the window).

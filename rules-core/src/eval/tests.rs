@@ -1911,3 +1911,193 @@ fn durations_from_epoch_seconds_equal_chrono_to_the_millisecond() {
         }
     }
 }
+
+/// A workout of user `u` or `v`, at gym `g1`, `g2` or none, of any exercise (also one the
+/// catalog does not know).
+fn arb_mixed_workout() -> impl Strategy<Value = Json> {
+    (arb_workout(), any::<bool>(), 0usize..3, 0i64..3).prop_map(|(mut w, other, gym, shift)| {
+        if other {
+            w["user"] = json!("v");
+        }
+        if let Some(g) = ["g1", "g2"].get(gym) {
+            w["gym"] = json!(g);
+        }
+        // Equal starts (ties broken by id) now and then.
+        if shift == 0 {
+            w["start"] = json!("2026-08-05T06:00:00Z");
+            w["end"] = json!("2026-08-05T06:30:00Z");
+        }
+        w
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// The prepared path against a reference written straight from the records: the window in
+    /// London's local days, `as_of`, the gym filter, the user, the selector, the per-set
+    /// condition and the days met of `every day`.
+    #[test]
+    fn prepared_workouts_match_a_reference_over_the_records(records in prop::collection::vec(arb_mixed_workout(), 0..30), seed in 0u64..1000, as_of_hours in 0i64..30 * 24) {
+        let mut workouts = with_ids(&records);
+        let mut state = seed;
+        for i in (1..workouts.len()).rev() {
+            state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            workouts.swap(i, (state >> 33) as usize % (i + 1));
+        }
+        let as_of = AsOf::from_time(chrono::DateTime::parse_from_rfc3339("2026-07-31T00:00:00Z").unwrap() + Duration::hours(as_of_hours));
+        let window = ("2026-08-01", "2026-08-21");
+        let volume = metric("sum", "volume", &["strength"], cmp("reps", ">=", n(8.0)), ">=", 1e9, Some("kg"));
+        let mut by_volume = challenge("volume", window, "Europe/London", volume);
+        by_volume["gyms"] = json!(["g1"]);
+        let by_volume = plan(by_volume);
+        let daily = plan(challenge("daily", window, "Europe/London",
+            json!({"kind": "every", "period": "day", "goal": metric("count", "workouts", &[], Json::Null, ">=", 1.0, None)})));
+        let u = user("u", &[]);
+        let prepared = Prepared::for_user("u", &workouts);
+
+        // The reference: the user's workouts that count, in start order (then id).
+        let (start, end) = (
+            chrono::DateTime::parse_from_rfc3339("2026-07-31T23:00:00Z").unwrap(),
+            chrono::DateTime::parse_from_rfc3339("2026-08-21T23:00:00Z").unwrap(),
+        );
+        let mut counted: Vec<&Workout> = workouts
+            .iter()
+            .filter(|w| w.user == "u" && w.start >= start && w.start < end && w.start <= as_of.time)
+            .collect();
+        counted.sort_by(|a, b| a.start.cmp(&b.start).then_with(|| a.id.cmp(&b.id)));
+        let mut volume_sum = 0.0;
+        for w in counted.iter().filter(|w| w.gym.as_deref() == Some("g1") && matches!(w.exercise.as_str(), "leg_press" | "chest_press")) {
+            for s in w.sets.iter().filter(|s| s.reps >= 8) {
+                if let Some(kg) = s.load() {
+                    volume_sum += kg * f64::from(s.reps);
+                }
+            }
+        }
+        let london = crate::zone::Zone::get("Europe/London").unwrap();
+        let mut days: Vec<i64> = counted
+            .iter()
+            .map(|w| (w.start.timestamp() + london.offset_at(w.start.timestamp())).div_euclid(86_400))
+            .collect();
+        days.dedup();
+
+        let result = evaluate_prepared(&by_volume, &u, &prepared, &as_of);
+        if let Detail::Metric { value, .. } = &result.tree.detail {
+            let got = value.map_or(0.0, |a| a.value);
+            prop_assert_eq!(got.to_bits(), volume_sum.to_bits(), "{} vs {}", got, volume_sum);
+        } else {
+            prop_assert!(false, "not a metric");
+        }
+        let result = evaluate_prepared(&daily, &u, &prepared, &as_of);
+        if let Detail::Periods { periods, .. } = &result.tree.detail {
+            prop_assert_eq!(periods.iter().filter(|p| p.met).count(), days.len());
+        } else {
+            prop_assert!(false, "not periods");
+        }
+
+        // The unprepared entry points are the prepared path, whatever the order of the input.
+        let sorted = Prepared::new(counted.iter().copied());
+        let again = Prepared::for_user("u", &workouts);
+        prop_assert_eq!(&prepared, &again);
+        for p in [&by_volume, &daily] {
+            let a = serde_json::to_string(&evaluate(p, &u, &workouts, &as_of)).unwrap();
+            let b = serde_json::to_string(&evaluate_prepared(p, &u, &prepared, &as_of)).unwrap();
+            prop_assert_eq!(a, b);
+            let s = summarize_prepared(p, &u, &sorted, &as_of);
+            let t = evaluate_summary(p, &u, &workouts, &as_of);
+            prop_assert_eq!(s.status, t.status);
+            prop_assert_eq!(s.progress.to_bits(), t.progress.to_bits());
+        }
+    }
+}
+
+#[test]
+fn exercises_gyms_and_machines_outside_the_built_in_catalog_are_mapped_per_plan() {
+    let mut catalog = Catalog::builtin();
+    catalog
+        .extend_from_json(r#"{"exercises": [{"id": "kettlebell", "category": "strength", "name": "Kettlebell"}, {"id": "battle_rope", "category": "cardio", "name": "Battle rope"}]}"#)
+        .unwrap();
+    let goal = json!({"kind": "all", "goals": [
+        metric("sum", "reps", &["kettlebell"], Json::Null, ">=", 30.0, None),
+        metric("count", "workouts", &["strength"], cmp("machine", "==", json!("kb-7")), ">=", 1.0, None),
+        metric("count", "workouts", &[], cmp("exercise", "==", json!("battle_rope")), ">=", 1.0, None),
+    ]});
+    let mut c = challenge("custom", ("2026-08-01", "2026-08-07"), "UTC", goal);
+    c["gyms"] = json!(["gym-b"]);
+    let custom = Plan::compile(&tree(c), &catalog).unwrap();
+    // More distinct machines than a name map holds up front: the later ones are looked up
+    // when read.
+    let mut workouts: Vec<Workout> = (0..20)
+        .map(|i| {
+            w(
+                &format!("m{i}"),
+                "u",
+                "bike",
+                "2026-08-02T07:00:00Z",
+                10,
+                json!({"gym": "gym-b", "machine": format!("bike-{i}")}),
+            )
+        })
+        .collect();
+    workouts.push(w(
+        "k1",
+        "u",
+        "kettlebell",
+        "2026-08-03T07:00:00Z",
+        10,
+        json!({"gym": "gym-b", "machine": "kb-7", "sets": [{"reps": 20}, {"reps": 12}]}),
+    ));
+    workouts.push(w(
+        "k2",
+        "u",
+        "kettlebell",
+        "2026-08-03T08:00:00Z",
+        10,
+        json!({"gym": "gym-a", "sets": [{"reps": 50}]}),
+    ));
+    workouts.push(w(
+        "r1",
+        "u",
+        "battle_rope",
+        "2026-08-04T08:00:00Z",
+        10,
+        json!({"gym": "gym-b"}),
+    ));
+    let as_of = AsOf::parse("2026-08-08T00:00:00Z").unwrap();
+    let result = evaluate(&custom, &user("u", &[]), &workouts, &as_of);
+    assert_eq!(result.status, Status::Completed, "{result:?}");
+    let Detail::Goals { goals, .. } = &result.tree.detail else {
+        panic!("not a group");
+    };
+    let Detail::Metric { value, .. } = &goals[0].detail else {
+        panic!("not a metric");
+    };
+    assert_eq!(value.map(|a| a.value), Some(32.0));
+    // The machine is the 21st distinct one (past the names mapped up front).
+    workouts.rotate_right(3);
+    let prepared = Prepared::new(&workouts);
+    assert_eq!(prepared.len(), 23);
+    assert_eq!(
+        summarize_prepared(&custom, &user("u", &[]), &prepared, &as_of).status,
+        Status::Completed
+    );
+    // With the built-in catalog only, the same names mean nothing to the plan.
+    let plain = plan(challenge(
+        "plain",
+        ("2026-08-01", "2026-08-07"),
+        "UTC",
+        metric(
+            "count",
+            "workouts",
+            &[],
+            cmp("machine", "==", json!("bike-19")),
+            ">=",
+            1.0,
+            None,
+        ),
+    ));
+    assert_eq!(
+        evaluate_prepared(&plain, &user("u", &[]), &prepared, &as_of).status,
+        Status::Completed
+    );
+}
