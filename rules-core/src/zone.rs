@@ -102,7 +102,11 @@ impl Zone {
         .ok()?;
         let midnight = (i64::from(date.num_days_from_ce()) - UNIX_EPOCH_DAY_CE) * DAY;
         let earliest = |offset: jiff::tz::Offset| midnight - i64::from(offset.seconds());
-        match self.tz.to_ambiguous_timestamp(civil.to_datetime(civil::Time::midnight())).offset() {
+        match self
+            .tz
+            .to_ambiguous_timestamp(civil.to_datetime(civil::Time::midnight()))
+            .offset()
+        {
             AmbiguousOffset::Unambiguous { offset } => Some(earliest(offset)),
             AmbiguousOffset::Fold { before, after } => Some(earliest(before).min(earliest(after))),
             AmbiguousOffset::Gap { .. } => {

@@ -297,12 +297,8 @@ mod tests {
     #[test]
     fn a_skipped_date_is_an_empty_day() {
         // Samoa skipped 30 December 2011.
-        let cal = Calendar::new(
-            zone("Pacific/Apia"),
-            date("2011-12-29"),
-            date("2011-12-31"),
-        )
-        .unwrap();
+        let cal =
+            Calendar::new(zone("Pacific/Apia"), date("2011-12-29"), date("2011-12-31")).unwrap();
         assert_eq!(cal.day_start(1), cal.day_start(2));
         assert_eq!(cal.day_of(cal.day_start(2)), Some(2));
     }
