@@ -134,16 +134,16 @@ pub fn evaluate_prepared(
     prepared: &Prepared,
     as_of: &AsOf,
 ) -> EvalResult {
-    let rows = plan.window(prepared, as_of);
-    let calendar = &plan.calendar;
-    let mut evaluator = node::Evaluator::new(plan.cx(prepared), as_of.time.timestamp());
-    let range = evaluator.range(rows, 0, calendar.days());
+    let (mut evaluator, range) = begin(plan, prepared, as_of);
     let tree = evaluator.detail(&plan.root, range);
-    let status = status(plan, user, range.started, tree.met, tree.failed);
-    let progress = match status {
-        Status::Ineligible | Status::NotStarted => 0.0,
-        _ => tree.progress,
-    };
+    let Summary { status, progress } = summary(
+        plan,
+        user,
+        range.started,
+        tree.met,
+        tree.failed,
+        tree.progress,
+    );
     EvalResult {
         challenge: plan.id().to_owned(),
         user: user.id.clone(),
@@ -158,17 +158,39 @@ pub fn evaluate_prepared(
 /// allocating (unless the challenge has `on N periods` or `at least N of`, which keep their
 /// children's progress on a scratch stack).
 pub fn summarize_prepared(plan: &Plan, user: &User, prepared: &Prepared, as_of: &AsOf) -> Summary {
+    let (mut evaluator, range) = begin(plan, prepared, as_of);
+    let o = evaluator.outcome(&plan.root, range);
+    summary(plan, user, range.started, o.met, o.failed, o.progress)
+}
+
+/// The evaluator of one evaluation and the range of the whole window: the user's workouts
+/// in the window up to `as_of`.
+fn begin<'p>(
+    plan: &'p Plan,
+    prepared: &'p Prepared,
+    as_of: &AsOf,
+) -> (node::Evaluator<'p>, node::Range<'p>) {
     let rows = plan.window(prepared, as_of);
-    let calendar = &plan.calendar;
-    let mut evaluator = node::Evaluator::new(plan.cx(prepared), as_of.time.timestamp());
-    let range = evaluator.range(rows, 0, calendar.days());
-    let outcome = evaluator.outcome(&plan.root, range);
-    let status = status(plan, user, range.started, outcome.met, outcome.failed);
+    let evaluator = node::Evaluator::new(plan.cx(prepared), as_of.time.timestamp());
+    let range = evaluator.range(rows, 0, plan.calendar.days());
+    (evaluator, range)
+}
+
+/// The status of §8 and the top-level progress from the root's figures.
+fn summary(
+    plan: &Plan,
+    user: &User,
+    started: bool,
+    met: bool,
+    failed: bool,
+    progress: f64,
+) -> Summary {
+    let status = status(plan, user, started, met, failed);
     Summary {
         status,
         progress: match status {
             Status::Ineligible | Status::NotStarted => 0.0,
-            _ => outcome.progress,
+            _ => progress,
         },
     }
 }
