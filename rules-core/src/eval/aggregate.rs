@@ -406,21 +406,25 @@ pub(crate) struct Source {
     pub(crate) cond_per_set: bool,
 }
 
-/// Running totals of an aggregate.
-#[derive(Clone, Copy)]
-struct Acc {
+/// Running totals of one metric over the rows fed to it so far ([`Source::add`]).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Acc {
     sum: f64,
     n: u64,
     min: f64,
     max: f64,
+    /// `count(days)`: the day of the last counted row.
+    last_day: Option<u32>,
 }
 
 impl Acc {
-    const EMPTY: Acc = Acc {
+    /// No rows.
+    pub(crate) const EMPTY: Acc = Acc {
         sum: 0.0,
         n: 0,
         min: f64::INFINITY,
         max: f64::NEG_INFINITY,
+        last_day: None,
     };
 
     #[inline]
@@ -447,55 +451,58 @@ impl Source {
     /// The metric's value over `rows` (sorted by start); `None` when undefined.
     pub(crate) fn value(&self, cx: &Cx<'_>, rows: &[Entry]) -> Option<f64> {
         let mut acc = Acc::EMPTY;
-        let selected = rows.iter().filter(|r| self.selector.matches(cx, r));
+        for row in rows {
+            self.add(cx, row, &mut acc);
+        }
+        self.finish(acc)
+    }
+
+    /// Feeds one row (rows come in start order): what [`Source::value`] adds for it. A row
+    /// the selector does not take (or the gym filter drops) changes nothing.
+    #[inline]
+    pub(crate) fn add(&self, cx: &Cx<'_>, row: &Entry, acc: &mut Acc) {
+        if !self.selector.matches(cx, row) {
+            return;
+        }
         match self.quantity {
             Quantity::Count(CountUnit::Workouts) => {
-                for row in selected {
-                    if self.workout_matches(cx, row) {
-                        acc.add(1.0);
-                    }
+                if self.workout_matches(cx, row) {
+                    acc.add(1.0);
                 }
-                Some(acc.n as f64)
             }
             Quantity::Count(CountUnit::Days) => {
-                let mut last_day = None;
-                let mut days = 0u64;
-                for row in selected {
-                    let day = cx.day(row);
-                    if last_day != Some(day) && self.workout_matches(cx, row) {
-                        last_day = Some(day);
-                        days += 1;
-                    }
+                let day = cx.day(row);
+                if acc.last_day != Some(day) && self.workout_matches(cx, row) {
+                    acc.last_day = Some(day);
+                    acc.n += 1;
                 }
-                Some(days as f64)
             }
             Quantity::Count(CountUnit::Sets) => {
-                let mut n = 0u64;
-                for row in selected {
-                    n += self.matching_sets(cx, row).count() as u64;
-                }
-                Some(n as f64)
+                acc.n += self.matching_sets(cx, row).count() as u64;
             }
             Quantity::Measure(m) if m.level() == Level::Set => {
-                for row in selected {
-                    for set in self.matching_sets(cx, row) {
-                        if let Some(v) = set_value(m, set) {
-                            acc.add(v);
-                        }
+                for set in self.matching_sets(cx, row) {
+                    if let Some(v) = set_value(m, set) {
+                        acc.add(v);
                     }
                 }
-                acc.finish(self.aggregate)
             }
             Quantity::Measure(m) => {
-                for row in selected {
-                    if self.workout_matches(cx, row) {
-                        if let Some(v) = workout_value(m, row) {
-                            acc.add(v);
-                        }
+                if self.workout_matches(cx, row) {
+                    if let Some(v) = workout_value(m, row) {
+                        acc.add(v);
                     }
                 }
-                acc.finish(self.aggregate)
             }
+        }
+    }
+
+    /// The value of the rows fed to `acc`; `None` when undefined.
+    #[inline]
+    pub(crate) fn finish(&self, acc: Acc) -> Option<f64> {
+        match self.quantity {
+            Quantity::Count(_) => Some(acc.n as f64),
+            Quantity::Measure(_) => acc.finish(self.aggregate),
         }
     }
 

@@ -8,12 +8,19 @@
 //! for every period and every workout), and [`Evaluator::detail`] builds the [`NodeResult`]
 //! tree, calling `outcome` for the periods and workouts it does not show in full.
 //!
+//! A period block or `in one workout` whose child holds no period block and no `in one
+//! workout` (and at most [`MAX_SLOTS`] metrics) judges that child in one pass: each row the
+//! child reads is fed once to one accumulator per metric of its period (or workout), and the
+//! child's table is then applied to the accumulators' values, period by period; periods
+//! without such rows get the child's known figures. Other children are walked per period.
+//!
 //! **Invariants:** a range that has not started is not met, not failed and has progress 0;
 //! progress is in [0, 1] and is 1 exactly when met; no node is both met and failed. Nothing
 //! here reads a clock.
 
+use super::aggregate::{Acc, Selector, Source};
 use super::calendar::Calendar;
-use super::plan::{Child, Judgement, MetricNode, Node};
+use super::plan::{Child, Judgement, MetricNode, Node, MAX_SLOTS};
 use super::prepared::{Cx, Entry};
 use super::result::{Amount, Detail, NodeResult, PeriodResult};
 use crate::tree::{GoalOp, Period};
@@ -104,8 +111,35 @@ impl<'p> Evaluator<'p> {
         }
     }
 
+    /// The period `lo..hi` of a block over `range`, with its rows: those that start before
+    /// its end and not before its start (the first period also takes any earlier ones), as
+    /// [`PeriodWalk`] hands them out.
+    fn period_range<'r>(&self, range: Range<'r>, lo: u32, hi: u32) -> Range<'r> {
+        let (start, end) = (self.calendar.day_start(lo), self.calendar.day_start(hi));
+        let from = if lo == range.lo {
+            0
+        } else {
+            range.rows.partition_point(|r| r.secs < start)
+        };
+        let to = range.rows.partition_point(|r| r.secs < end).max(from);
+        Range {
+            rows: range.rows.get(from..to).unwrap_or(&[]),
+            lo,
+            hi,
+            started: start <= self.as_of,
+            closed: end <= self.as_of,
+        }
+    }
+
     /// `met`, `failed` and `progress` of `node` over `range`.
     pub(crate) fn outcome(&mut self, node: &Node, range: Range<'_>) -> Outcome {
+        self.outcome_with(node, range, None)
+    }
+
+    /// [`Evaluator::outcome`]; with `accs`, every metric's value is that of its accumulator
+    /// ([`MetricNode::slot`]) instead of a pass over `range.rows` (a child judged in one pass,
+    /// whose metrics were fed the range's rows).
+    fn outcome_with(&mut self, node: &Node, range: Range<'_>, accs: Option<&[Acc]>) -> Outcome {
         if !range.started {
             return Outcome::NONE;
         }
@@ -113,14 +147,14 @@ impl<'p> Evaluator<'p> {
             Node::All(goals) => {
                 let mut all = Combine::default();
                 for g in goals {
-                    all.add(self.outcome(g, range));
+                    all.add(self.outcome_with(g, range, accs));
                 }
                 all.all()
             }
             Node::Any(goals) => {
                 let mut any = Combine::default();
                 for g in goals {
-                    any.add(self.outcome(g, range));
+                    any.add(self.outcome_with(g, range, accs));
                 }
                 any.any()
             }
@@ -128,13 +162,33 @@ impl<'p> Evaluator<'p> {
                 let base = self.scratch.len();
                 let mut c = Combine::default();
                 for g in goals {
-                    let o = self.outcome(g, range);
+                    let o = self.outcome_with(g, range, accs);
                     self.scratch.push(o.progress);
                     c.add(o);
                 }
                 let top = self.mean_of_largest(base, *n);
                 c.at_least(*n, top)
             }
+            Node::Every(..) | Node::On(..) | Node::Streak(..) | Node::OneWorkout(_) => {
+                self.block(node, range)
+            }
+            Node::Metric(m) => {
+                let value = match accs {
+                    Some(accs) => m
+                        .source
+                        .finish(accs.get(m.slot).copied().unwrap_or(Acc::EMPTY)),
+                    None => m.source.value(&self.cx, range.rows),
+                };
+                metric_outcome(m, value, range)
+            }
+        }
+    }
+
+    /// [`Evaluator::outcome`] of a period block or `in one workout` (kept out of
+    /// [`Evaluator::outcome_with`], whose recursion over groups and metrics stays small).
+    #[inline(never)]
+    fn block(&mut self, node: &Node, range: Range<'_>) -> Outcome {
+        match node {
             Node::Every(period, goal)
             | Node::On(_, period, goal)
             | Node::Streak(_, period, goal) => {
@@ -143,6 +197,10 @@ impl<'p> Evaluator<'p> {
                 // `streak` keep running figures.
                 let keep = matches!(node, Node::On(..));
                 let mut stats = PeriodStats::default();
+                if let Some(pass) = OnePass::of(goal, *period, keep) {
+                    self.periods_in_one_pass(&pass, range, &mut stats, None);
+                    return self.finish_periods(node, &stats, base);
+                }
                 let mut walk = PeriodWalk::new(self.calendar, self.as_of, *period, range);
                 while let Some(sub) = walk.next() {
                     let o = self.child(goal, sub);
@@ -165,17 +223,192 @@ impl<'p> Evaluator<'p> {
             }
             Node::OneWorkout(goal) => {
                 let mut best = None::<Outcome>;
-                let cx = self.cx;
-                for row in range.rows.iter().filter(|r| cx.counts(r)) {
-                    let o = self.child(goal, single(row));
+                for row in range.rows {
+                    if !self.cx.counts(row) {
+                        continue;
+                    }
+                    let o = self.workout(goal, row);
                     if best.is_none_or(|b| o.progress > b.progress) {
                         best = Some(o);
                     }
                 }
                 one_workout(best, range)
             }
-            Node::Metric(m) => metric_outcome(m, m.source.value(&self.cx, range.rows), range),
+            Node::All(_) | Node::Any(_) | Node::AtLeast(..) | Node::Metric(_) => {
+                self.outcome(node, range)
+            }
         }
+    }
+
+    /// The child of `in one workout` over the workout `row`: known when no metric of the
+    /// child reads it; judged from one pass over it when the child allows
+    /// ([`Child::sources`]).
+    fn workout(&mut self, goal: &Child, row: &Entry) -> Outcome {
+        let (Some(sources), Some(relevant)) = (&goal.sources, &goal.relevant) else {
+            return self.child(goal, single(row));
+        };
+        // A single workout is a started, closed range: `Child::known`.
+        if !relevant.matches(&self.cx, row) {
+            return goal.empty;
+        }
+        let mut accs = [Acc::EMPTY; MAX_SLOTS];
+        for (source, acc) in sources.iter().zip(accs.iter_mut()) {
+            source.add(&self.cx, row, acc);
+        }
+        self.outcome_with(&goal.node, single(row), Some(&accs))
+    }
+
+    /// The periods of a block whose child is judged in one pass ([`Child::sources`]), added
+    /// to `stats`: each row that the child reads is fed once to its period's accumulators,
+    /// one per metric, and a period is judged from them when a row of a later period (or the
+    /// end) comes. Runs of started, closed periods without such rows get the child's known
+    /// figures at once ([`Child::empty`], as [`Child::known`] gives them).
+    ///
+    /// The same figures, in the same order, as walking the child over each period: rows are
+    /// sorted by start, so a period's rows are consecutive and each metric adds them in the
+    /// same order as its pass over the period would; the rows of other exercises change no
+    /// metric.
+    ///
+    /// With `listing`, also lists every period (for the result tree) and the latest started
+    /// one; returns it.
+    fn periods_in_one_pass(
+        &mut self,
+        pass: &OnePass<'_>,
+        range: Range<'_>,
+        stats: &mut PeriodStats,
+        listing: Option<Listing>,
+    ) -> Option<Listing> {
+        let calendar = self.calendar;
+        let mut periods = calendar.periods(pass.period, range.lo, range.hi);
+        let mut open = Open {
+            accs: [Acc::EMPTY; MAX_SLOTS],
+            fed: false,
+            empty: 0,
+            empty_lo: 0,
+            listing,
+        };
+        let mut current = periods.next();
+        'rows: for row in range.rows {
+            if !pass.relevant.matches(&self.cx, row) {
+                continue;
+            }
+            // Close the periods that end at or before the row's start.
+            loop {
+                let Some((lo, hi)) = current else {
+                    // After the last period (never, for rows inside the range).
+                    break 'rows;
+                };
+                if row.secs < calendar.day_start(hi) {
+                    break;
+                }
+                self.close_period(pass, &mut open, lo, hi, stats);
+                current = periods.next();
+            }
+            for (source, acc) in pass.sources.iter().zip(open.accs.iter_mut()) {
+                source.add(&self.cx, row, acc);
+            }
+            open.fed = true;
+        }
+        while let Some((lo, hi)) = current {
+            self.close_period(pass, &mut open, lo, hi, stats);
+            current = periods.next();
+        }
+        self.add_empty(pass, &mut open, stats);
+        open.listing
+    }
+
+    /// Judges the period `lo..hi` from the accumulators of `open` (or counts it in the run of
+    /// started, closed periods without rows the child reads), then empties them.
+    #[inline]
+    fn close_period(
+        &mut self,
+        pass: &OnePass<'_>,
+        open: &mut Open,
+        lo: u32,
+        hi: u32,
+        stats: &mut PeriodStats,
+    ) {
+        let started = self.calendar.day_start(lo) <= self.as_of;
+        let closed = self.calendar.day_start(hi) <= self.as_of;
+        if !open.fed && started && closed {
+            if open.empty == 0 {
+                open.empty_lo = lo;
+            }
+            open.empty += 1;
+            if let Some(listing) = &mut open.listing {
+                listing.shown = Some((lo, hi));
+            }
+        } else {
+            let sub = Range {
+                // Never read: the metrics' values are in the accumulators.
+                rows: &[],
+                lo,
+                hi,
+                started,
+                closed,
+            };
+            self.judge_period(pass, open, sub, stats);
+        }
+    }
+
+    /// [`Evaluator::close_period`] of a period that is judged.
+    #[inline(never)]
+    fn judge_period(
+        &mut self,
+        pass: &OnePass<'_>,
+        open: &mut Open,
+        sub: Range<'_>,
+        stats: &mut PeriodStats,
+    ) {
+        self.add_empty(pass, open, stats);
+        let o = self.outcome_with(&pass.goal.node, sub, Some(&open.accs));
+        stats.add(o, sub.started, sub.closed);
+        if pass.keep {
+            self.scratch.push(o.progress);
+        }
+        if let Some(listing) = &mut open.listing {
+            listing.periods.push(PeriodResult {
+                start: self.calendar.date(sub.lo),
+                met: o.met,
+                progress: o.progress,
+            });
+            if sub.started || listing.shown.is_none() {
+                listing.shown = Some((sub.lo, sub.hi));
+            }
+        }
+        if open.fed {
+            for acc in open.accs.iter_mut().take(pass.sources.len()) {
+                *acc = Acc::EMPTY;
+            }
+            open.fed = false;
+        }
+    }
+
+    /// Adds the run of started, closed periods without rows the child reads.
+    fn add_empty(&mut self, pass: &OnePass<'_>, open: &mut Open, stats: &mut PeriodStats) {
+        if open.empty == 0 {
+            return;
+        }
+        let empty = pass.goal.empty;
+        stats.add_many(empty, open.empty);
+        if pass.keep {
+            self.scratch
+                .extend(std::iter::repeat_n(empty.progress, open.empty as usize));
+        }
+        if let Some(listing) = &mut open.listing {
+            let run = self
+                .calendar
+                .periods(pass.period, open.empty_lo, u32::MAX)
+                .take(open.empty as usize);
+            for (lo, _) in run {
+                listing.periods.push(PeriodResult {
+                    start: self.calendar.date(lo),
+                    met: empty.met,
+                    progress: empty.progress,
+                });
+            }
+        }
+        open.empty = 0;
     }
 
     /// `met`, `failed` and `progress` of a period block's or `in one workout`'s child over
@@ -239,19 +472,33 @@ impl<'p> Evaluator<'p> {
                 let walk = PeriodWalk::new(self.calendar, self.as_of, *period, range);
                 let mut periods = Vec::with_capacity(walk.periods.clone().count());
                 let mut shown = None;
-                for sub in walk {
-                    let o = self.child(goal, sub);
-                    stats.add(o, sub.started, sub.closed);
-                    if keep {
-                        self.scratch.push(o.progress);
-                    }
-                    periods.push(PeriodResult {
-                        start: self.calendar.date(sub.lo),
-                        met: o.met,
-                        progress: o.progress,
-                    });
-                    if sub.started || shown.is_none() {
-                        shown = Some(sub);
+                if let Some(pass) = OnePass::of(goal, *period, keep) {
+                    let listing = Listing {
+                        periods,
+                        shown: None,
+                    };
+                    let listing = self
+                        .periods_in_one_pass(&pass, range, &mut stats, Some(listing))
+                        .unwrap_or_default();
+                    periods = listing.periods;
+                    shown = listing
+                        .shown
+                        .map(|(lo, hi)| self.period_range(range, lo, hi));
+                } else {
+                    for sub in walk {
+                        let o = self.child(goal, sub);
+                        stats.add(o, sub.started, sub.closed);
+                        if keep {
+                            self.scratch.push(o.progress);
+                        }
+                        periods.push(PeriodResult {
+                            start: self.calendar.date(sub.lo),
+                            met: o.met,
+                            progress: o.progress,
+                        });
+                        if sub.started || shown.is_none() {
+                            shown = Some(sub);
+                        }
                     }
                 }
                 let outcome = self.finish_periods(node, &stats, base);
@@ -275,9 +522,11 @@ impl<'p> Evaluator<'p> {
             }
             Node::OneWorkout(goal) => {
                 let mut best = None::<(Outcome, &Entry)>;
-                let cx = self.cx;
-                for row in range.rows.iter().filter(|r| cx.counts(r)) {
-                    let o = self.child(goal, single(row));
+                for row in range.rows {
+                    if !self.cx.counts(row) {
+                        continue;
+                    }
+                    let o = self.workout(goal, row);
                     if best.is_none_or(|(b, _)| o.progress > b.progress) {
                         best = Some((o, row));
                     }
@@ -384,6 +633,57 @@ impl<'p> Evaluator<'p> {
             }
         }
     }
+}
+
+/// A period block's child judged in one pass.
+struct OnePass<'g> {
+    goal: &'g Child,
+    /// [`Child::sources`].
+    sources: &'g [Source],
+    /// [`Child::relevant`].
+    relevant: &'g Selector,
+    /// The block's period.
+    period: Period,
+    /// Whether every period's progress goes on the scratch stack (`on`).
+    keep: bool,
+}
+
+impl<'g> OnePass<'g> {
+    /// The block's child judged in one pass, when it allows ([`Child::sources`]).
+    fn of(goal: &'g Child, period: Period, keep: bool) -> Option<OnePass<'g>> {
+        match (&goal.sources, &goal.relevant) {
+            (Some(sources), Some(relevant)) => Some(OnePass {
+                goal,
+                sources,
+                relevant,
+                period,
+                keep,
+            }),
+            _ => None,
+        }
+    }
+}
+
+/// The periods of a block as the result tree shows them.
+#[derive(Default)]
+struct Listing {
+    periods: Vec<PeriodResult>,
+    /// The latest started period (the first when none has started).
+    shown: Option<(u32, u32)>,
+}
+
+/// The state of a one-pass walk: the current period's accumulators and the run of empty
+/// periods not yet added.
+struct Open {
+    accs: [Acc; MAX_SLOTS],
+    /// Some row of the current period was fed.
+    fed: bool,
+    /// Started, closed periods without rows the child reads, not yet added.
+    empty: u32,
+    /// The first day of the first of them.
+    empty_lo: u32,
+    /// With the result tree.
+    listing: Option<Listing>,
 }
 
 /// A range holding one workout: started and closed (language.md §8: each workout is a

@@ -138,6 +138,9 @@ pub(crate) struct MetricNode {
     pub(crate) judgement: Judgement,
     /// The canonical unit of value and target.
     pub(crate) unit: Option<&'static str>,
+    /// Its index in [`Child::sources`] of the child it belongs to, when that child is judged
+    /// in one pass (0 otherwise).
+    pub(crate) slot: usize,
 }
 
 /// A compiled goal node.
@@ -175,11 +178,27 @@ pub(crate) struct Child {
     /// The child's outcome over a started, closed range without rows (meaningful only when
     /// `relevant` is `Some`).
     pub(crate) empty: Outcome,
+    /// `Some` when `relevant` is and the child has at most [`MAX_SLOTS`] metrics: their
+    /// sources, in the order of their [`MetricNode::slot`]. The evaluator then feeds each
+    /// relevant row once to every metric's accumulator of its period (or workout) and judges
+    /// the child from those ([`super::node`]), instead of one pass over the rows per metric
+    /// and period.
+    pub(crate) sources: Option<Box<[Source]>>,
 }
 
+/// The most metrics a child judged in one pass has (their accumulators are on the stack).
+pub(crate) const MAX_SLOTS: usize = 8;
+
 impl Child {
-    fn new(node: Node, calendar: &Calendar) -> Child {
+    fn new(mut node: Node, calendar: &Calendar) -> Child {
         let relevant = node.relevant();
+        let sources = if relevant.is_some() {
+            let mut sources = Vec::new();
+            node.number_metrics(&mut sources);
+            (sources.len() <= MAX_SLOTS).then(|| sources.into_boxed_slice())
+        } else {
+            None
+        };
         let empty = if relevant.is_some() {
             let range = Range {
                 rows: &[],
@@ -196,6 +215,7 @@ impl Child {
             node,
             relevant,
             empty,
+            sources,
         }
     }
 
@@ -213,6 +233,23 @@ impl Child {
 }
 
 impl Node {
+    /// Numbers the metrics of a node without period blocks and `in one workout` in the order
+    /// the evaluator walks them, collecting their sources.
+    fn number_metrics(&mut self, sources: &mut Vec<Source>) {
+        match self {
+            Node::All(goals) | Node::Any(goals) | Node::AtLeast(_, goals) => {
+                for g in goals {
+                    g.number_metrics(sources);
+                }
+            }
+            Node::Every(..) | Node::On(..) | Node::Streak(..) | Node::OneWorkout(_) => {}
+            Node::Metric(m) => {
+                m.slot = sources.len();
+                sources.push(m.source.clone());
+            }
+        }
+    }
+
     /// The union of the selectors of the node's metrics; `None` when the node holds a period
     /// block or `in one workout` (their figures depend on more than the rows they read).
     fn relevant(&self) -> Option<Selector> {
@@ -247,6 +284,37 @@ impl Node {
             Node::OneWorkout(_) => "one_workout",
             Node::Metric(_) => "metric",
         }
+    }
+}
+
+#[cfg(test)]
+impl Node {
+    /// Drops every child's [`Child::sources`]: the evaluator then walks each child per
+    /// period and per workout.
+    fn without_one_pass(&mut self) {
+        match self {
+            Node::All(goals) | Node::Any(goals) | Node::AtLeast(_, goals) => {
+                goals.iter_mut().for_each(Node::without_one_pass);
+            }
+            Node::Every(_, child)
+            | Node::On(_, _, child)
+            | Node::Streak(_, _, child)
+            | Node::OneWorkout(child) => {
+                child.sources = None;
+                child.node.without_one_pass();
+            }
+            Node::Metric(_) => {}
+        }
+    }
+}
+
+#[cfg(test)]
+impl Plan {
+    /// The same plan, evaluated without judging any child in one pass (for tests comparing
+    /// both ways).
+    pub(crate) fn without_one_pass(mut self) -> Plan {
+        self.root.without_one_pass();
+        self
     }
 }
 
@@ -519,6 +587,7 @@ impl Builder<'_> {
             target,
             judgement,
             unit: dimension.canonical_unit(),
+            slot: 0,
         })
     }
 

@@ -1707,9 +1707,8 @@ const EXERCISES: [&str; 6] = [
 ];
 
 /// Challenges mixing every node kind, and ones built only from achievements.
-fn property_plans() -> (Vec<Plan>, Vec<Plan>) {
-    let window = ("2026-08-01", "2026-08-21");
-    let tz = "Europe/London";
+/// Leg-strength reps, cardio minutes and a morning speed: the metrics of the property plans.
+fn property_metrics() -> [Json; 3] {
     let reps = metric(
         "sum",
         "reps",
@@ -1737,16 +1736,28 @@ fn property_plans() -> (Vec<Plan>, Vec<Plan>) {
         10.0,
         Some("km/h"),
     );
-    let light = metric("min", "weight", &[], Json::Null, "<=", 20.0, Some("kg"));
-    let days = metric(
+    [reps, cardio, fast]
+}
+
+/// `count(days where weekday != sun) >= target`.
+fn days_but_sunday(target: f64) -> Json {
+    metric(
         "count",
         "days",
         &[],
         cmp("weekday", "!=", json!("sun")),
         ">=",
-        10.0,
+        target,
         None,
-    );
+    )
+}
+
+fn property_plans() -> (Vec<Plan>, Vec<Plan>) {
+    let window = ("2026-08-01", "2026-08-21");
+    let tz = "Europe/London";
+    let [reps, cardio, fast] = property_metrics();
+    let light = metric("min", "weight", &[], Json::Null, "<=", 20.0, Some("kg"));
+    let days = days_but_sunday(10.0);
     let achievements = vec![
         json!({"kind": "every", "period": "day", "goal": {"kind": "any", "goals": [reps, cardio]}}),
         json!({"kind": "every", "period": "week", "goal": {"kind": "on", "count": 3, "period": "day", "goal": cardio}}),
@@ -2005,6 +2016,85 @@ proptest! {
             prop_assert_eq!(a, b);
             let s = summarize_prepared(p, &u, &sorted, &as_of);
             let t = evaluate_summary(p, &u, &workouts, &as_of);
+            prop_assert_eq!(s.status, t.status);
+            prop_assert_eq!(s.progress.to_bits(), t.progress.to_bits());
+        }
+    }
+}
+
+/// Plans whose period blocks and `in one workout` judge their child in one pass over the
+/// rows, besides [`property_plans`]: weeks, months, `on` (every period's progress kept),
+/// streaks of weeks, `count(days)`, the gym filter, limits, nine metrics (too many for one
+/// pass: walked) and `in one workout` inside a period.
+fn one_pass_plans() -> Vec<Plan> {
+    let window = ("2026-07-20", "2026-08-21");
+    let tz = "Europe/London";
+    let [reps, cardio, fast] = property_metrics();
+    let days = days_but_sunday(2.0);
+    let sets = metric("count", "sets", &["strength"], Json::Null, ">=", 4.0, None);
+    let limit = metric("sum", "duration", &[], Json::Null, "<=", 90.0, Some("min"));
+    let avg = metric(
+        "avg",
+        "heart_rate",
+        &["cardio"],
+        Json::Null,
+        ">=",
+        120.0,
+        Some("bpm"),
+    );
+    let many: Vec<Json> = (1..=9)
+        .map(|i| {
+            metric(
+                "sum",
+                "duration",
+                &[],
+                Json::Null,
+                ">=",
+                f64::from(i) * 10.0,
+                Some("min"),
+            )
+        })
+        .collect();
+    let goals = [
+        json!({"kind": "on", "count": 3, "period": "day", "goal": {"kind": "at_least", "count": 2, "goals": [reps, cardio, fast]}}),
+        json!({"kind": "every", "period": "week", "goal": {"kind": "all", "goals": [days, sets]}}),
+        json!({"kind": "streak", "count": 2, "period": "week", "goal": {"kind": "any", "goals": [cardio, avg]}}),
+        json!({"kind": "on", "count": 1, "period": "month", "goal": {"kind": "all", "goals": [limit, days]}}),
+        json!({"kind": "every", "period": "day", "goal": {"kind": "any", "goals": many}}),
+        json!({"kind": "on", "count": 2, "period": "week", "goal": {"kind": "one_workout", "goal": {"kind": "all", "goals": [reps, sets]}}}),
+        json!({"kind": "streak", "count": 3, "period": "day", "goal": limit}),
+    ];
+    let mut plans: Vec<Plan> = goals
+        .iter()
+        .enumerate()
+        .map(|(i, g)| plan(challenge(&format!("one-pass-{i}"), window, tz, g.clone())))
+        .collect();
+    let mut gated = challenge("one-pass-gyms", window, tz, goals[0].clone());
+    gated["gyms"] = json!(["g1"]);
+    plans.push(plan(gated));
+    plans
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// Judging a child in one pass over the rows gives the same bytes as walking it over
+    /// every period and every workout.
+    #[test]
+    fn one_pass_equals_walking_the_child(records in prop::collection::vec(arb_mixed_workout(), 0..30), as_of_hours in -48i64..30 * 24) {
+        let workouts = with_ids(&records);
+        let as_of = AsOf::from_time(chrono::DateTime::parse_from_rfc3339("2026-07-31T00:00:00Z").unwrap() + Duration::hours(as_of_hours));
+        let (mut plans, _) = property_plans();
+        plans.extend(one_pass_plans());
+        let u = user("u", &[]);
+        let prepared = Prepared::for_user("u", &workouts);
+        for p in &plans {
+            let walked = p.clone().without_one_pass();
+            let a = serde_json::to_string(&evaluate_prepared(p, &u, &prepared, &as_of)).unwrap();
+            let b = serde_json::to_string(&evaluate_prepared(&walked, &u, &prepared, &as_of)).unwrap();
+            prop_assert_eq!(a, b);
+            let s = summarize_prepared(p, &u, &prepared, &as_of);
+            let t = summarize_prepared(&walked, &u, &prepared, &as_of);
             prop_assert_eq!(s.status, t.status);
             prop_assert_eq!(s.progress.to_bits(), t.progress.to_bits());
         }
