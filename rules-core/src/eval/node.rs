@@ -198,7 +198,7 @@ impl<'p> Evaluator<'p> {
                 let keep = matches!(node, Node::On(..));
                 let mut stats = PeriodStats::default();
                 if let Some(pass) = OnePass::of(goal, *period, keep) {
-                    self.periods_in_one_pass(&pass, range, &mut stats, None);
+                    self.periods_in_one_pass(&pass, range, &mut stats, &mut ());
                     return self.finish_periods(node, &stats, base);
                 }
                 let mut walk = PeriodWalk::new(self.calendar, self.as_of, *period, range);
@@ -269,23 +269,20 @@ impl<'p> Evaluator<'p> {
     /// same order as its pass over the period would; the rows of other exercises change no
     /// metric.
     ///
-    /// With `listing`, also lists every period (for the result tree) and the latest started
-    /// one; returns it.
-    fn periods_in_one_pass(
+    /// `sink` sees every period too (the result tree lists them).
+    fn periods_in_one_pass<S: Sink>(
         &mut self,
         pass: &OnePass<'_>,
         range: Range<'_>,
         stats: &mut PeriodStats,
-        listing: Option<Listing>,
-    ) -> Option<Listing> {
+        sink: &mut S,
+    ) {
         let calendar = self.calendar;
         let mut periods = calendar.periods(pass.period, range.lo, range.hi);
         let mut open = Open {
             accs: [Acc::EMPTY; MAX_SLOTS],
             fed: false,
             empty: 0,
-            empty_lo: 0,
-            listing,
         };
         let mut current = periods.next();
         'rows: for row in range.rows {
@@ -301,7 +298,7 @@ impl<'p> Evaluator<'p> {
                 if row.secs < calendar.day_start(hi) {
                     break;
                 }
-                self.close_period(pass, &mut open, lo, hi, stats);
+                self.close_period(pass, &mut open, lo, hi, stats, sink);
                 current = periods.next();
             }
             for (source, acc) in pass.sources.iter().zip(open.accs.iter_mut()) {
@@ -310,34 +307,29 @@ impl<'p> Evaluator<'p> {
             open.fed = true;
         }
         while let Some((lo, hi)) = current {
-            self.close_period(pass, &mut open, lo, hi, stats);
+            self.close_period(pass, &mut open, lo, hi, stats, sink);
             current = periods.next();
         }
-        self.add_empty(pass, &mut open, stats);
-        open.listing
+        self.add_empty(pass, &mut open, stats, sink);
     }
 
     /// Judges the period `lo..hi` from the accumulators of `open` (or counts it in the run of
     /// started, closed periods without rows the child reads), then empties them.
     #[inline]
-    fn close_period(
+    fn close_period<S: Sink>(
         &mut self,
         pass: &OnePass<'_>,
         open: &mut Open,
         lo: u32,
         hi: u32,
         stats: &mut PeriodStats,
+        sink: &mut S,
     ) {
         let started = self.calendar.day_start(lo) <= self.as_of;
         let closed = self.calendar.day_start(hi) <= self.as_of;
         if !open.fed && started && closed {
-            if open.empty == 0 {
-                open.empty_lo = lo;
-            }
             open.empty += 1;
-            if let Some(listing) = &mut open.listing {
-                listing.shown = Some((lo, hi));
-            }
+            sink.empty(lo, hi);
         } else {
             let sub = Range {
                 // Never read: the metrics' values are in the accumulators.
@@ -347,35 +339,27 @@ impl<'p> Evaluator<'p> {
                 started,
                 closed,
             };
-            self.judge_period(pass, open, sub, stats);
+            self.judge_period(pass, open, sub, stats, sink);
         }
     }
 
     /// [`Evaluator::close_period`] of a period that is judged.
     #[inline(never)]
-    fn judge_period(
+    fn judge_period<S: Sink>(
         &mut self,
         pass: &OnePass<'_>,
         open: &mut Open,
         sub: Range<'_>,
         stats: &mut PeriodStats,
+        sink: &mut S,
     ) {
-        self.add_empty(pass, open, stats);
+        self.add_empty(pass, open, stats, sink);
         let o = self.outcome_with(&pass.goal.node, sub, Some(&open.accs));
         stats.add(o, sub.started, sub.closed);
         if pass.keep {
             self.scratch.push(o.progress);
         }
-        if let Some(listing) = &mut open.listing {
-            listing.periods.push(PeriodResult {
-                start: self.calendar.date(sub.lo),
-                met: o.met,
-                progress: o.progress,
-            });
-            if sub.started || listing.shown.is_none() {
-                listing.shown = Some((sub.lo, sub.hi));
-            }
-        }
+        sink.judged(self.calendar, &sub, o);
         if open.fed {
             for acc in open.accs.iter_mut().take(pass.sources.len()) {
                 *acc = Acc::EMPTY;
@@ -385,7 +369,13 @@ impl<'p> Evaluator<'p> {
     }
 
     /// Adds the run of started, closed periods without rows the child reads.
-    fn add_empty(&mut self, pass: &OnePass<'_>, open: &mut Open, stats: &mut PeriodStats) {
+    fn add_empty<S: Sink>(
+        &mut self,
+        pass: &OnePass<'_>,
+        open: &mut Open,
+        stats: &mut PeriodStats,
+        sink: &mut S,
+    ) {
         if open.empty == 0 {
             return;
         }
@@ -395,19 +385,7 @@ impl<'p> Evaluator<'p> {
             self.scratch
                 .extend(std::iter::repeat_n(empty.progress, open.empty as usize));
         }
-        if let Some(listing) = &mut open.listing {
-            let run = self
-                .calendar
-                .periods(pass.period, open.empty_lo, u32::MAX)
-                .take(open.empty as usize);
-            for (lo, _) in run {
-                listing.periods.push(PeriodResult {
-                    start: self.calendar.date(lo),
-                    met: empty.met,
-                    progress: empty.progress,
-                });
-            }
-        }
+        sink.run(self.calendar, pass.period, open.empty, empty);
         open.empty = 0;
     }
 
@@ -473,13 +451,12 @@ impl<'p> Evaluator<'p> {
                 let mut periods = Vec::with_capacity(walk.periods.clone().count());
                 let mut shown = None;
                 if let Some(pass) = OnePass::of(goal, *period, keep) {
-                    let listing = Listing {
+                    let mut listing = Listing {
                         periods,
                         shown: None,
+                        run_lo: None,
                     };
-                    let listing = self
-                        .periods_in_one_pass(&pass, range, &mut stats, Some(listing))
-                        .unwrap_or_default();
+                    self.periods_in_one_pass(&pass, range, &mut stats, &mut listing);
                     periods = listing.periods;
                     shown = listing
                         .shown
@@ -664,12 +641,67 @@ impl<'g> OnePass<'g> {
     }
 }
 
+/// What a one-pass walk does with each period besides adding it to the stats: nothing for a
+/// summary (`()`), a [`Listing`] for the result tree.
+trait Sink {
+    /// The period `sub` was judged `o`.
+    fn judged(&mut self, calendar: &Calendar, sub: &Range<'_>, o: Outcome);
+    /// The period `lo..hi` is started, closed and holds no row the child reads (it joins
+    /// the run added next).
+    fn empty(&mut self, lo: u32, hi: u32);
+    /// The run of `k` such periods was added with the outcome `o`.
+    fn run(&mut self, calendar: &Calendar, period: Period, k: u32, o: Outcome);
+}
+
+impl Sink for () {
+    #[inline]
+    fn judged(&mut self, _: &Calendar, _: &Range<'_>, _: Outcome) {}
+
+    #[inline]
+    fn empty(&mut self, _: u32, _: u32) {}
+
+    #[inline]
+    fn run(&mut self, _: &Calendar, _: Period, _: u32, _: Outcome) {}
+}
+
 /// The periods of a block as the result tree shows them.
-#[derive(Default)]
 struct Listing {
     periods: Vec<PeriodResult>,
     /// The latest started period (the first when none has started).
     shown: Option<(u32, u32)>,
+    /// The first day of the run of empty periods not yet listed.
+    run_lo: Option<u32>,
+}
+
+impl Sink for Listing {
+    fn judged(&mut self, calendar: &Calendar, sub: &Range<'_>, o: Outcome) {
+        self.periods.push(PeriodResult {
+            start: calendar.date(sub.lo),
+            met: o.met,
+            progress: o.progress,
+        });
+        if sub.started || self.shown.is_none() {
+            self.shown = Some((sub.lo, sub.hi));
+        }
+    }
+
+    fn empty(&mut self, lo: u32, hi: u32) {
+        self.run_lo.get_or_insert(lo);
+        self.shown = Some((lo, hi));
+    }
+
+    fn run(&mut self, calendar: &Calendar, period: Period, k: u32, o: Outcome) {
+        let Some(lo) = self.run_lo.take() else {
+            return;
+        };
+        for (lo, _) in calendar.periods(period, lo, u32::MAX).take(k as usize) {
+            self.periods.push(PeriodResult {
+                start: calendar.date(lo),
+                met: o.met,
+                progress: o.progress,
+            });
+        }
+    }
 }
 
 /// The state of a one-pass walk: the current period's accumulators and the run of empty
@@ -680,10 +712,6 @@ struct Open {
     fed: bool,
     /// Started, closed periods without rows the child reads, not yet added.
     empty: u32,
-    /// The first day of the first of them.
-    empty_lo: u32,
-    /// With the result tree.
-    listing: Option<Listing>,
 }
 
 /// A range holding one workout: started and closed (language.md §8: each workout is a
