@@ -459,7 +459,7 @@ impl Source {
 
     /// Feeds one row (rows come in start order): what [`Source::value`] adds for it. A row
     /// the selector does not take (or the gym filter drops) changes nothing.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn add(&self, cx: &Cx<'_>, row: &Entry, acc: &mut Acc) {
         if !self.selector.matches(cx, row) {
             return;

@@ -243,6 +243,7 @@ impl<'p> Evaluator<'p> {
     /// The child of `in one workout` over the workout `row`: known when no metric of the
     /// child reads it; judged from one pass over it when the child allows
     /// ([`Child::sources`]).
+    #[inline]
     fn workout(&mut self, goal: &Child, row: &Entry) -> Outcome {
         let (Some(sources), Some(relevant)) = (&goal.sources, &goal.relevant) else {
             return self.child(goal, single(row));
@@ -251,6 +252,12 @@ impl<'p> Evaluator<'p> {
         if !relevant.matches(&self.cx, row) {
             return goal.empty;
         }
+        self.judge_workout(goal, sources, row)
+    }
+
+    /// [`Evaluator::workout`] of a workout that some metric of the child reads.
+    #[inline(never)]
+    fn judge_workout(&mut self, goal: &Child, sources: &[Source], row: &Entry) -> Outcome {
         let mut accs = [Acc::EMPTY; MAX_SLOTS];
         for (source, acc) in sources.iter().zip(accs.iter_mut()) {
             source.add(&self.cx, row, acc);
