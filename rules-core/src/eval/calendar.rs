@@ -9,7 +9,7 @@
 //! entirely is an empty day), `day_starts.len() == days + 1`, and the last entry is the
 //! window's end. Nothing here reads a clock.
 
-use chrono::{DateTime, Datelike, Days, NaiveDate, TimeZone};
+use chrono::{Datelike, Days, NaiveDate};
 
 use crate::tree::Period;
 use crate::zone::Zone;
@@ -160,9 +160,9 @@ impl Calendar {
         ((self.first_weekday + day % 7) % 7) as u8
     }
 
-    /// The local hour (0–23) of an instant.
-    pub(crate) fn local_hour<O: TimeZone>(&self, time: &DateTime<O>) -> u8 {
-        self.tz.local_hour(time.timestamp())
+    /// The local hour (0–23) of the instant `secs` (UTC seconds).
+    pub(crate) fn local_hour(&self, secs: i64) -> u8 {
+        self.tz.local_hour(secs)
     }
 
     /// The periods of kind `period` in the day range `lo..hi`, cut to it, as day ranges.
@@ -218,6 +218,7 @@ impl Iterator for Periods<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::DateTime;
 
     fn date(s: &str) -> NaiveDate {
         NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()

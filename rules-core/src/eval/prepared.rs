@@ -496,10 +496,7 @@ impl<'p> Cx<'p> {
     /// The local start hour of an entry.
     pub(crate) fn hour(&self, entry: &Entry) -> u8 {
         // Hours change on whole seconds: the nanoseconds never matter.
-        match chrono::DateTime::from_timestamp(entry.secs, 0) {
-            Some(t) => self.calendar.local_hour(&t),
-            None => 0,
-        }
+        self.calendar.local_hour(entry.secs)
     }
 
     /// The local start weekday of an entry, Monday = 0.
