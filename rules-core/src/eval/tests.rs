@@ -1803,6 +1803,25 @@ fn with_ids(records: &[Json]) -> Vec<Workout> {
         .collect()
 }
 
+/// A deterministic shuffle (a linear congruential generator seeded by `seed`).
+fn shuffle<T>(items: &mut [T], seed: u64) {
+    let mut state = seed;
+    for i in (1..items.len()).rev() {
+        state = state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        items.swap(i, (state >> 33) as usize % (i + 1));
+    }
+}
+
+/// `hours` hours after 2026-07-31T00:00:00Z, the as-of times of the property tests.
+fn hours_after_july(hours: i64) -> AsOf {
+    AsOf::from_time(
+        chrono::DateTime::parse_from_rfc3339("2026-07-31T00:00:00Z").unwrap()
+            + Duration::hours(hours),
+    )
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(64))]
 
@@ -1811,13 +1830,8 @@ proptest! {
         let (plans, _) = property_plans();
         let workouts = with_ids(&records);
         let mut shuffled = workouts.clone();
-        // A deterministic shuffle.
-        let mut state = seed;
-        for i in (1..shuffled.len()).rev() {
-            state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
-            shuffled.swap(i, (state >> 33) as usize % (i + 1));
-        }
-        let as_of = AsOf::from_time(chrono::DateTime::parse_from_rfc3339("2026-07-31T00:00:00Z").unwrap() + Duration::hours(as_of_hours));
+        shuffle(&mut shuffled, seed);
+        let as_of = hours_after_july(as_of_hours);
         let users = [user("u", &[])];
         let a = evaluate_all(&plans, &users, &workouts, &as_of);
         let b = evaluate_all(&plans, &users, &shuffled, &as_of);
@@ -1831,7 +1845,7 @@ proptest! {
         all.push(extra);
         let before = with_ids(&records);
         let after = with_ids(&all);
-        let as_of = AsOf::from_time(chrono::DateTime::parse_from_rfc3339("2026-07-31T00:00:00Z").unwrap() + Duration::hours(as_of_hours));
+        let as_of = hours_after_july(as_of_hours);
         let u = user("u", &[]);
         for plan in &plans {
             let a = evaluate(plan, &u, &before, &as_of);
@@ -1845,7 +1859,7 @@ proptest! {
     fn the_summary_is_the_top_of_the_full_result(records in prop::collection::vec(arb_workout(), 0..25), as_of_hours in -48i64..30 * 24, grouped in any::<bool>()) {
         let (plans, _) = property_plans();
         let workouts = with_ids(&records);
-        let as_of = AsOf::from_time(chrono::DateTime::parse_from_rfc3339("2026-07-31T00:00:00Z").unwrap() + Duration::hours(as_of_hours));
+        let as_of = hours_after_july(as_of_hours);
         let u = user("u", if grouped { &["staff"] } else { &[] });
         let mut gated = challenge("gated", ("2026-08-01", "2026-08-21"), "Europe/London",
             json!({"kind": "every", "period": "week", "goal": metric("count", "workouts", &[], Json::Null, ">=", 2.0, None)}));
@@ -1863,7 +1877,7 @@ proptest! {
     fn progress_is_one_exactly_when_met(records in prop::collection::vec(arb_workout(), 0..25), as_of_hours in 0i64..30 * 24) {
         let (plans, _) = property_plans();
         let workouts = with_ids(&records);
-        let as_of = AsOf::from_time(chrono::DateTime::parse_from_rfc3339("2026-07-31T00:00:00Z").unwrap() + Duration::hours(as_of_hours));
+        let as_of = hours_after_july(as_of_hours);
         for r in evaluate_all(&plans, &[user("u", &[])], &workouts, &as_of) {
             fn check(node: &NodeResult) -> Result<(), TestCaseError> {
                 prop_assert!((0.0..=1.0).contains(&node.progress));
@@ -1951,12 +1965,8 @@ proptest! {
     #[test]
     fn prepared_workouts_match_a_reference_over_the_records(records in prop::collection::vec(arb_mixed_workout(), 0..30), seed in 0u64..1000, as_of_hours in 0i64..30 * 24) {
         let mut workouts = with_ids(&records);
-        let mut state = seed;
-        for i in (1..workouts.len()).rev() {
-            state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
-            workouts.swap(i, (state >> 33) as usize % (i + 1));
-        }
-        let as_of = AsOf::from_time(chrono::DateTime::parse_from_rfc3339("2026-07-31T00:00:00Z").unwrap() + Duration::hours(as_of_hours));
+        shuffle(&mut workouts, seed);
+        let as_of = hours_after_july(as_of_hours);
         let window = ("2026-08-01", "2026-08-21");
         let volume = metric("sum", "volume", &["strength"], cmp("reps", ">=", n(8.0)), ">=", 1e9, Some("kg"));
         let mut by_volume = challenge("volume", window, "Europe/London", volume);
@@ -2083,7 +2093,7 @@ proptest! {
     #[test]
     fn one_pass_equals_walking_the_child(records in prop::collection::vec(arb_mixed_workout(), 0..30), as_of_hours in -48i64..30 * 24) {
         let workouts = with_ids(&records);
-        let as_of = AsOf::from_time(chrono::DateTime::parse_from_rfc3339("2026-07-31T00:00:00Z").unwrap() + Duration::hours(as_of_hours));
+        let as_of = hours_after_july(as_of_hours);
         let (mut plans, _) = property_plans();
         plans.extend(one_pass_plans());
         let u = user("u", &[]);
