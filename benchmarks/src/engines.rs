@@ -7,7 +7,8 @@
 //!   once outside the timed loop like the peers' data (the plan's time-zone math, window
 //!   filtering and per-period bookkeeping stay inside the call); or, unprepared,
 //!   `evaluate` / `evaluate_summary` on the user's records (preparing them inside every call);
-//!   met = `completed`.
+//!   met = `completed`. Or `completed_prepared`: the yes/no answer alone, every walk stopping
+//!   as soon as it is known (as the peers' `and`/`all`/`some` do).
 //! - [`Hand`]: a hand-written Rust function per challenge over [`Flat`] workouts: the limit.
 //! - [`JsonLogic`]: datalogic-rs 5, a compiled `Logic`, data parsed once per user into a
 //!   `ParsedData`, one reused `Session` (reset after each evaluation).
@@ -56,10 +57,11 @@ pub trait Engine: Sync {
 /// Every contender, ours first.
 pub fn all() -> Vec<Box<dyn Engine>> {
     vec![
-        Box::new(Ours::prepared(false)),
-        Box::new(Ours::prepared(true)),
-        Box::new(Ours::new()),
-        Box::new(Ours::summary()),
+        Box::new(Ours::with(Call::Tree, true)),
+        Box::new(Ours::with(Call::Summary, true)),
+        Box::new(Ours::with(Call::Completed, true)),
+        Box::new(Ours::with(Call::Tree, false)),
+        Box::new(Ours::with(Call::Summary, false)),
         Box::new(Hand),
         Box::new(JsonLogic),
         Box::new(Zen),
@@ -81,40 +83,38 @@ pub fn plan(dsl: &str, catalog: &Catalog) -> Plan {
     Plan::compile(&parsed.decls[0], catalog).unwrap()
 }
 
-/// Our evaluator: [`eval::evaluate`] (the whole result tree) or, with `summary`,
-/// [`eval::evaluate_summary`] (status and progress only); with `prepared`, the same on
-/// [`eval::Prepared`] workouts built once per user ([`eval::evaluate_prepared`],
-/// [`eval::summarize_prepared`]).
+/// Which of our entry points an [`Ours`] engine calls.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Call {
+    /// The whole result tree: [`eval::evaluate`] / [`eval::evaluate_prepared`].
+    Tree,
+    /// Status and progress: [`eval::evaluate_summary`] / [`eval::summarize_prepared`].
+    Summary,
+    /// Yes/no, stopping as soon as the answer is known: [`eval::completed_prepared`] (on
+    /// records, preparing them inside every call).
+    Completed,
+}
+
+/// Our evaluator, through one of its entry points ([`Call`]); with `prepared`, on
+/// [`eval::Prepared`] workouts built once per user, else on the user's records.
 pub struct Ours {
     catalog: Catalog,
-    summary: bool,
+    call: Call,
     prepared: bool,
 }
 
 impl Ours {
-    /// `evaluate`, with the built-in catalog.
+    /// `evaluate` (the result tree on the records), with the built-in catalog.
     pub fn new() -> Ours {
+        Ours::with(Call::Tree, false)
+    }
+
+    /// `call`, on prepared workouts or not, with the built-in catalog.
+    pub fn with(call: Call, prepared: bool) -> Ours {
         Ours {
             catalog: Catalog::builtin(),
-            summary: false,
-            prepared: false,
-        }
-    }
-
-    /// `summarize_prepared` (`summary`) or `evaluate_prepared`, with the built-in catalog.
-    pub fn prepared(summary: bool) -> Ours {
-        Ours {
-            summary,
-            prepared: true,
-            ..Ours::new()
-        }
-    }
-
-    /// `evaluate_summary`, with the built-in catalog.
-    pub fn summary() -> Ours {
-        Ours {
-            summary: true,
-            ..Ours::new()
+            call,
+            prepared,
         }
     }
 }
@@ -126,7 +126,7 @@ impl Default for Ours {
 }
 
 struct OursRunner {
-    summary: bool,
+    call: Call,
     plan: Plan,
     users: Vec<User>,
     /// Records (unprepared) or prepared forms, one per user.
@@ -137,16 +137,19 @@ struct OursRunner {
 
 impl Runner for OursRunner {
     fn met(&mut self, k: usize) -> bool {
-        let user = &self.users[k];
-        let status = match (self.prepared.get(k), self.summary) {
-            (Some(p), true) => eval::summarize_prepared(&self.plan, user, p, &self.as_of).status,
-            (Some(p), false) => eval::evaluate_prepared(&self.plan, user, p, &self.as_of).status,
-            (None, true) => {
-                eval::evaluate_summary(&self.plan, user, &self.workouts[k], &self.as_of).status
+        let (plan, user, as_of) = (&self.plan, &self.users[k], &self.as_of);
+        let status = match (self.prepared.get(k), self.call) {
+            (Some(p), Call::Completed) => return eval::completed_prepared(plan, user, p, as_of),
+            (Some(p), Call::Summary) => eval::summarize_prepared(plan, user, p, as_of).status,
+            (Some(p), Call::Tree) => eval::evaluate_prepared(plan, user, p, as_of).status,
+            (None, Call::Completed) => {
+                let prepared = eval::Prepared::new(&self.workouts[k]);
+                return eval::completed_prepared(plan, user, &prepared, as_of);
             }
-            (None, false) => {
-                eval::evaluate(&self.plan, user, &self.workouts[k], &self.as_of).status
+            (None, Call::Summary) => {
+                eval::evaluate_summary(plan, user, &self.workouts[k], as_of).status
             }
+            (None, Call::Tree) => eval::evaluate(plan, user, &self.workouts[k], as_of).status,
         };
         status == Status::Completed
     }
@@ -154,11 +157,13 @@ impl Runner for OursRunner {
 
 impl Engine for Ours {
     fn name(&self) -> &'static str {
-        match (self.prepared, self.summary) {
-            (true, true) => SUMMARY,
-            (true, false) => "ours: evaluate_prepared (result tree)",
-            (false, true) => "ours (unprepared): evaluate_summary",
-            (false, false) => "ours (unprepared): evaluate (result tree)",
+        match (self.prepared, self.call) {
+            (true, Call::Completed) => COMPLETED,
+            (true, Call::Summary) => SUMMARY,
+            (true, Call::Tree) => "ours: evaluate_prepared (result tree)",
+            (false, Call::Completed) => "ours (unprepared): completed_prepared",
+            (false, Call::Summary) => "ours (unprepared): evaluate_summary",
+            (false, Call::Tree) => "ours (unprepared): evaluate (result tree)",
         }
     }
 
@@ -175,7 +180,7 @@ impl Engine for Ours {
             (workouts, Vec::new())
         };
         Box::new(OursRunner {
-            summary: self.summary,
+            call: self.call,
             plan: plan(&spec.dsl, &self.catalog),
             users: users.iter().map(|&i| data.users[i].clone()).collect(),
             workouts,
@@ -185,8 +190,11 @@ impl Engine for Ours {
     }
 }
 
-/// The name of the engine the ratio column compares against: ours, prepared, summary.
+/// The name of the engine the first ratio column compares against: ours, prepared, summary.
 pub const SUMMARY: &str = "ours: summarize_prepared";
+
+/// The name of the engine the second ratio column compares against: ours, prepared, yes/no.
+pub const COMPLETED: &str = "ours: completed_prepared (yes/no)";
 
 /// Hand-written Rust, one function per challenge: the limit.
 pub struct Hand;
@@ -196,9 +204,8 @@ const CARDIO: [&str; 5] = ["treadmill", "bike", "rower", "elliptical", "stair_cl
 struct HandRunner {
     spec: Spec,
     groups: Vec<Vec<String>>,
+    /// Each user's workouts sorted by start (as our prepared form is).
     workouts: Vec<Vec<Flat>>,
-    /// Per-day scratch, reused.
-    days: Vec<(i64, i64)>,
 }
 
 impl HandRunner {
@@ -229,41 +236,41 @@ impl Runner for HandRunner {
                 if !groups.iter().any(|g| g == "nsfit" || g == "staff") {
                     return false;
                 }
-                let n = (self.spec.d1 - self.spec.d0 + 1) as usize;
-                self.days.clear();
-                self.days.resize(n, (0, 0));
+                // Day by day in start order, stopping at the first day not met.
+                let (mut day, mut reps, mut secs) = (self.spec.d0, 0, 0);
                 for w in ws {
                     let gym = matches!(w.gym.as_deref(), Some("gym-01" | "gym-02"));
                     if !(gym && self.counts(w)) {
                         continue;
                     }
-                    let day = &mut self.days[(w.day - self.spec.d0) as usize];
+                    if w.day != day {
+                        // `day` is over, and any day between it and this one had nothing.
+                        if !(reps >= 30 || secs >= 1200) || w.day != day + 1 {
+                            return false;
+                        }
+                        (day, reps, secs) = (w.day, 0, 0);
+                    }
                     if w.exercise == "leg_press" {
-                        for &(reps, kg) in &w.sets {
+                        for &(r, kg) in &w.sets {
                             if kg.is_some_and(|kg| kg >= 40.0) {
-                                day.0 += reps;
+                                reps += r;
                             }
                         }
                     } else if CARDIO.contains(&w.exercise.as_str()) {
-                        day.1 += w.end - w.start;
+                        secs += w.end - w.start;
                     }
                 }
-                self.days
-                    .iter()
-                    .all(|&(reps, secs)| reps >= 30 || secs >= 1200)
+                day == self.spec.d1 && (reps >= 30 || secs >= 1200)
             }
             Kind::Streak => {
-                let n = (self.spec.d1 - self.spec.d0 + 1) as usize;
-                self.days.clear();
-                self.days.resize(n, (0, 0));
+                // Runs of consecutive days with a workout, in start order.
+                let (mut run, mut last) = (0, None);
                 for w in ws {
-                    if self.counts(w) {
-                        self.days[(w.day - self.spec.d0) as usize].0 = 1;
+                    if !self.counts(w) || last == Some(w.day) {
+                        continue;
                     }
-                }
-                let mut run = 0;
-                for &(trained, _) in &self.days {
-                    run = if trained > 0 { run + 1 } else { 0 };
+                    run = if last == Some(w.day - 1) { run + 1 } else { 1 };
+                    last = Some(w.day);
                     if run >= 7 {
                         return true;
                     }
@@ -297,8 +304,14 @@ impl Engine for Hand {
                 .iter()
                 .map(|&i| data.users[i].groups.clone())
                 .collect(),
-            workouts: users.iter().map(|&i| data.flat[i].clone()).collect(),
-            days: Vec::new(),
+            workouts: users
+                .iter()
+                .map(|&i| {
+                    let mut own = data.flat[i].clone();
+                    own.sort_by_key(|w| w.start);
+                    own
+                })
+                .collect(),
         })
     }
 }

@@ -103,9 +103,9 @@ fn main() {
             data.as_of.text
         );
         println!(
-            "| challenge | engine | met | evals/s, 1 core | evals/s, {threads} cores | time/eval | ours (summary) is | data | bytes/eval | allocs/eval | compile |"
+            "| challenge | engine | met | evals/s, 1 core | evals/s, {threads} cores | time/eval | ours (summary) is | ours (yes/no) is | data | bytes/eval | allocs/eval | compile |"
         );
-        println!("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|");
+        println!("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|");
         for &kind in &kinds {
             let spec = Spec::new(kind, &data);
             let expected = harness::answers(&ours, &spec, &data);
@@ -135,11 +135,12 @@ fn main() {
                 kind.name(),
                 week_met.join(", ")
             );
-            let mut ours_rate = None;
+            // One-core rates of our summary and yes/no entry points, for the ratio columns.
+            let mut ours_rates = [None, None];
             for &engine in &chosen {
                 if let Some(why) = engine.cannot(kind) {
                     println!(
-                        "| {} | {} | — | cannot express: {why} |||||||",
+                        "| {} | {} | — | cannot express: {why} ||||||||",
                         kind.name(),
                         engine.name()
                     );
@@ -151,7 +152,7 @@ fn main() {
                 }
                 if args.verify_only {
                     println!(
-                        "| {} | {} | {met} | answers agree |||||||",
+                        "| {} | {} | {met} | answers agree ||||||||",
                         kind.name(),
                         engine.name()
                     );
@@ -163,10 +164,15 @@ fn main() {
                 let memory = harness::memory(engine, &spec, &data);
                 let compile =
                     harness::mean_time(Duration::from_millis(200), || engine.compile(&spec));
-                if engine.name() == engines::SUMMARY {
-                    ours_rate = Some(one);
+                for (name, rate) in [engines::SUMMARY, engines::COMPLETED]
+                    .iter()
+                    .zip(&mut ours_rates)
+                {
+                    if engine.name() == *name {
+                        *rate = Some(one);
+                    }
                 }
-                let ratio = match ours_rate {
+                let [summary, completed] = ours_rates.map(|ours| match ours {
                     Some(ours_one) if !engine.name().starts_with("ours") => {
                         let r = ours_one / one;
                         if r >= 1.0 {
@@ -176,9 +182,9 @@ fn main() {
                         }
                     }
                     _ => "—".to_owned(),
-                };
+                });
                 println!(
-                    "| {} | {} | {met} | {} | {} | {} | {ratio} | {} | {} | {:.1} | {} |",
+                    "| {} | {} | {met} | {} | {} | {} | {summary} | {completed} | {} | {} | {:.1} | {} |",
                     kind.name(),
                     engine.name(),
                     thousands(one as u64),

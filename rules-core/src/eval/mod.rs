@@ -158,13 +158,36 @@ pub fn evaluate_prepared(
 /// allocating (unless the challenge has `on N periods` or `at least N of`, which keep their
 /// children's progress on a scratch stack).
 pub fn summarize_prepared(plan: &Plan, user: &User, prepared: &Prepared, as_of: &AsOf) -> Summary {
+    if !plan.is_eligible(user) {
+        // The status and progress of an ineligible user do not depend on the tree.
+        return Summary {
+            status: Status::Ineligible,
+            progress: 0.0,
+        };
+    }
     let (mut evaluator, range) = begin(plan, prepared, as_of);
     let o = evaluator.outcome(&plan.root, range);
     summary(plan, user, range.started, o.met, o.failed, o.progress)
 }
 
+/// Whether the user whose workouts `prepared` holds has completed the challenge at `as_of`:
+/// exactly `summarize_prepared(..).status == Status::Completed`, answered as a yes/no check
+/// would be: every group, period block and `in one workout` stops at the first child, period
+/// or workout that decides it (`every day` at the first day not met, `streak 7 days` at the
+/// seventh met day in a row, `any` at the first goal met, ...), and no progress is computed.
+/// For callers that need only who has completed (badges, rewards, filters); allocates nothing
+/// (unless the challenge has `on N periods` or `at least N of`).
+pub fn completed_prepared(plan: &Plan, user: &User, prepared: &Prepared, as_of: &AsOf) -> bool {
+    if !plan.is_eligible(user) {
+        return false;
+    }
+    let (evaluator, range) = begin(plan, prepared, as_of);
+    range.started && evaluator.met_only().outcome(&plan.root, range).met
+}
+
 /// The evaluator of one evaluation and the range of the whole window: the user's workouts
 /// in the window up to `as_of`.
+#[inline(always)]
 fn begin<'p>(
     plan: &'p Plan,
     prepared: &'p Prepared,

@@ -88,15 +88,30 @@ pub(crate) struct Evaluator<'p> {
     as_of: i64,
     /// Scratch space for "the N largest progresses", used as a stack by nested nodes.
     scratch: Vec<f64>,
+    /// Only `met` is wanted: every walk stops as soon as its node's `met` is known, and the
+    /// other figures of an outcome are those of the children walked so far.
+    met_only: bool,
 }
 
 impl<'p> Evaluator<'p> {
+    #[inline(always)]
     pub(crate) fn new(cx: Cx<'p>, as_of: i64) -> Evaluator<'p> {
         Evaluator {
             calendar: cx.calendar,
             cx,
             as_of,
             scratch: Vec::new(),
+            met_only: false,
+        }
+    }
+
+    /// An evaluator whose outcomes are right about `met` only: groups, period blocks and `in
+    /// one workout` stop at the first child, period or workout that decides it (as a
+    /// hand-written yes/no check would).
+    pub(crate) fn met_only(self) -> Evaluator<'p> {
+        Evaluator {
+            met_only: true,
+            ..self
         }
     }
 
@@ -147,14 +162,22 @@ impl<'p> Evaluator<'p> {
             Node::All(goals) => {
                 let mut all = Combine::default();
                 for g in goals {
-                    all.add(self.outcome_with(g, range, accs));
+                    let o = self.outcome_with(g, range, accs);
+                    all.add(o);
+                    if self.met_only && !o.met {
+                        break;
+                    }
                 }
                 all.all()
             }
             Node::Any(goals) => {
                 let mut any = Combine::default();
                 for g in goals {
-                    any.add(self.outcome_with(g, range, accs));
+                    let o = self.outcome_with(g, range, accs);
+                    any.add(o);
+                    if self.met_only && o.met {
+                        break;
+                    }
                 }
                 any.any()
             }
@@ -165,6 +188,9 @@ impl<'p> Evaluator<'p> {
                     let o = self.outcome_with(g, range, accs);
                     self.scratch.push(o.progress);
                     c.add(o);
+                    if self.met_only && c.met >= *n {
+                        break;
+                    }
                 }
                 let top = self.mean_of_largest(base, *n);
                 c.at_least(*n, top)
@@ -197,7 +223,7 @@ impl<'p> Evaluator<'p> {
                 // `streak` keep running figures.
                 let keep = matches!(node, Node::On(..));
                 let mut stats = PeriodStats::default();
-                if let Some(pass) = OnePass::of(goal, *period, keep) {
+                if let Some(pass) = OnePass::of(node, goal, *period, keep) {
                     self.periods_in_one_pass(&pass, range, &mut stats, &mut ());
                     return self.finish_periods(node, &stats, base);
                 }
@@ -218,6 +244,9 @@ impl<'p> Evaluator<'p> {
                                 .extend(std::iter::repeat_n(goal.empty.progress, skipped as usize));
                         }
                     }
+                    if self.met_only && stats.decides(node) {
+                        break;
+                    }
                 }
                 self.finish_periods(node, &stats, base)
             }
@@ -230,6 +259,9 @@ impl<'p> Evaluator<'p> {
                     let o = self.workout(goal, row);
                     if best.is_none_or(|b| o.progress > b.progress) {
                         best = Some(o);
+                    }
+                    if self.met_only && o.met {
+                        break;
                     }
                 }
                 one_workout(best, range)
@@ -276,7 +308,8 @@ impl<'p> Evaluator<'p> {
     /// same order as its pass over the period would; the rows of other exercises change no
     /// metric.
     ///
-    /// `sink` sees every period too (the result tree lists them).
+    /// `sink` sees every period too (the result tree lists them). A met-only walk stops at
+    /// the period that decides the block's `met`.
     fn periods_in_one_pass<S: Sink>(
         &mut self,
         pass: &OnePass<'_>,
@@ -306,6 +339,9 @@ impl<'p> Evaluator<'p> {
                     break;
                 }
                 self.close_period(pass, &mut open, lo, hi, stats, sink);
+                if self.settled(pass, &mut open, stats, sink) {
+                    return;
+                }
                 current = periods.next();
             }
             for (source, acc) in pass.sources.iter().zip(open.accs.iter_mut()) {
@@ -315,9 +351,29 @@ impl<'p> Evaluator<'p> {
         }
         while let Some((lo, hi)) = current {
             self.close_period(pass, &mut open, lo, hi, stats, sink);
+            if self.settled(pass, &mut open, stats, sink) {
+                return;
+            }
             current = periods.next();
         }
         self.add_empty(pass, &mut open, stats, sink);
+    }
+
+    /// In a met-only walk, whether the periods closed so far decide the block's `met` (the
+    /// walk then stops); the run of empty periods is added first, so each one counts.
+    #[inline]
+    fn settled<S: Sink>(
+        &mut self,
+        pass: &OnePass<'_>,
+        open: &mut Open,
+        stats: &mut PeriodStats,
+        sink: &mut S,
+    ) -> bool {
+        if !self.met_only {
+            return false;
+        }
+        self.add_empty(pass, open, stats, sink);
+        stats.decides(pass.block)
     }
 
     /// Judges the period `lo..hi` from the accumulators of `open` (or counts it in the run of
@@ -361,7 +417,15 @@ impl<'p> Evaluator<'p> {
         sink: &mut S,
     ) {
         self.add_empty(pass, open, stats, sink);
-        let o = self.outcome_with(&pass.goal.node, sub, Some(&open.accs));
+        let o = match &pass.goal.node {
+            // A lone metric (the usual child of `streak` and `every`): straight from its
+            // accumulator, as `outcome_with` would.
+            Node::Metric(m) if sub.started => {
+                let acc = open.accs.get(m.slot).copied().unwrap_or(Acc::EMPTY);
+                metric_outcome(m, m.source.finish(acc), sub)
+            }
+            node => self.outcome_with(node, sub, Some(&open.accs)),
+        };
         stats.add(o, sub.started, sub.closed);
         if pass.keep {
             self.scratch.push(o.progress);
@@ -457,7 +521,7 @@ impl<'p> Evaluator<'p> {
                 let walk = PeriodWalk::new(self.calendar, self.as_of, *period, range);
                 let mut periods = Vec::with_capacity(walk.periods.clone().count());
                 let mut shown = None;
-                if let Some(pass) = OnePass::of(goal, *period, keep) {
+                if let Some(pass) = OnePass::of(node, goal, *period, keep) {
                     let mut listing = Listing {
                         periods,
                         shown: None,
@@ -621,6 +685,8 @@ impl<'p> Evaluator<'p> {
 
 /// A period block's child judged in one pass.
 struct OnePass<'g> {
+    /// The block.
+    block: &'g Node,
     goal: &'g Child,
     /// [`Child::sources`].
     sources: &'g [Source],
@@ -634,9 +700,10 @@ struct OnePass<'g> {
 
 impl<'g> OnePass<'g> {
     /// The block's child judged in one pass, when it allows ([`Child::sources`]).
-    fn of(goal: &'g Child, period: Period, keep: bool) -> Option<OnePass<'g>> {
+    fn of(block: &'g Node, goal: &'g Child, period: Period, keep: bool) -> Option<OnePass<'g>> {
         match (&goal.sources, &goal.relevant) {
             (Some(sources), Some(relevant)) => Some(OnePass {
+                block,
                 goal,
                 sources,
                 relevant,
@@ -883,6 +950,17 @@ impl PeriodStats {
             self.longest_unfailed = self.longest_unfailed.max(self.unfailed_run);
         }
         self.add(o, true, true);
+    }
+
+    /// Whether the periods added so far decide `met` of the block `node`: a period not met
+    /// under `every`, N met under `on N`, N met in a row under `streak N`.
+    fn decides(&self, node: &Node) -> bool {
+        match node {
+            Node::Every(..) => self.met < self.count,
+            Node::On(n, ..) => u64::from(self.met) >= *n,
+            Node::Streak(n, ..) => u64::from(self.longest_met) >= *n,
+            _ => false,
+        }
     }
 
     /// The run of met periods ending at the latest started period, or at the one before it

@@ -182,7 +182,8 @@ pub(crate) struct Child {
     /// sources, in the order of their [`MetricNode::slot`]. The evaluator then feeds each
     /// relevant row once to every metric's accumulator of its period (or workout) and judges
     /// the child from those ([`super::node`]), instead of one pass over the rows per metric
-    /// and period.
+    /// and period. Only rows that `relevant` takes are fed to them, so a source whose
+    /// selector is `relevant` itself has [`Selector::Any`] here.
     pub(crate) sources: Option<Box<[Source]>>,
 }
 
@@ -195,6 +196,13 @@ impl Child {
         let sources = if relevant.is_some() {
             let mut sources = Vec::new();
             node.number_metrics(&mut sources);
+            // Rows reach these sources only once `relevant` took them: a source whose
+            // selector is `relevant` itself need not test it again.
+            for source in &mut sources {
+                if Some(&source.selector) == relevant.as_ref() {
+                    source.selector = Selector::Any;
+                }
+            }
             (sources.len() <= MAX_SLOTS).then(|| sources.into_boxed_slice())
         } else {
             None
@@ -416,15 +424,25 @@ impl Plan {
         let entries = prepared.entries.as_slice();
         let (start, end) = (self.calendar.window_start(), self.calendar.window_end());
         let as_of = (as_of.time.timestamp(), as_of.time.timestamp_subsec_nanos());
-        let lo = entries.partition_point(|e| e.secs < start);
-        let hi = entries
-            .partition_point(|e| e.secs < end && (e.secs, e.nanos) <= as_of)
-            .max(lo);
+        let before = |e: &Entry| e.secs < start;
+        let inside = |e: &Entry| e.secs < end && (e.secs, e.nanos) <= as_of;
+        // The searches are skipped when the ends decide them (no workout before the window;
+        // the latest workout inside it and before `as_of`, as in a running challenge).
+        let lo = match entries.first() {
+            Some(first) if before(first) => entries.partition_point(before),
+            _ => 0,
+        };
+        let hi = match entries.last() {
+            Some(last) if !inside(last) => entries.partition_point(inside),
+            _ => entries.len(),
+        }
+        .max(lo);
         entries.get(lo..hi).unwrap_or(&[])
     }
 
     /// What an evaluation of `prepared` reads besides its entries: the user's names in this
     /// plan's ids (only those the plan reads), the gym filter, the calendar.
+    #[inline(always)]
     pub(crate) fn cx<'p>(&'p self, prepared: &'p Prepared) -> Cx<'p> {
         let others = self.exercises.len() > super::prepared::builtin_len() as usize;
         Cx {

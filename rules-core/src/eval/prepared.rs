@@ -387,9 +387,17 @@ impl<'p> NameMap<'p> {
         if local == MISSING {
             return MISSING;
         }
-        if let Some(&id) = self.ids.get(local as usize) {
-            return id;
+        match self.ids.get(local as usize) {
+            Some(&id) => id,
+            None => self.look_up(local),
         }
+    }
+
+    /// [`NameMap::get`] of a name past the first [`INLINE`] (rare: kept out of the readers'
+    /// loops).
+    #[cold]
+    #[inline(never)]
+    fn look_up(&self, local: u32) -> u32 {
         match (self.names, self.table.names.get(local as usize)) {
             (Some(names), Some(n)) => offset(names.get_keyed(n.key, self.table.name(n)), self.base),
             _ => OTHER,
@@ -435,6 +443,7 @@ impl<'p> Cx<'p> {
     }
 
     /// Sets the gym filter and its bits (after `gyms` is set).
+    #[inline(always)]
     pub(crate) fn with_gym_filter(mut self, filter: Option<u32>, user_gyms: usize) -> Cx<'p> {
         self.gym_filter = filter;
         if let Some(k) = filter {

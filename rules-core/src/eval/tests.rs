@@ -1870,6 +1870,8 @@ proptest! {
             let summary = evaluate_summary(plan, &u, &workouts, &as_of);
             prop_assert_eq!(summary.status, full.status);
             prop_assert_eq!(summary.progress.to_bits(), full.progress.to_bits());
+            let completed = completed_prepared(plan, &u, &Prepared::for_user("u", &workouts), &as_of);
+            prop_assert_eq!(completed, full.status == Status::Completed, "{}", plan.id());
         }
     }
 
@@ -2107,6 +2109,10 @@ proptest! {
             let t = summarize_prepared(&walked, &u, &prepared, &as_of);
             prop_assert_eq!(s.status, t.status);
             prop_assert_eq!(s.progress.to_bits(), t.progress.to_bits());
+            // The met-only walk stops early, in one pass or not, and says the same.
+            for q in [p, &walked] {
+                prop_assert_eq!(completed_prepared(q, &u, &prepared, &as_of), s.status == Status::Completed, "{}", p.id());
+            }
         }
     }
 }
