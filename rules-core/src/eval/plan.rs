@@ -185,6 +185,23 @@ pub(crate) struct Child {
     /// and period. Only rows that `relevant` takes are fed to them, so a source whose
     /// selector is `relevant` itself has [`Selector::Any`] here.
     pub(crate) sources: Option<Box<[Source]>>,
+    /// With `sources`: the child as [`Step`]s in postfix order, which judge it from its
+    /// metrics' accumulators without recursion (empty otherwise).
+    pub(crate) steps: Box<[Step]>,
+}
+
+/// One step of a child judged in one pass ([`Child::steps`]): each pushes one outcome on a
+/// stack of at most [`MAX_SLOTS`].
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum Step {
+    /// The metric's outcome from its accumulator ([`MetricNode::slot`]).
+    Metric(MetricNode),
+    /// `all` of the last `k` outcomes, which it pops.
+    All(usize),
+    /// `any` of the last `k` outcomes.
+    Any(usize),
+    /// `at least n of` the last `k` outcomes.
+    AtLeast(u64, usize),
 }
 
 /// The most metrics a child judged in one pass has (their accumulators are on the stack).
@@ -193,19 +210,25 @@ pub(crate) const MAX_SLOTS: usize = 8;
 impl Child {
     fn new(mut node: Node, calendar: &Calendar) -> Child {
         let relevant = node.relevant();
-        let sources = if relevant.is_some() {
-            let mut sources = Vec::new();
-            node.number_metrics(&mut sources);
-            // Rows reach these sources only once `relevant` took them: a source whose
-            // selector is `relevant` itself need not test it again.
-            for source in &mut sources {
-                if Some(&source.selector) == relevant.as_ref() {
-                    source.selector = Selector::Any;
+        let (mut sources, mut steps) = (Vec::new(), Vec::new());
+        let height = match &relevant {
+            Some(relevant) => {
+                let height = node.flatten(&mut sources, &mut steps);
+                // Rows reach these sources only once `relevant` took them: a source whose
+                // selector is `relevant` itself need not test it again.
+                for source in &mut sources {
+                    if source.selector == *relevant {
+                        source.selector = Selector::Any;
+                    }
                 }
+                height
             }
-            (sources.len() <= MAX_SLOTS).then(|| sources.into_boxed_slice())
+            None => usize::MAX,
+        };
+        let (sources, steps) = if sources.len() <= MAX_SLOTS && height <= MAX_SLOTS {
+            (Some(sources.into_boxed_slice()), steps.into_boxed_slice())
         } else {
-            None
+            (None, Box::default())
         };
         let empty = if relevant.is_some() {
             let range = Range {
@@ -224,6 +247,7 @@ impl Child {
             relevant,
             empty,
             sources,
+            steps,
         }
     }
 
@@ -242,20 +266,32 @@ impl Child {
 
 impl Node {
     /// Numbers the metrics of a node without period blocks and `in one workout` in the order
-    /// the evaluator walks them, collecting their sources.
-    fn number_metrics(&mut self, sources: &mut Vec<Source>) {
-        match self {
-            Node::All(goals) | Node::Any(goals) | Node::AtLeast(_, goals) => {
-                for g in goals {
-                    g.number_metrics(sources);
-                }
+    /// the evaluator walks them, collecting their sources, and writes the node as [`Step`]s
+    /// in postfix order. Returns the most outcomes its steps hold on the stack at once.
+    fn flatten(&mut self, sources: &mut Vec<Source>, steps: &mut Vec<Step>) -> usize {
+        let step = match self {
+            Node::All(goals) => Step::All(goals.len()),
+            Node::Any(goals) => Step::Any(goals.len()),
+            Node::AtLeast(n, goals) => Step::AtLeast(*n, goals.len()),
+            Node::Every(..) | Node::On(..) | Node::Streak(..) | Node::OneWorkout(_) => {
+                return usize::MAX;
             }
-            Node::Every(..) | Node::On(..) | Node::Streak(..) | Node::OneWorkout(_) => {}
             Node::Metric(m) => {
                 m.slot = sources.len();
                 sources.push(m.source.clone());
+                steps.push(Step::Metric(m.clone()));
+                return 1;
+            }
+        };
+        let mut most = 1;
+        if let Node::All(goals) | Node::Any(goals) | Node::AtLeast(_, goals) = self {
+            // While child `i` runs, the outcomes of the `i` before it wait on the stack.
+            for (i, g) in goals.iter_mut().enumerate() {
+                most = most.max(g.flatten(sources, steps).saturating_add(i));
             }
         }
+        steps.push(step);
+        most
     }
 
     /// The union of the selectors of the node's metrics; `None` when the node holds a period
@@ -309,6 +345,7 @@ impl Node {
             | Node::Streak(_, _, child)
             | Node::OneWorkout(child) => {
                 child.sources = None;
+                child.steps = Box::default();
                 child.node.without_one_pass();
             }
             Node::Metric(_) => {}
