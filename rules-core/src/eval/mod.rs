@@ -181,7 +181,7 @@ pub fn completed_prepared(plan: &Plan, user: &User, prepared: &Prepared, as_of: 
     if !plan.is_eligible(user) {
         return false;
     }
-    let (evaluator, range) = begin(plan, prepared, as_of);
+    let (mut evaluator, range) = begin(plan, prepared, as_of);
     range.started && evaluator.met_only().outcome(&plan.root, range).met
 }
 

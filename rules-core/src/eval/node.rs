@@ -105,14 +105,12 @@ impl<'p> Evaluator<'p> {
         }
     }
 
-    /// An evaluator whose outcomes are right about `met` only: groups, period blocks and `in
-    /// one workout` stop at the first child, period or workout that decides it (as a
-    /// hand-written yes/no check would).
-    pub(crate) fn met_only(self) -> Evaluator<'p> {
-        Evaluator {
-            met_only: true,
-            ..self
-        }
+    /// Makes the outcomes right about `met` only: groups, period blocks and `in one workout`
+    /// then stop at the first child, period or workout that decides it (as a hand-written
+    /// yes/no check would).
+    pub(crate) fn met_only(&mut self) -> &mut Evaluator<'p> {
+        self.met_only = true;
+        self
     }
 
     /// The range of the day indices `lo..hi` holding `rows`.
