@@ -35,6 +35,11 @@ use crate::specs::{self, Kind, Spec};
 pub trait Runner {
     /// Whether user `k` (an index into the runner's users) meets the challenge.
     fn met(&mut self, k: usize) -> bool;
+
+    /// User `k`'s progress, for engines that compute one (checked, never timed).
+    fn progress(&mut self, _k: usize) -> Option<f64> {
+        None
+    }
 }
 
 /// A contender.
@@ -62,7 +67,8 @@ pub fn all() -> Vec<Box<dyn Engine>> {
         Box::new(Ours::with(Call::Completed, true)),
         Box::new(Ours::with(Call::Tree, false)),
         Box::new(Ours::with(Call::Summary, false)),
-        Box::new(Hand),
+        Box::new(Hand::summary()),
+        Box::new(Hand::yes_no()),
         Box::new(JsonLogic),
         Box::new(Zen),
         Box::new(Rhai),
@@ -153,6 +159,17 @@ impl Runner for OursRunner {
         };
         status == Status::Completed
     }
+
+    fn progress(&mut self, k: usize) -> Option<f64> {
+        let (plan, user, as_of) = (&self.plan, &self.users[k], &self.as_of);
+        match (self.prepared.get(k), self.call) {
+            (_, Call::Completed) => None,
+            (Some(p), _) => Some(eval::summarize_prepared(plan, user, p, as_of).progress),
+            (None, _) => {
+                Some(eval::evaluate_summary(plan, user, &self.workouts[k], as_of).progress)
+            }
+        }
+    }
 }
 
 impl Engine for Ours {
@@ -196,42 +213,178 @@ pub const SUMMARY: &str = "ours: summarize_prepared";
 /// The name of the engine the second ratio column compares against: ours, prepared, yes/no.
 pub const COMPLETED: &str = "ours: completed_prepared (yes/no)";
 
-/// Hand-written Rust, one function per challenge: the limit.
-pub struct Hand;
+/// Hand-written Rust, one function per challenge: the limit. Either a yes/no check that stops
+/// as soon as the answer is known (the limit for `completed_prepared`), or, with `progress`,
+/// the status and progress of language.md §8 for that one challenge (the limit for
+/// `summarize_prepared`).
+pub struct Hand {
+    progress: bool,
+}
+
+impl Hand {
+    /// The yes/no functions.
+    pub fn yes_no() -> Hand {
+        Hand { progress: false }
+    }
+
+    /// The status-and-progress functions.
+    pub fn summary() -> Hand {
+        Hand { progress: true }
+    }
+}
+
+/// The largest double below 1: a goal not met never shows 100 % (as ours).
+const BELOW_ONE: f64 = 1.0 - f64::EPSILON / 2.0;
+
+/// A goal's progress: 1 when met, else `ratio` in [0, 1).
+fn progress(met: bool, ratio: f64) -> f64 {
+    if met {
+        1.0
+    } else {
+        ratio.clamp(0.0, BELOW_ONE)
+    }
+}
 
 const CARDIO: [&str; 5] = ["treadmill", "bike", "rower", "elliptical", "stair_climber"];
 
 struct HandRunner {
     spec: Spec,
+    /// Status and progress ([`Hand::summary`]) rather than yes/no.
+    progress: bool,
     groups: Vec<Vec<String>>,
     /// Each user's workouts sorted by start (as our prepared form is).
     workouts: Vec<Vec<Flat>>,
+    /// Per-day scratch of the summaries, reused.
+    days: Vec<(i64, i64)>,
+}
+
+/// Whether the workout counts: in the window, started by `as_of`.
+fn counts(spec: &Spec, w: &Flat) -> bool {
+    w.day >= spec.d0 && w.day <= spec.d1 && w.start <= spec.as_of
 }
 
 impl HandRunner {
-    fn counts(&self, w: &Flat) -> bool {
-        w.day >= self.spec.d0 && w.day <= self.spec.d1 && w.start <= self.spec.as_of
+    /// Leg-press volume of sets of 8 reps or more.
+    fn volume(&self, ws: &[Flat]) -> f64 {
+        let mut total = 0.0;
+        for w in ws {
+            if counts(&self.spec, w) && w.exercise == "leg_press" {
+                for &(reps, kg) in &w.sets {
+                    if let Some(kg) = kg.filter(|&kg| kg > 0.0 && reps >= 8) {
+                        total += reps as f64 * kg;
+                    }
+                }
+            }
+        }
+        total
+    }
+
+    /// Fills `days` with each day's (a count or leg-press reps, cardio seconds) from `add`.
+    fn bucket(&mut self, k: usize, add: impl Fn(&Flat, &mut (i64, i64))) {
+        let n = (self.spec.d1 - self.spec.d0 + 1) as usize;
+        self.days.clear();
+        self.days.resize(n, (0, 0));
+        for w in &self.workouts[k] {
+            if counts(&self.spec, w) {
+                add(w, &mut self.days[(w.day - self.spec.d0) as usize]);
+            }
+        }
+    }
+
+    /// Met and progress of user `k`, every period being closed (as in every benchmark).
+    fn summary(&mut self, k: usize) -> (bool, f64) {
+        let groups = &self.groups[k];
+        match self.spec.kind {
+            Kind::Sum => {
+                let total = self.volume(&self.workouts[k]);
+                let met = total >= 10000.0;
+                (met, progress(met, total / 10000.0))
+            }
+            Kind::NationalDay => {
+                if !groups.iter().any(|g| g == "nsfit" || g == "staff") {
+                    return (false, 0.0);
+                }
+                self.bucket(k, |w, day| {
+                    if !matches!(w.gym.as_deref(), Some("gym-01" | "gym-02")) {
+                        return;
+                    }
+                    if w.exercise == "leg_press" {
+                        for &(reps, kg) in &w.sets {
+                            if kg.is_some_and(|kg| kg >= 40.0) {
+                                day.0 += reps;
+                            }
+                        }
+                    } else if CARDIO.contains(&w.exercise.as_str()) {
+                        day.1 += w.end - w.start;
+                    }
+                });
+                // `every day`: all days met, progress the mean of the days' `any` (the best
+                // of its two goals).
+                let (mut all, mut sum) = (true, 0.0);
+                for &(reps, secs) in &self.days {
+                    let met = reps >= 30 || secs >= 1200;
+                    all &= met;
+                    sum += progress(
+                        met,
+                        progress(false, reps as f64 / 30.0)
+                            .max(progress(false, secs as f64 / 1200.0)),
+                    );
+                }
+                (all, progress(all, sum / self.days.len() as f64))
+            }
+            Kind::Streak => {
+                self.bucket(k, |_, day| day.0 = 1);
+                let (mut run, mut longest) = (0, 0);
+                for &(trained, _) in &self.days {
+                    run = if trained > 0 { run + 1 } else { 0 };
+                    longest = longest.max(run);
+                }
+                (
+                    longest >= 7,
+                    progress(longest >= 7, f64::from(longest) / 7.0),
+                )
+            }
+            Kind::OneWorkout => {
+                if !groups.iter().any(|g| g == "nsfit") {
+                    return (false, 0.0);
+                }
+                // The best workout: `all` of the distance (an achievement: its share of 2.4
+                // km) and the duration (a limit: 1 when kept, else 0); workouts that are not
+                // on the treadmill have no distance and keep the limit.
+                let mut best: Option<(bool, f64)> = None;
+                for w in self.workouts[k].iter().filter(|w| counts(&self.spec, w)) {
+                    let treadmill = w.exercise == "treadmill";
+                    let metres = w.distance_m.filter(|_| treadmill).unwrap_or(0.0);
+                    let secs = if treadmill { w.end - w.start } else { 0 };
+                    let (far, fast) = (metres >= 2400.0, secs <= 720);
+                    let both = far && fast;
+                    let p = progress(
+                        both,
+                        (progress(far, metres / 2400.0) + progress(fast, 0.0)) / 2.0,
+                    );
+                    if best.is_none_or(|(_, b)| p > b) {
+                        best = Some((both, p));
+                    }
+                }
+                best.unwrap_or((false, 0.0))
+            }
+        }
     }
 }
 
 impl Runner for HandRunner {
+    fn progress(&mut self, k: usize) -> Option<f64> {
+        self.progress.then(|| self.summary(k).1)
+    }
+
     fn met(&mut self, k: usize) -> bool {
+        if self.progress {
+            return self.summary(k).0;
+        }
         let ws = &self.workouts[k];
         let groups = &self.groups[k];
         match self.spec.kind {
-            Kind::Sum => {
-                let mut total = 0.0;
-                for w in ws {
-                    if self.counts(w) && w.exercise == "leg_press" {
-                        for &(reps, kg) in &w.sets {
-                            if let Some(kg) = kg.filter(|&kg| kg > 0.0 && reps >= 8) {
-                                total += reps as f64 * kg;
-                            }
-                        }
-                    }
-                }
-                total >= 10000.0
-            }
+            Kind::Sum => self.volume(ws) >= 10000.0,
             Kind::NationalDay => {
                 if !groups.iter().any(|g| g == "nsfit" || g == "staff") {
                     return false;
@@ -240,7 +393,7 @@ impl Runner for HandRunner {
                 let (mut day, mut reps, mut secs) = (self.spec.d0, 0, 0);
                 for w in ws {
                     let gym = matches!(w.gym.as_deref(), Some("gym-01" | "gym-02"));
-                    if !(gym && self.counts(w)) {
+                    if !(gym && counts(&self.spec, w)) {
                         continue;
                     }
                     if w.day != day {
@@ -266,7 +419,7 @@ impl Runner for HandRunner {
                 // Runs of consecutive days with a workout, in start order.
                 let (mut run, mut last) = (0, None);
                 for w in ws {
-                    if !self.counts(w) || last == Some(w.day) {
+                    if !counts(&self.spec, w) || last == Some(w.day) {
                         continue;
                     }
                     run = if last == Some(w.day - 1) { run + 1 } else { 1 };
@@ -280,7 +433,7 @@ impl Runner for HandRunner {
             Kind::OneWorkout => {
                 groups.iter().any(|g| g == "nsfit")
                     && ws.iter().any(|w| {
-                        self.counts(w)
+                        counts(&self.spec, w)
                             && w.exercise == "treadmill"
                             && w.distance_m.is_some_and(|d| d >= 2400.0)
                             && w.end - w.start <= 720
@@ -292,7 +445,11 @@ impl Runner for HandRunner {
 
 impl Engine for Hand {
     fn name(&self) -> &'static str {
-        "hand-written Rust"
+        if self.progress {
+            "hand-written Rust (status, progress)"
+        } else {
+            "hand-written Rust (yes/no)"
+        }
     }
 
     fn compile(&self, _spec: &Spec) {}
@@ -300,6 +457,8 @@ impl Engine for Hand {
     fn runner<'d>(&self, spec: &Spec, data: &'d Dataset, users: &[usize]) -> Box<dyn Runner + 'd> {
         Box::new(HandRunner {
             spec: spec.clone(),
+            progress: self.progress,
+            days: Vec::new(),
             groups: users
                 .iter()
                 .map(|&i| data.users[i].groups.clone())

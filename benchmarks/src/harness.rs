@@ -1,7 +1,8 @@
 //! Checking and timing: answers first, then one core, all cores, memory, compile time.
 //!
 //! - [`answers`] runs an engine once over every user; [`verify`] compares with ours and panics
-//!   on the first difference, naming the challenge, the user and both answers.
+//!   on the first difference, naming the challenge, the user and both answers (met, and the
+//!   progress where both engines compute one).
 //! - [`one_core`]: full passes over every user on the calling thread until `min_secs` have
 //!   passed (at least one pass after a warm-up pass): evaluations per second.
 //! - [`all_cores`]: one rayon thread per core, each with its own share of the users prepared
@@ -19,27 +20,53 @@ use crate::data::Dataset;
 use crate::engines::Engine;
 use crate::specs::Spec;
 
-/// Every user's answer, in user order.
-pub fn answers(engine: &dyn Engine, spec: &Spec, data: &Dataset) -> Vec<bool> {
-    let users: Vec<usize> = (0..data.users.len()).collect();
-    let mut runner = engine.runner(spec, data, &users);
-    (0..users.len()).map(|k| runner.met(k)).collect()
+/// One user's answer: met or not, and the progress when the engine computes one.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Answer {
+    /// The challenge is met.
+    pub met: bool,
+    /// Progress in [0, 1] ([`crate::engines::Runner::progress`]).
+    pub progress: Option<f64>,
 }
 
-/// Panics unless `engine` answers exactly `expected` for every user.
-pub fn verify(engine: &dyn Engine, spec: &Spec, data: &Dataset, expected: &[bool]) {
+/// Every user's answer, in user order.
+pub fn answers(engine: &dyn Engine, spec: &Spec, data: &Dataset) -> Vec<Answer> {
+    let users: Vec<usize> = (0..data.users.len()).collect();
+    let mut runner = engine.runner(spec, data, &users);
+    (0..users.len())
+        .map(|k| Answer {
+            met: runner.met(k),
+            progress: runner.progress(k),
+        })
+        .collect()
+}
+
+/// Panics unless `engine` answers `expected` for every user: the same met/unmet, and the same
+/// progress (to 1e-9) where both have one.
+pub fn verify(engine: &dyn Engine, spec: &Spec, data: &Dataset, expected: &[Answer]) {
     let got = answers(engine, spec, data);
+    let met = |m: bool| if m { "met" } else { "unmet" };
     for (i, (g, e)) in got.iter().zip(expected).enumerate() {
         assert!(
-            g == e,
+            g.met == e.met,
             "WRONG ANSWER: {} says {} for user {} on {} ({}); ours says {}",
             engine.name(),
-            if *g { "met" } else { "unmet" },
+            met(g.met),
             data.users[i].id,
             spec.kind.name(),
             data.label,
-            if *e { "met" } else { "unmet" },
+            met(e.met),
         );
+        if let (Some(g), Some(e)) = (g.progress, e.progress) {
+            assert!(
+                (g - e).abs() <= 1e-9,
+                "WRONG PROGRESS: {} says {g} for user {} on {} ({}); ours says {e}",
+                engine.name(),
+                data.users[i].id,
+                spec.kind.name(),
+                data.label,
+            );
+        }
     }
     assert_eq!(got.len(), expected.len());
 }

@@ -109,10 +109,10 @@ fn main() {
         for &kind in &kinds {
             let spec = Spec::new(kind, &data);
             let expected = harness::answers(&ours, &spec, &data);
-            let met = expected.iter().filter(|&&m| m).count();
+            let met = expected.iter().filter(|a| a.met).count();
             // More checks than the timed window alone: windows of 1, 3 and 7 days, where more
             // users meet the goals (few train every day of a whole month).
-            let checks: Vec<(Spec, Vec<bool>)> = [(0, 1), (3, 3), (10, 7)]
+            let checks: Vec<(Spec, Vec<harness::Answer>)> = [(0, 1), (3, 3), (10, 7)]
                 .into_iter()
                 .map(|(offset, days)| {
                     let first = data.first + chrono::Duration::days(offset);
@@ -128,7 +128,7 @@ fn main() {
                 .collect();
             let week_met: Vec<String> = checks
                 .iter()
-                .map(|(_, e)| e.iter().filter(|&&m| m).count().to_string())
+                .map(|(_, e)| e.iter().filter(|a| a.met).count().to_string())
                 .collect();
             eprintln!(
                 "{}: {met} met over the window; {} in the 1-, 3- and 7-day checks",
