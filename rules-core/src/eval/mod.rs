@@ -134,8 +134,9 @@ pub fn evaluate_prepared(
     prepared: &Prepared,
     as_of: &AsOf,
 ) -> EvalResult {
-    let (mut evaluator, range) = begin(plan, prepared, as_of);
-    let tree = evaluator.detail(&plan.root, range);
+    let (tree, range) = begin(plan, prepared, as_of, |evaluator, range| {
+        (evaluator.detail(&plan.root, range), range)
+    });
     let Summary { status, progress } = summary(
         plan,
         user,
@@ -165,9 +166,10 @@ pub fn summarize_prepared(plan: &Plan, user: &User, prepared: &Prepared, as_of: 
             progress: 0.0,
         };
     }
-    let (mut evaluator, range) = begin(plan, prepared, as_of);
-    let o = evaluator.outcome(&plan.root, range);
-    summary(plan, user, range.started, o.met, o.failed, o.progress)
+    let (o, started) = begin(plan, prepared, as_of, |evaluator, range| {
+        (evaluator.outcome(&plan.root, range), range.started)
+    });
+    summary(plan, user, started, o.met, o.failed, o.progress)
 }
 
 /// Whether the user whose workouts `prepared` holds has completed the challenge at `as_of`:
@@ -181,22 +183,26 @@ pub fn completed_prepared(plan: &Plan, user: &User, prepared: &Prepared, as_of: 
     if !plan.is_eligible(user) {
         return false;
     }
-    let (mut evaluator, range) = begin(plan, prepared, as_of);
-    range.started && evaluator.met_only().outcome(&plan.root, range).met
+    begin(plan, prepared, as_of, |evaluator, range| {
+        range.started && evaluator.met_only().outcome(&plan.root, range).met
+    })
 }
 
-/// The evaluator of one evaluation and the range of the whole window: the user's workouts
-/// in the window up to `as_of`.
+/// Runs `evaluate` with the evaluator of one evaluation and the range of the whole window
+/// (the user's workouts in the window up to `as_of`). The evaluator never leaves this frame:
+/// it is large (the user's names in the plan's ids), and moving it costs copies.
 #[inline(always)]
-fn begin<'p>(
+fn begin<'p, R>(
     plan: &'p Plan,
     prepared: &'p Prepared,
     as_of: &AsOf,
-) -> (node::Evaluator<'p>, node::Range<'p>) {
+    evaluate: impl FnOnce(&mut node::Evaluator<'p>, node::Range<'p>) -> R,
+) -> R {
+    let as_of = (as_of.time.timestamp(), as_of.time.timestamp_subsec_nanos());
     let rows = plan.window(prepared, as_of);
-    let evaluator = node::Evaluator::new(plan.cx(prepared), as_of.time.timestamp());
+    let mut evaluator = node::Evaluator::new(plan.cx(prepared), as_of.0);
     let range = evaluator.range(rows, 0, plan.calendar.days());
-    (evaluator, range)
+    evaluate(&mut evaluator, range)
 }
 
 /// The status of §8 and the top-level progress from the root's figures.

@@ -15,7 +15,6 @@ use super::aggregate::{Cond, IdSet, NameField, Names, NumField, Quantity, Select
 use super::calendar::{Calendar, CalendarError, MAX_DAYS};
 use super::node::{Evaluator, Outcome, Range};
 use super::prepared::{Cx, Entry, NameMap, Prepared};
-use super::AsOf;
 use crate::catalog::{Catalog, Category};
 use crate::records::User;
 use crate::tree::{
@@ -455,12 +454,12 @@ impl Plan {
         self.groups.is_empty() || user.groups.iter().any(|g| self.groups.contains(g))
     }
 
-    /// The user's workouts in the window that started at or before `as_of` (two binary
-    /// searches; the gym filter is applied by their readers, through [`Cx::counts`]).
-    pub(crate) fn window<'p>(&self, prepared: &'p Prepared, as_of: &AsOf) -> &'p [Entry] {
+    /// The user's workouts in the window that started at or before `as_of` (epoch seconds and
+    /// nanoseconds; two binary searches at most; the gym filter is applied by their readers,
+    /// through [`Cx::counts`]).
+    pub(crate) fn window<'p>(&self, prepared: &'p Prepared, as_of: (i64, u32)) -> &'p [Entry] {
         let entries = prepared.entries.as_slice();
         let (start, end) = (self.calendar.window_start(), self.calendar.window_end());
-        let as_of = (as_of.time.timestamp(), as_of.time.timestamp_subsec_nanos());
         let before = |e: &Entry| e.secs < start;
         let inside = |e: &Entry| e.secs < end && (e.secs, e.nanos) <= as_of;
         // The searches are skipped when the ends decide them (no workout before the window;

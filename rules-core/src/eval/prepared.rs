@@ -343,7 +343,7 @@ pub(crate) fn duration_s(workout: &Workout, start_secs: i64, start_nanos: u32) -
 
 /// How many of a user's distinct names are mapped to a plan's ids up front (on the stack);
 /// the rare others are looked up when read.
-const INLINE: usize = 16;
+const INLINE: usize = 8;
 
 /// A user's distinct names (gyms, machines or other exercises) mapped to a plan's ids.
 #[derive(Clone, Copy)]
