@@ -1,7 +1,8 @@
 //! Structure-aware fuzzing of the evaluator: valid-shaped challenges and workouts built from
 //! the fuzzer's bytes, checked against the laws of language.md §8 on every node of the result:
-//! progress in [0, 1], progress 1 exactly when met, never met and failed at once, and the same
-//! result whatever the order of the workouts.
+//! progress in [0, 1], progress 1 exactly when met, never met and failed at once, the same
+//! result whatever the order of the workouts, the summary equal to the top of the tree, and
+//! the yes/no walk (`completed_prepared`, which stops early) agreeing with the status.
 #![no_main]
 
 use arbitrary::{Arbitrary, Result, Unstructured};
@@ -252,4 +253,15 @@ fuzz_target!(|case: Case| {
     reversed.reverse();
     let again = serde_json::to_value(eval::evaluate(&plan, &user, &reversed, &case.as_of)).unwrap_or_default();
     assert_eq!(json, again, "the result depends on the order of the workouts");
+    // The summary is the top of the tree; the yes/no walk, which stops early, agrees with it.
+    let prepared = eval::Prepared::for_user(&user.id, &case.workouts);
+    let summary = eval::summarize_prepared(&plan, &user, &prepared, &case.as_of);
+    assert_eq!(summary.status, result.status, "summary status");
+    assert_eq!(summary.progress.to_bits(), result.progress.to_bits(), "summary progress");
+    assert_eq!(
+        eval::completed_prepared(&plan, &user, &prepared, &case.as_of),
+        result.status == eval::Status::Completed,
+        "completed_prepared against the status {:?}",
+        result.status
+    );
 });
