@@ -156,8 +156,8 @@ pub fn evaluate_prepared(
 }
 
 /// [`evaluate_summary`] on workouts prepared once: the status and progress, without
-/// allocating (unless the challenge has `on N periods` or `at least N of`, which keep their
-/// children's progress on a scratch stack).
+/// allocating (unless the challenge has `on N periods`, or `at least N of` outside a period
+/// block's child, which keep their children's progress on a scratch stack).
 pub fn summarize_prepared(plan: &Plan, user: &User, prepared: &Prepared, as_of: &AsOf) -> Summary {
     if !plan.is_eligible(user) {
         // The status and progress of an ineligible user do not depend on the tree.
@@ -176,15 +176,16 @@ pub fn summarize_prepared(plan: &Plan, user: &User, prepared: &Prepared, as_of: 
 /// exactly `summarize_prepared(..).status == Status::Completed`, answered as a yes/no check
 /// would be: every group, period block and `in one workout` stops at the first child, period
 /// or workout that decides it (`every day` at the first day not met, `streak 7 days` at the
-/// seventh met day in a row, `any` at the first goal met, ...), and no progress is computed.
-/// For callers that need only who has completed (badges, rewards, filters); allocates nothing
-/// (unless the challenge has `on N periods` or `at least N of`).
+/// seventh met day in a row, `any` at the first goal met, ...), and no progress is kept for
+/// later (no period's or goal's progress is stored to find the N largest). For callers that
+/// need only who has completed (badges, rewards, filters); allocates nothing.
 pub fn completed_prepared(plan: &Plan, user: &User, prepared: &Prepared, as_of: &AsOf) -> bool {
     if !plan.is_eligible(user) {
         return false;
     }
+    // A window that has not started is not met (`outcome` says so first).
     begin(plan, prepared, as_of, |evaluator, range| {
-        range.started && evaluator.met_only().outcome(&plan.root, range).met
+        evaluator.met_only().outcome(&plan.root, range).met
     })
 }
 

@@ -177,10 +177,14 @@ impl<'p> Evaluator<'p> {
                 let mut c = Combine::default();
                 for g in goals {
                     let o = self.outcome(g, range);
-                    self.scratch.push(o.progress);
                     c.add(o);
-                    if self.met_only && c.met >= *n {
-                        break;
+                    if self.met_only {
+                        // No progress wanted: no N largest to keep.
+                        if c.met >= *n {
+                            break;
+                        }
+                    } else {
+                        self.scratch.push(o.progress);
                     }
                 }
                 let top = self.mean_of_largest(base, *n);
@@ -194,7 +198,7 @@ impl<'p> Evaluator<'p> {
     }
 
     /// [`Evaluator::outcome`] of a period block or `in one workout` (kept out of
-    /// [`Evaluator::outcome_with`], whose recursion over groups and metrics stays small).
+    /// [`Evaluator::outcome`], whose recursion over groups and metrics stays small).
     #[inline(never)]
     fn block(&mut self, node: &Node, range: Range<'_>) -> Outcome {
         match node {
@@ -202,9 +206,9 @@ impl<'p> Evaluator<'p> {
             | Node::On(_, period, goal)
             | Node::Streak(_, period, goal) => {
                 let base = self.scratch.len();
-                // Only `on` needs every period's progress (the N largest); `every` and
-                // `streak` keep running figures.
-                let keep = matches!(node, Node::On(..));
+                // Only `on` needs every period's progress (the N largest), and only when
+                // progress is wanted; `every` and `streak` keep running figures.
+                let keep = matches!(node, Node::On(..)) && !self.met_only;
                 let mut stats = PeriodStats::default();
                 if let Some(pass) = OnePass::of(node, goal, *period, keep) {
                     self.periods_in_one_pass(&pass, range, &mut stats, &mut ());

@@ -177,11 +177,11 @@ pub(crate) struct Child {
     /// The child's outcome over a started, closed range without rows (meaningful only when
     /// `relevant` is `Some`).
     pub(crate) empty: Outcome,
-    /// `Some` when `relevant` is and the child has at most [`MAX_SLOTS`] metrics: their
-    /// sources, in the order of their [`MetricNode::slot`]. The evaluator then feeds each
-    /// relevant row once to every metric's accumulator of its period (or workout) and judges
-    /// the child from those ([`super::node`]), instead of one pass over the rows per metric
-    /// and period. Only rows that `relevant` takes are fed to them, so a source whose
+    /// `Some` when `relevant` is, the child has at most [`MAX_SLOTS`] metrics and its steps
+    /// hold at most [`MAX_SLOTS`] outcomes at once: the metrics' sources, in the order of
+    /// their [`MetricNode::slot`]. The evaluator then feeds each relevant row once to every
+    /// metric's accumulator of its period (or workout) and judges the child from those
+    /// ([`super::node`]), instead of one pass over the rows per metric and period. Only rows that `relevant` takes are fed to them, so a source whose
     /// selector is `relevant` itself has [`Selector::Any`] here.
     pub(crate) sources: Option<Box<[Source]>>,
     /// With `sources`: the child as [`Step`]s in postfix order, which judge it from its
@@ -203,7 +203,8 @@ pub(crate) enum Step {
     AtLeast(u64, usize),
 }
 
-/// The most metrics a child judged in one pass has (their accumulators are on the stack).
+/// The most metrics a child judged in one pass has (their accumulators are on the stack),
+/// and the most outcomes its steps hold at once (a stack on the stack too).
 pub(crate) const MAX_SLOTS: usize = 8;
 
 impl Child {

@@ -2037,7 +2037,7 @@ proptest! {
 /// Plans whose period blocks and `in one workout` judge their child in one pass over the
 /// rows, besides [`property_plans`]: weeks, months, `on` (every period's progress kept),
 /// streaks of weeks, `count(days)`, the gym filter, limits, nine metrics (too many for one
-/// pass: walked) and `in one workout` inside a period.
+/// pass: walked), `in one workout` inside a period and groups nested in a period's child.
 fn one_pass_plans() -> Vec<Plan> {
     let window = ("2026-07-20", "2026-08-21");
     let tz = "Europe/London";
@@ -2075,6 +2075,11 @@ fn one_pass_plans() -> Vec<Plan> {
         json!({"kind": "every", "period": "day", "goal": {"kind": "any", "goals": many}}),
         json!({"kind": "on", "count": 2, "period": "week", "goal": {"kind": "one_workout", "goal": {"kind": "all", "goals": [reps, sets]}}}),
         json!({"kind": "streak", "count": 3, "period": "day", "goal": limit}),
+        // Nested groups: steps several levels deep, `at least` as many as its goals.
+        json!({"kind": "every", "period": "day", "goal": {"kind": "any", "goals": [
+            {"kind": "all", "goals": [reps, cardio]},
+            {"kind": "at_least", "count": 2, "goals": [fast, sets]},
+        ]}}),
     ];
     let mut plans: Vec<Plan> = goals
         .iter()
