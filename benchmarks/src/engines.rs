@@ -269,6 +269,39 @@ fn counts(spec: &Spec, w: &Flat) -> bool {
     w.day >= spec.d0 && w.day <= spec.d1 && w.start <= spec.as_of
 }
 
+/// Whether a user in `groups` may take challenge `kind` (the challenge's `groups`).
+fn eligible(kind: Kind, groups: &[String]) -> bool {
+    match kind {
+        Kind::NationalDay => groups.iter().any(|g| g == "nsfit" || g == "staff"),
+        Kind::OneWorkout => groups.iter().any(|g| g == "nsfit"),
+        Kind::Sum | Kind::Streak => true,
+    }
+}
+
+/// National Day: the workout was at one of the challenge's two gyms.
+fn national_day_gym(w: &Flat) -> bool {
+    matches!(w.gym.as_deref(), Some("gym-01" | "gym-02"))
+}
+
+/// National Day: adds the workout to its day's (leg-press reps at 40 kg or more, cardio
+/// seconds).
+fn national_day_add(w: &Flat, day: &mut (i64, i64)) {
+    if w.exercise == "leg_press" {
+        for &(reps, kg) in &w.sets {
+            if kg.is_some_and(|kg| kg >= 40.0) {
+                day.0 += reps;
+            }
+        }
+    } else if CARDIO.contains(&w.exercise.as_str()) {
+        day.1 += w.end - w.start;
+    }
+}
+
+/// National Day: the day's `any` is met.
+fn national_day_met((reps, secs): (i64, i64)) -> bool {
+    reps >= 30 || secs >= 1200
+}
+
 impl HandRunner {
     /// Leg-press volume of sets of 8 reps or more.
     fn volume(&self, ws: &[Flat]) -> f64 {
@@ -299,7 +332,9 @@ impl HandRunner {
 
     /// Met and progress of user `k`, every period being closed (as in every benchmark).
     fn summary(&mut self, k: usize) -> (bool, f64) {
-        let groups = &self.groups[k];
+        if !eligible(self.spec.kind, &self.groups[k]) {
+            return (false, 0.0);
+        }
         match self.spec.kind {
             Kind::Sum => {
                 let total = self.volume(&self.workouts[k]);
@@ -307,28 +342,16 @@ impl HandRunner {
                 (met, progress(met, total / 10000.0))
             }
             Kind::NationalDay => {
-                if !groups.iter().any(|g| g == "nsfit" || g == "staff") {
-                    return (false, 0.0);
-                }
                 self.bucket(k, |w, day| {
-                    if !matches!(w.gym.as_deref(), Some("gym-01" | "gym-02")) {
-                        return;
-                    }
-                    if w.exercise == "leg_press" {
-                        for &(reps, kg) in &w.sets {
-                            if kg.is_some_and(|kg| kg >= 40.0) {
-                                day.0 += reps;
-                            }
-                        }
-                    } else if CARDIO.contains(&w.exercise.as_str()) {
-                        day.1 += w.end - w.start;
+                    if national_day_gym(w) {
+                        national_day_add(w, day);
                     }
                 });
                 // `every day`: all days met, progress the mean of the days' `any` (the best
                 // of its two goals).
                 let (mut all, mut sum) = (true, 0.0);
                 for &(reps, secs) in &self.days {
-                    let met = reps >= 30 || secs >= 1200;
+                    let met = national_day_met((reps, secs));
                     all &= met;
                     sum += progress(
                         met,
@@ -351,9 +374,6 @@ impl HandRunner {
                 )
             }
             Kind::OneWorkout => {
-                if !groups.iter().any(|g| g == "nsfit") {
-                    return (false, 0.0);
-                }
                 // The best workout: `all` of the distance (an achievement: its share of 2.4
                 // km) and the duration (a limit: 1 when kept, else 0); workouts that are not
                 // on the treadmill have no distance and keep the limit.
@@ -392,38 +412,28 @@ impl Runner for HandRunner {
             return met;
         }
         let ws = &self.workouts[k];
-        let groups = &self.groups[k];
+        if !eligible(self.spec.kind, &self.groups[k]) {
+            return false;
+        }
         match self.spec.kind {
             Kind::Sum => self.volume(ws) >= 10000.0,
             Kind::NationalDay => {
-                if !groups.iter().any(|g| g == "nsfit" || g == "staff") {
-                    return false;
-                }
                 // Day by day in start order, stopping at the first day not met.
-                let (mut day, mut reps, mut secs) = (self.spec.d0, 0, 0);
+                let (mut day, mut totals) = (self.spec.d0, (0, 0));
                 for w in ws {
-                    let gym = matches!(w.gym.as_deref(), Some("gym-01" | "gym-02"));
-                    if !(gym && counts(&self.spec, w)) {
+                    if !(national_day_gym(w) && counts(&self.spec, w)) {
                         continue;
                     }
                     if w.day != day {
                         // `day` is over, and any day between it and this one had nothing.
-                        if !(reps >= 30 || secs >= 1200) || w.day != day + 1 {
+                        if !national_day_met(totals) || w.day != day + 1 {
                             return false;
                         }
-                        (day, reps, secs) = (w.day, 0, 0);
+                        (day, totals) = (w.day, (0, 0));
                     }
-                    if w.exercise == "leg_press" {
-                        for &(r, kg) in &w.sets {
-                            if kg.is_some_and(|kg| kg >= 40.0) {
-                                reps += r;
-                            }
-                        }
-                    } else if CARDIO.contains(&w.exercise.as_str()) {
-                        secs += w.end - w.start;
-                    }
+                    national_day_add(w, &mut totals);
                 }
-                day == self.spec.d1 && (reps >= 30 || secs >= 1200)
+                day == self.spec.d1 && national_day_met(totals)
             }
             Kind::Streak => {
                 // Runs of consecutive days with a workout, in start order.
@@ -440,15 +450,12 @@ impl Runner for HandRunner {
                 }
                 false
             }
-            Kind::OneWorkout => {
-                groups.iter().any(|g| g == "nsfit")
-                    && ws.iter().any(|w| {
-                        counts(&self.spec, w)
-                            && w.exercise == "treadmill"
-                            && w.distance_m.is_some_and(|d| d >= 2400.0)
-                            && w.end - w.start <= 720
-                    })
-            }
+            Kind::OneWorkout => ws.iter().any(|w| {
+                counts(&self.spec, w)
+                    && w.exercise == "treadmill"
+                    && w.distance_m.is_some_and(|d| d >= 2400.0)
+                    && w.end - w.start <= 720
+            }),
         }
     }
 }

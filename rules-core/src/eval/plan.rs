@@ -181,8 +181,9 @@ pub(crate) struct Child {
     /// hold at most [`MAX_SLOTS`] outcomes at once: the metrics' sources, in the order of
     /// their [`MetricNode::slot`]. The evaluator then feeds each relevant row once to every
     /// metric's accumulator of its period (or workout) and judges the child from those
-    /// ([`super::node`]), instead of one pass over the rows per metric and period. Only rows that `relevant` takes are fed to them, so a source whose
-    /// selector is `relevant` itself has [`Selector::Any`] here.
+    /// ([`super::node`]), instead of one pass over the rows per metric and period. Only rows
+    /// that `relevant` takes are fed to them, so a source whose selector is `relevant` itself
+    /// has [`Selector::Any`] here.
     pub(crate) sources: Option<Box<[Source]>>,
     /// With `sources`: the child as [`Step`]s in postfix order, which judge it from its
     /// metrics' accumulators without recursion (empty otherwise).
@@ -269,10 +270,19 @@ impl Node {
     /// the evaluator walks them, collecting their sources, and writes the node as [`Step`]s
     /// in postfix order. Returns the most outcomes its steps hold on the stack at once.
     fn flatten(&mut self, sources: &mut Vec<Source>, steps: &mut Vec<Step>) -> usize {
-        let step = match self {
-            Node::All(goals) => Step::All(goals.len()),
-            Node::Any(goals) => Step::Any(goals.len()),
-            Node::AtLeast(n, goals) => Step::AtLeast(*n, goals.len()),
+        let (goals, step) = match self {
+            Node::All(goals) => {
+                let k = goals.len();
+                (goals, Step::All(k))
+            }
+            Node::Any(goals) => {
+                let k = goals.len();
+                (goals, Step::Any(k))
+            }
+            Node::AtLeast(n, goals) => {
+                let k = goals.len();
+                (goals, Step::AtLeast(*n, k))
+            }
             Node::Every(..) | Node::On(..) | Node::Streak(..) | Node::OneWorkout(_) => {
                 return usize::MAX;
             }
@@ -283,12 +293,10 @@ impl Node {
                 return 1;
             }
         };
+        // While child `i` runs, the outcomes of the `i` before it wait on the stack.
         let mut most = 1;
-        if let Node::All(goals) | Node::Any(goals) | Node::AtLeast(_, goals) = self {
-            // While child `i` runs, the outcomes of the `i` before it wait on the stack.
-            for (i, g) in goals.iter_mut().enumerate() {
-                most = most.max(g.flatten(sources, steps).saturating_add(i));
-            }
+        for (i, g) in goals.iter_mut().enumerate() {
+            most = most.max(g.flatten(sources, steps).saturating_add(i));
         }
         steps.push(step);
         most
