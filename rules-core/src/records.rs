@@ -66,9 +66,19 @@ pub struct Workout {
 }
 
 impl Workout {
-    /// Duration in seconds (`end − start`).
+    /// Duration in seconds (`end − start`), to the nanosecond the times are written with
+    /// (language.md defines duration as end − start; data.md allows fractional seconds).
     pub fn duration_s(&self) -> f64 {
-        (self.end - self.start).num_milliseconds() as f64 / 1000.0
+        seconds(self.end - self.start)
+    }
+}
+
+/// A time difference in seconds, to the nanosecond: the nearest `f64` to the exact figure
+/// when it fits in 64-bit nanoseconds (± 292 years), else whole seconds plus the fraction.
+pub(crate) fn seconds(delta: chrono::TimeDelta) -> f64 {
+    match delta.num_nanoseconds() {
+        Some(nanos) => nanos as f64 / 1e9,
+        None => delta.num_seconds() as f64 + f64::from(delta.subsec_nanos()) / 1e9,
     }
 }
 

@@ -21,7 +21,7 @@ use rules_core::tree::{
     Param, ParamRef, Period, Quantity, Reward, Target, Value, Window, TREE_VERSION,
 };
 use rules_core::units::{Dimension, UNITS};
-use rules_core::vocab::Function;
+use rules_core::vocab::{weekday_from_name, Function};
 
 use crate::parser::Rule;
 
@@ -1139,7 +1139,12 @@ impl Builder {
                         Rule::value => {
                             let f: &Option<Spanned<String>> = &field;
                             let name = f.as_ref().map(|f| f.node.clone()).unwrap_or_default();
-                            value = Some(self.value(r, &name, op));
+                            let form = format!(
+                                "{name} {} {}",
+                                op.map_or("==", CmpOp::symbol),
+                                fixed_value(&r, &name)
+                            );
+                            value = Some(self.value(r, &name, &form));
                         }
                         _ => {}
                     }
@@ -1155,18 +1160,25 @@ impl Builder {
                 let mut field: Option<Spanned<String>> = None;
                 let mut values = Vec::new();
                 let mut ok = true;
+                // The help of a wrongly written value shows the whole list written right.
+                let name = inner(q.clone())
+                    .find(|r| r.as_rule() == Rule::field)
+                    .map(|f| f.as_str().to_owned())
+                    .unwrap_or_default();
+                let fixed: Vec<String> = inner(q.clone())
+                    .filter(|r| r.as_rule() == Rule::value)
+                    .map(|r| fixed_value(&r, &name))
+                    .collect();
+                let form = format!("{name} in ({})", fixed.join(", "));
                 for r in inner(q) {
                     match r.as_rule() {
                         Rule::field => {
                             field = Some(Spanned::new(r.as_str().to_owned(), self.span(&r)))
                         }
-                        Rule::value => {
-                            let name = field.as_ref().map(|f| f.node.clone()).unwrap_or_default();
-                            match self.value(r, &name, None) {
-                                Some(v) => values.push(v),
-                                None => ok = false,
-                            }
-                        }
+                        Rule::value => match self.value(r, &name, &form) {
+                            Some(v) => values.push(v),
+                            None => ok = false,
+                        },
                         _ => {}
                     }
                 }
@@ -1184,17 +1196,23 @@ impl Builder {
     }
 
     /// A condition value for `field` (the field decides how strings and bare words are read).
-    fn value(&mut self, p: Pair<'_, Rule>, field: &str, op: Option<CmpOp>) -> Option<Value> {
+    /// `form` is the whole condition written right ([`fixed_value`] for every value), the help
+    /// of a value in the wrong form.
+    fn value(&mut self, p: Pair<'_, Rule>, field: &str, form: &str) -> Option<Value> {
         let q = inner(p).next()?;
         let span = self.span(&q);
-        let op = op.map_or("in", CmpOp::symbol);
         match q.as_rule() {
             Rule::quantity => self.quantity(q).map(Value::Quantity),
             Rule::param_ref => Some(Value::Param(self.param_ref(&q))),
             Rule::string => {
                 let s = self.string(q);
                 if field == "weekday" {
-                    let bare = s.node.to_lowercase();
+                    let help = if weekday_from_name(&s.node.to_lowercase()).is_some() {
+                        format!("write `{form}`")
+                    } else {
+                        "write a day without quotes: `mon`, `tue`, `wed`, `thu`, `fri`, `sat` or `sun`"
+                            .into()
+                    };
                     self.error(
                         Code::E0001,
                         span,
@@ -1202,7 +1220,7 @@ impl Builder {
                             "weekdays are written without quotes, found `\"{}\"`",
                             s.node.escape_debug()
                         ),
-                        Some(format!("write `weekday {op} {bare}`")),
+                        Some(help),
                     );
                     return None;
                 }
@@ -1215,7 +1233,7 @@ impl Builder {
                         Code::E0001,
                         span,
                         format!("a `{field}` value is written in quotes, found `{text}`"),
-                        Some(format!("write `{field} {op} \"{text}\"`")),
+                        Some(format!("write `{form}`")),
                     );
                     return None;
                 }
@@ -1231,6 +1249,28 @@ impl Builder {
                 Some(Value::Str(Spanned::new(text.to_owned(), span)))
             }
         }
+    }
+}
+
+/// A condition value's text as `field` wants it: a weekday named in quotes unquoted, a bare
+/// gym or machine in quotes, anything else as written. The pieces of the help's `write ...`
+/// form, which must itself parse (and, where the rest is right, check).
+fn fixed_value(value: &Pair<'_, Rule>, field: &str) -> String {
+    let Some(q) = inner(value.clone()).next() else {
+        return value.as_str().to_owned();
+    };
+    let text = q.as_str();
+    match q.as_rule() {
+        Rule::string if field == "weekday" => {
+            let day = text.trim_matches('"').to_lowercase();
+            if weekday_from_name(&day).is_some() {
+                day
+            } else {
+                text.to_owned()
+            }
+        }
+        Rule::bare_word if matches!(field, "gym" | "machine") => format!("\"{text}\""),
+        _ => text.to_owned(),
     }
 }
 

@@ -313,31 +313,25 @@ fn push(table: &mut Vec<Name>, text: &mut String, name: &str) -> u32 {
     index(table.len() - 1).min(MISSING - 2)
 }
 
-/// [`Workout::duration_s`] from the start already taken apart: the same whole milliseconds
-/// (`end − start` truncated toward zero), without chrono's general date subtraction. A leap
-/// second (nanoseconds from 10⁹ up) takes chrono's path.
+/// [`Workout::duration_s`] from the start already taken apart: the same figure (`end − start`
+/// to the nanosecond, divided once by 10⁹), without chrono's general date subtraction. A leap
+/// second (nanoseconds from 10⁹ up), or a span that does not fit 64-bit nanoseconds, takes
+/// chrono's path.
 pub(crate) fn duration_s(workout: &Workout, start_secs: i64, start_nanos: u32) -> f64 {
-    const NANOS: i128 = 1_000_000_000;
+    const NANOS: i64 = 1_000_000_000;
     let end_nanos = workout.end.timestamp_subsec_nanos();
-    if i128::from(start_nanos) >= NANOS || i128::from(end_nanos) >= NANOS {
+    if i64::from(start_nanos) >= NANOS || i64::from(end_nanos) >= NANOS {
         return workout.duration_s();
     }
-    // The same figure in 64 bits when it fits (any real workout): no 128-bit division.
-    // Integer division truncates toward zero in both widths.
-    let narrow = workout
+    let nanos = workout
         .end
         .timestamp()
         .checked_sub(start_secs)
-        .and_then(|s| s.checked_mul(1_000_000_000))
+        .and_then(|s| s.checked_mul(NANOS))
         .and_then(|n| n.checked_add(i64::from(end_nanos) - i64::from(start_nanos)));
-    if let Some(nanos) = narrow {
-        return (nanos / 1_000_000) as f64 / 1000.0;
-    }
-    let nanos = (i128::from(workout.end.timestamp()) - i128::from(start_secs)) * NANOS
-        + (i128::from(end_nanos) - i128::from(start_nanos));
-    match i64::try_from(nanos / 1_000_000) {
-        Ok(millis) => millis as f64 / 1000.0,
-        Err(_) => workout.duration_s(),
+    match nanos {
+        Some(nanos) => nanos as f64 / 1e9,
+        None => workout.duration_s(),
     }
 }
 

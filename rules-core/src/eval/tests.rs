@@ -1902,8 +1902,72 @@ proptest! {
     }
 }
 
+/// issue #19: durations keep every nanosecond the times are written with; a ride short of an
+/// hour by 3 µs is within the tolerance of one hour, and 2500 m in 900.0009 s is 1e-6 short of
+/// 10 km/h, beyond it.
 #[test]
-fn durations_from_epoch_seconds_equal_chrono_to_the_millisecond() {
+fn durations_keep_the_nanoseconds_of_the_times() {
+    let record = |id: &str, exercise: &str, end: &str, extra: Json| {
+        let mut r = json!({"id": id, "user": "u", "exercise": exercise,
+                           "start": "2026-08-01T07:00:00Z", "end": end});
+        if let (Some(r), Json::Object(extra)) = (r.as_object_mut(), extra) {
+            r.extend(extra);
+        }
+        workout(r)
+    };
+    let ride = record("r", "bike", "2026-08-01T07:59:59.999997Z", json!({}));
+    assert_eq!(ride.duration_s(), 3599.999997);
+    let hour = plan(challenge(
+        "hour",
+        ("2026-08-01", "2026-08-31"),
+        "UTC",
+        metric(
+            "sum",
+            "duration",
+            &["bike"],
+            Json::Null,
+            ">=",
+            1.0,
+            Some("h"),
+        ),
+    ));
+    expect(
+        &run(&hour, "u", &[ride], "2026-08-02T00:00:00Z"),
+        "completed",
+        1.0,
+    );
+
+    let run_ = record(
+        "t",
+        "treadmill",
+        "2026-08-01T07:15:00.0009Z",
+        json!({"distance_m": 2500}),
+    );
+    assert_eq!(run_.duration_s(), 900.0009);
+    let speed = plan(challenge(
+        "speed",
+        ("2026-08-01", "2026-08-01"),
+        "UTC",
+        metric(
+            "max",
+            "speed",
+            &["treadmill"],
+            Json::Null,
+            ">=",
+            10.0,
+            Some("km/h"),
+        ),
+    ));
+    let result = run(&speed, "u", &[run_], "2026-08-02T00:00:00Z");
+    assert_eq!(result["status"], "failed", "{result:#}");
+    assert!(
+        result["progress"].as_f64().is_some_and(|p| p < 1.0),
+        "{result:#}"
+    );
+}
+
+#[test]
+fn durations_from_epoch_seconds_equal_chrono_to_the_nanosecond() {
     let starts = [
         "2026-08-01T07:00:00+08:00",
         "2026-08-01T07:00:00.999999999-03:30",
@@ -1935,6 +1999,7 @@ fn durations_from_epoch_seconds_equal_chrono_to_the_millisecond() {
                 w.duration_s().to_bits(),
                 "{start} + {ns} ns"
             );
+            assert_eq!(fast, ns as f64 / 1e9, "{start} + {ns} ns");
         }
     }
 }

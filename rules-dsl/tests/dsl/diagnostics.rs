@@ -140,8 +140,31 @@ fn bare_gym_and_quoted_weekday() {
         "count(workouts where machine in (tm01)) >= 1",
         Code::E0001,
         "a `machine` value is written in quotes, found `tm01`",
-        Some("write `machine in \"tm01\"`"),
+        Some("write `machine in (\"tm01\")`"),
         "tm01",
+    );
+    // The help writes the whole list right, so that it parses (issue #19).
+    goal_error(
+        "count(workouts where machine in (\"m1\", m2)) >= 1",
+        Code::E0001,
+        "a `machine` value is written in quotes, found `m2`",
+        Some("write `machine in (\"m1\", \"m2\")`"),
+        "m2",
+    );
+    goal_error(
+        "count(workouts where weekday in (sat, \"sun\")) >= 1",
+        Code::E0001,
+        "weekdays are written without quotes, found `\"sun\"`",
+        Some("write `weekday in (sat, sun)`"),
+        "\"sun\"",
+    );
+    // A quoted word that is no weekday gets the days, not a form that would not check.
+    goal_error(
+        "count(workouts where weekday == \"funday\") >= 1",
+        Code::E0001,
+        "weekdays are written without quotes, found `\"funday\"`",
+        Some("write a day without quotes: `mon`, `tue`, `wed`, `thu`, `fri`, `sat` or `sun`"),
+        "\"funday\"",
     );
     goal_error(
         "count(workouts where weekday == \"mon\") >= 1",

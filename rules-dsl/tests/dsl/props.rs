@@ -370,4 +370,75 @@ proptest! {
         prop_assert!(read.array);
         prop_assert_eq!(&read.decls, &trees);
     }
+
+    /// Every E0001 help of a condition value written in the wrong form that says "write `X`"
+    /// gives a condition `X` that, put in place of the wrong one, parses and checks (issue #19).
+    #[test]
+    fn the_write_form_of_a_condition_value_help_compiles(condition in wrong_condition()) {
+        let src = crate::with_goal(&format!("count(workouts where {condition}) >= 1"));
+        let parsed = rules_dsl::parse(&src);
+        let forms: Vec<&str> = parsed
+            .diagnostics
+            .iter()
+            .filter_map(|d| d.help.as_deref()?.strip_prefix("write `")?.strip_suffix('`'))
+            .collect();
+        prop_assert!(!parsed.diagnostics.is_empty(), "{}", src);
+        for form in forms {
+            let fixed = crate::with_goal(&format!("count(workouts where {form}) >= 1"));
+            let reparsed = rules_dsl::parse(&fixed);
+            prop_assert!(
+                reparsed.diagnostics.is_empty(),
+                "`{}` suggested `{}`:\n{}",
+                condition,
+                form,
+                rules_dsl::render(&reparsed.diagnostics, &fixed, "fixed.chal", false)
+            );
+            for decl in &reparsed.decls {
+                let checked = rules_core::check::check(decl, &rules_core::Catalog::builtin());
+                prop_assert!(checked.is_empty(), "`{}` suggested `{}`: {:?}", condition, form, checked);
+            }
+        }
+    }
+}
+
+/// A `gym`, `machine` or `weekday` condition (a comparison or an `in` list) with at least one
+/// value written in the wrong form: a bare gym or machine, a weekday in quotes (any case).
+fn wrong_condition() -> impl Strategy<Value = String> {
+    let field = proptest::sample::select(vec!["gym", "machine", "weekday"]);
+    field.prop_flat_map(|field| {
+        let value = (
+            proptest::sample::select(WEEKDAYS.to_vec()),
+            "[a-z][a-z0-9_]{0,6}",
+            any::<bool>(),
+            any::<bool>(),
+        )
+            .prop_map(move |(day, word, wrong, upper)| {
+                let (right, bad) = if field == "weekday" {
+                    let quoted = if upper {
+                        day.to_uppercase()
+                    } else {
+                        day.to_owned()
+                    };
+                    (day.to_owned(), format!("\"{quoted}\""))
+                } else {
+                    (format!("\"{word}\""), word)
+                };
+                (if wrong { bad } else { right }, wrong)
+            });
+        let op = proptest::sample::select(vec!["==", "!="]);
+        (vec(value, 1..4), op, any::<bool>()).prop_filter_map(
+            "at least one wrong value",
+            move |(values, op, list)| {
+                if !values.iter().any(|(_, wrong)| *wrong) {
+                    return None;
+                }
+                let texts: Vec<&str> = values.iter().map(|(t, _)| t.as_str()).collect();
+                Some(if list || texts.len() > 1 {
+                    format!("{field} in ({})", texts.join(", "))
+                } else {
+                    format!("{field} {op} {}", texts[0])
+                })
+            },
+        )
+    })
 }
