@@ -1395,13 +1395,13 @@ fn whole_example(text: &str) -> String {
 
 fn call_example(f: Function) -> &'static str {
     match f {
-        Function::Round => "round(x)",
-        Function::Floor => "floor(x)",
-        Function::Ceil => "ceil(x)",
-        Function::RoundTo => "round_to(x, step)",
-        Function::Min => "min(a, b)",
-        Function::Max => "max(a, b)",
-        Function::Clamp => "clamp(x, low, high)",
+        Function::Round => "round($x)",
+        Function::Floor => "floor($x)",
+        Function::Ceil => "ceil($x)",
+        Function::RoundTo => "round_to($x, $step)",
+        Function::Min => "min($a, $b)",
+        Function::Max => "max($a, $b)",
+        Function::Clamp => "clamp($x, $low, $high)",
     }
 }
 

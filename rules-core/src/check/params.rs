@@ -318,8 +318,7 @@ impl Typer<'_> {
                     Code::E0001,
                     format!("`profile.{}` needs an exercise", figure.name()),
                     Some(format!(
-                        "write `profile.{}(EXERCISE)`, such as `profile.{}(treadmill)`",
-                        figure.name(),
+                        "name an exercise, such as `profile.{}(treadmill)`",
                         figure.name()
                     )),
                     span,

@@ -244,6 +244,25 @@ fn param_error(param: &str, message: &str, help: Option<&str>, text: &str) {
     );
 }
 
+/// A call with the wrong number of arguments gets a "write `...`" form that parses (issue #19).
+#[test]
+fn the_form_of_every_function_with_a_wrong_arity_parses() {
+    for name in ["round", "floor", "ceil", "round_to", "min", "max", "clamp"] {
+        for args in ["", "1, 2, 3, 4"] {
+            let src = template(&format!("param n: count = {name}({args})"));
+            let ds = diagnostics(&src);
+            let form = ds[0]
+                .help
+                .as_deref()
+                .and_then(|h| h.strip_prefix("write `")?.strip_suffix('`'))
+                .unwrap_or_else(|| panic!("{name}({args}): {ds:?}"));
+            let fixed = template(&format!("param n: count = {form}"));
+            let parsed = rules_dsl::parse(&fixed);
+            assert_eq!(parsed.diagnostics, vec![], "{fixed}");
+        }
+    }
+}
+
 #[test]
 fn param_errors() {
     param_error(
@@ -261,7 +280,7 @@ fn param_errors() {
     param_error(
         "param n: count = clamp(3, 4)",
         "`clamp` takes 3 arguments, found 2",
-        Some("write `clamp(x, low, high)`"),
+        Some("write `clamp($x, $low, $high)`"),
         "clamp(3, 4)",
     );
     param_error(
