@@ -228,7 +228,7 @@ fn main() {
 
     let head = engine.state().head;
     let t = Instant::now();
-    engine.rebuild().unwrap();
+    engine.rebuild(&mut |_| {}).unwrap();
     let s = t.elapsed().as_secs_f64();
     println!(
         "rebuild: {head} log entries in {s:.2} s, {:.0} entries/s",

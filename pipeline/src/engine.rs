@@ -36,8 +36,8 @@ use crate::periodic;
 use crate::save;
 use crate::state::State;
 use crate::store::{
-    Batch, CompactedWorkout, Counters, DeadLetter, LogEntry, LogKind, LogSpan, ResultRow, Row,
-    Store, StoreError, StoredChallenge,
+    pages, Batch, CompactedWorkout, Counters, DeadLetter, LogEntry, LogKind, LogSpan, ResultRow,
+    Row, SourcePage, Store, StoreError, StoredChallenge,
 };
 use crate::stream::{self, Admission, COMPACTED_REASON};
 use crate::transport::{Chunk, ChunkLine, Line, Transport};
@@ -150,6 +150,23 @@ fn compile(stored: &StoredChallenge, catalog: &Catalog) -> Result<Active, Pipeli
     Ok(Active { plan })
 }
 
+/// Where a long run (`rebuild`, `compact`, `verify`) stands, for a progress line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Step {
+    /// What is being done (`replaying`, `compacting`, `purging`, `reclaiming`).
+    pub what: &'static str,
+    /// How far it got, in `total`'s unit (log positions, sessions, pages).
+    pub done: u64,
+    /// Where it ends (0 when unknown).
+    pub total: u64,
+}
+
+/// Sessions per compaction transaction (their workouts written as sources of truth).
+const COMPACT_SESSIONS: usize = 20_000;
+
+/// Free pages returned to the file system per step after a compaction (16 KiB pages: 64 MiB).
+const RECLAIM_PAGES: u32 = 4_096;
+
 /// A message of the log as the stages replay it.
 enum Replay {
     Event(u64, String),
@@ -175,21 +192,23 @@ impl<S: Store> Engine<S> {
             engine.challenges.push(compile(c, &engine.options.catalog)?);
             engine.stored.insert(c.id.clone(), c.clone());
         }
-        let messages = replay_messages(snapshot.log, snapshot.compacted);
         let mut dirty = Dirty::default();
-        for message in messages {
-            match message {
-                Replay::Event(pos, body) => {
-                    if let Ok(event) = session::parse_event_line(&body) {
-                        stream::admit(&mut engine.state, pos, event, &mut dirty);
+        for (from, to) in pages(snapshot.head) {
+            let page = engine.store.sources(from, to)?;
+            for message in replay_messages(page) {
+                match message {
+                    Replay::Event(pos, body) => {
+                        if let Ok(event) = session::parse_event_line(&body) {
+                            stream::admit(&mut engine.state, pos, event, &mut dirty);
+                        }
+                        engine.state.head = engine.state.head.max(pos);
                     }
-                    engine.state.head = engine.state.head.max(pos);
+                    Replay::Workout(pos, session, json) => {
+                        engine.restore_compacted(pos, &session, &json, &mut dirty, None);
+                        engine.state.head = engine.state.head.max(pos);
+                    }
+                    Replay::Tick(pos, _) => engine.state.head = engine.state.head.max(pos),
                 }
-                Replay::Workout(pos, session, json) => {
-                    engine.restore_compacted(pos, &session, &json, &mut dirty, None);
-                    engine.state.head = engine.state.head.max(pos);
-                }
-                Replay::Tick(pos, _) => engine.state.head = engine.state.head.max(pos),
             }
         }
         save::save(&mut engine.state, &mut dirty, None);
@@ -619,44 +638,63 @@ impl<S: Store> Engine<S> {
 
     /// Re-derives every view from the sources of truth (the log, the compacted workouts and
     /// the challenges), in place.
-    pub fn rebuild(&mut self) -> Result<(), PipelineError> {
+    pub fn rebuild(&mut self, progress: &mut dyn FnMut(Step)) -> Result<(), PipelineError> {
         let snapshot = self.store.snapshot()?;
         self.store.clear_views()?;
         self.state = State::default();
-        let messages = replay_messages(snapshot.log, snapshot.compacted);
         let mut batch = Batch::default();
         let mut dirty = Dirty::default();
         let mut pending = 0usize;
-        for message in messages {
+        for (from, to) in pages(snapshot.head) {
+            progress(Step {
+                what: "replaying",
+                done: from,
+                total: snapshot.head,
+            });
+            let page = self.store.sources(from, to)?;
+            self.replay_page(page, &mut batch, &mut dirty, &mut pending)?;
+        }
+        self.flush(&mut dirty, &mut batch)
+    }
+
+    /// [`Engine::rebuild`]'s replay of one page of the sources of truth.
+    fn replay_page(
+        &mut self,
+        page: SourcePage,
+        batch: &mut Batch,
+        dirty: &mut Dirty,
+        pending: &mut usize,
+    ) -> Result<(), PipelineError> {
+        for message in replay_messages(page) {
             match message {
                 Replay::Event(pos, body) => {
                     if let Ok(event) = session::parse_event_line(&body) {
-                        stream::admit(&mut self.state, pos, event, &mut dirty);
+                        stream::admit(&mut self.state, pos, event, dirty);
                     }
                     self.state.head = self.state.head.max(pos);
-                    pending += 1;
+                    *pending += 1;
                 }
                 Replay::Workout(pos, session, json) => {
-                    self.restore_compacted(pos, &session, &json, &mut dirty, Some(&mut batch));
+                    self.restore_compacted(pos, &session, &json, dirty, Some(batch));
                     self.state.head = self.state.head.max(pos);
-                    pending += 1;
+                    *pending += 1;
                 }
                 Replay::Tick(pos, body) => {
-                    self.flush(&mut dirty, &mut batch)?;
-                    pending = 0;
+                    self.flush(dirty, batch)?;
+                    *pending = 0;
                     let (at, tz) = parse_tick(&body).ok_or_else(|| {
                         PipelineError::Argument(format!("bad tick in the log at {pos}"))
                     })?;
-                    self.apply_tick(pos, &at, &tz, &mut batch)?;
-                    self.store.commit(&std::mem::take(&mut batch))?;
+                    self.apply_tick(pos, &at, &tz, batch)?;
+                    self.store.commit(&std::mem::take(batch))?;
                 }
             }
-            if pending >= self.options.batch_lines {
-                self.flush(&mut dirty, &mut batch)?;
-                pending = 0;
+            if *pending >= self.options.batch_lines {
+                self.flush(dirty, batch)?;
+                *pending = 0;
             }
         }
-        self.flush(&mut dirty, &mut batch)
+        Ok(())
     }
 
     fn flush(&mut self, dirty: &mut Dirty, batch: &mut Batch) -> Result<(), PipelineError> {
@@ -668,11 +706,22 @@ impl<S: Store> Engine<S> {
 
     /// Purges the raw events of sessions whose workout ended before `before`; their workouts
     /// stay as sources of truth (replayed at the position of their last event).
+    ///
+    /// Three phases, each a series of short transactions, so that a long compaction never
+    /// holds one giant transaction and an interruption anywhere leaves a consistent file:
+    /// 1. the workouts of [`COMPACT_SESSIONS`] sessions at a time become sources of truth;
+    /// 2. the log is walked one page of positions at a time, deleting the events of compacted
+    ///    sessions (a range of the primary key, one lookup per row: linear in the log);
+    /// 3. the freed pages go back to the file system, [`RECLAIM_PAGES`] at a time.
+    ///
+    /// Interrupted after phase 1, a session is compacted with some events left: a replay
+    /// admits them, then restores the workout at its position (the same views), and the next
+    /// compaction purges them, since phase 2 looks at every compacted session.
     pub fn compact(
         &mut self,
         before: DateTime<FixedOffset>,
+        progress: &mut dyn FnMut(Step),
     ) -> Result<CompactSummary, PipelineError> {
-        let mut batch = Batch::default();
         let mut ids: Vec<String> = self
             .state
             .sessions
@@ -681,33 +730,60 @@ impl<S: Store> Engine<S> {
             .map(|(id, _)| id.clone())
             .collect();
         ids.sort();
-        for id in &ids {
-            let Some(workout) = self.state.workouts.get(id) else {
-                continue;
-            };
-            let pos = self
-                .state
-                .session_pos
-                .get(id)
-                .copied()
-                .unwrap_or(self.state.head);
-            batch.compacted.push((
-                id.clone(),
-                CompactedWorkout {
-                    pos,
-                    json: serde_json::to_string(workout).unwrap_or_default(),
-                },
-            ));
-            batch.purge_sessions.push(id.clone());
+        let total = ids.len() as u64;
+        for (i, chunk) in ids.chunks(COMPACT_SESSIONS).enumerate() {
+            progress(Step {
+                what: "compacting",
+                done: (i * COMPACT_SESSIONS) as u64,
+                total,
+            });
+            let mut batch = Batch::default();
+            for id in chunk {
+                let Some(workout) = self.state.workouts.get(id) else {
+                    continue;
+                };
+                let pos = self
+                    .state
+                    .session_pos
+                    .get(id)
+                    .copied()
+                    .unwrap_or(self.state.head);
+                batch.compacted.push((
+                    id.clone(),
+                    CompactedWorkout {
+                        pos,
+                        json: serde_json::to_string(workout).unwrap_or_default(),
+                    },
+                ));
+            }
+            self.store.commit(&batch)?;
+            for id in chunk {
+                self.state.sessions.remove(id);
+                self.state.compacted.insert(id.clone());
+            }
         }
-        self.store.commit(&batch)?;
-        for id in &ids {
-            self.state.sessions.remove(id);
-            self.state.compacted.insert(id.clone());
+        let head = self.state.head;
+        for (from, to) in pages(head) {
+            progress(Step {
+                what: "purging",
+                done: from,
+                total: head,
+            });
+            self.store.commit(&Batch {
+                purge_compacted: Some((from, to)),
+                ..Batch::default()
+            })?;
         }
-        Ok(CompactSummary {
-            sessions: ids.len() as u64,
-        })
+        let mut steps = 0;
+        while self.store.reclaim(RECLAIM_PAGES)? {
+            steps += 1;
+            progress(Step {
+                what: "reclaiming",
+                done: steps * u64::from(RECLAIM_PAGES),
+                total: 0,
+            });
+        }
+        Ok(CompactSummary { sessions: total })
     }
 
     /// Every result row of the current state as the on-demand stage would write it (tests).
@@ -898,12 +974,11 @@ fn parse_tick(body: &str) -> Option<(AsOf, String)> {
     Some((at, tz))
 }
 
-/// The log and the compacted workouts as one sequence of messages in position order (a
-/// compacted workout replays at its session's last position).
-fn replay_messages(
-    log: Vec<LogEntry>,
-    compacted: BTreeMap<String, CompactedWorkout>,
-) -> Vec<Replay> {
+/// A page of the log and the compacted workouts as one sequence of messages in position
+/// order (a compacted workout replays at its session's last position, after that event when
+/// a compaction was interrupted before purging it).
+fn replay_messages(page: SourcePage) -> Vec<Replay> {
+    let SourcePage { log, compacted } = page;
     let mut out: Vec<Replay> = log
         .into_iter()
         .map(|e| match e.kind {

@@ -21,8 +21,8 @@ use rusqlite::{params, Connection, OptionalExtension, Transaction};
 use sha2::{Digest, Sha256};
 
 use crate::store::{
-    Batch, CompactedWorkout, Counters, LogEntry, LogKind, Snapshot, Store, StoreError,
-    StoredChallenge,
+    pages, Batch, CompactedWorkout, Counters, LogEntry, LogKind, Snapshot, SourcePage, Store,
+    StoreError, StoredChallenge,
 };
 
 /// Keyed views: one row per key, with the user it is about.
@@ -46,6 +46,7 @@ CREATE TABLE IF NOT EXISTS results(challenge TEXT NOT NULL, user TEXT NOT NULL, 
 CREATE TABLE IF NOT EXISTS live(challenge TEXT NOT NULL, user TEXT NOT NULL, version INTEGER NOT NULL, progress REAL NOT NULL, json TEXT NOT NULL, PRIMARY KEY(user, challenge)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS results_challenge ON results(challenge);
 CREATE INDEX IF NOT EXISTS live_challenge ON live(challenge);
+CREATE INDEX IF NOT EXISTS compacted_pos ON compacted(pos);
 ";
 // Results and live rows are keyed by (user, challenge): a user's rows, all rewritten together
 // when the user's workouts change, sit side by side on one or two pages, instead of one row
@@ -198,6 +199,10 @@ impl SqliteStore {
             .map_err(err)?;
         conn.busy_timeout(std::time::Duration::from_secs(10))
             .map_err(err)?;
+        // A new file frees the pages a compaction empties a few at a time ([`Store::reclaim`]);
+        // on a file made before, the setting waits for a `VACUUM` and freed pages are reused.
+        conn.pragma_update(None, "auto_vacuum", "INCREMENTAL")
+            .map_err(err)?;
         conn.execute_batch(SCHEMA).map_err(err)?;
         Ok(SqliteStore {
             conn,
@@ -211,14 +216,20 @@ impl SqliteStore {
     /// `other`, an empty store: what a scratch rebuild starts from.
     pub fn copy_sources_to(&mut self, other: &mut SqliteStore) -> Result<(), StoreError> {
         let snapshot = self.snapshot()?;
-        let batch = Batch {
-            log: snapshot.log,
+        other.commit(&Batch {
             put_challenges: snapshot.challenges,
-            compacted: snapshot.compacted.into_iter().collect(),
             meta: snapshot.meta.into_iter().collect(),
             ..Batch::default()
-        };
-        other.commit(&batch)
+        })?;
+        for (from, to) in pages(snapshot.head) {
+            let page = self.sources(from, to)?;
+            other.commit(&Batch {
+                log: page.log,
+                compacted: page.compacted,
+                ..Batch::default()
+            })?;
+        }
+        Ok(())
     }
 
     /// Runs a `wal_checkpoint(TRUNCATE)` (after big rewrites).
@@ -415,9 +426,9 @@ fn apply(tx: &Transaction<'_>, batch: &Batch) -> rusqlite::Result<()> {
             st.execute(params![d.source, d.line as i64, d.reason, d.raw])?;
         }
     }
-    for s in &batch.purge_sessions {
-        tx.prepare_cached("DELETE FROM log WHERE session = ?1 AND kind = 'event'")?
-            .execute([s])?;
+    if let Some((lo, hi)) = batch.purge_compacted {
+        tx.prepare_cached(PURGE_COMPACTED)?
+            .execute(params![position(lo), position(hi)])?;
     }
     for (session, c) in &batch.compacted {
         tx.prepare_cached(
@@ -506,49 +517,30 @@ fn as_u64(v: i64) -> u64 {
     u64::try_from(v).unwrap_or(0)
 }
 
+/// A log position as SQLite's integer (positions past `i64::MAX` cannot occur; they clamp).
+fn position(pos: u64) -> i64 {
+    i64::try_from(pos).unwrap_or(i64::MAX)
+}
+
+/// Deletes the events at positions `?1..?2` whose session is compacted: a range of the log's
+/// primary key and one lookup in `compacted`'s per row, never a scan of the log (a test reads
+/// the query plan). A compaction runs it range after range, one short transaction each.
+pub(crate) const PURGE_COMPACTED: &str = "DELETE FROM log WHERE pos >= ?1 AND pos < ?2 \
+     AND kind = 'event' AND session IN (SELECT session FROM compacted)";
+
 impl Store for SqliteStore {
     fn snapshot(&mut self) -> Result<Snapshot, StoreError> {
         let mut snapshot = Snapshot::default();
         let conn = &self.conn;
-        let mut st = conn
-            .prepare("SELECT pos, kind, session, body FROM log ORDER BY pos")
+        let head: i64 = conn
+            .query_row(
+                "SELECT max((SELECT coalesce(max(pos), 0) FROM log), \
+                            (SELECT coalesce(max(pos), 0) FROM compacted))",
+                [],
+                |r| r.get(0),
+            )
             .map_err(err)?;
-        let rows = st
-            .query_map([], |r| {
-                let kind: String = r.get(1)?;
-                Ok(LogEntry {
-                    pos: as_u64(r.get(0)?),
-                    kind: if kind == "tick" {
-                        LogKind::Tick
-                    } else {
-                        LogKind::Event
-                    },
-                    session: r.get(2)?,
-                    body: r.get(3)?,
-                })
-            })
-            .map_err(err)?;
-        for row in rows {
-            snapshot.log.push(row.map_err(err)?);
-        }
-        let mut st = conn
-            .prepare("SELECT session, pos, json FROM compacted")
-            .map_err(err)?;
-        let rows = st
-            .query_map([], |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    CompactedWorkout {
-                        pos: as_u64(r.get(1)?),
-                        json: r.get(2)?,
-                    },
-                ))
-            })
-            .map_err(err)?;
-        for row in rows {
-            let (session, c) = row.map_err(err)?;
-            snapshot.compacted.insert(session, c);
-        }
+        snapshot.head = as_u64(head);
         let mut st = conn
             .prepare("SELECT id, tree, hash FROM challenges ORDER BY id")
             .map_err(err)?;
@@ -606,6 +598,76 @@ impl Store for SqliteStore {
         }
         snapshot.counters = counters;
         Ok(snapshot)
+    }
+
+    fn sources(&mut self, from: u64, to: u64) -> Result<SourcePage, StoreError> {
+        let mut page = SourcePage::default();
+        let range = params![position(from), position(to)];
+        let mut st = self
+            .conn
+            .prepare_cached(
+                "SELECT pos, kind, session, body FROM log WHERE pos >= ?1 AND pos < ?2 ORDER BY pos",
+            )
+            .map_err(err)?;
+        let rows = st
+            .query_map(range, |r| {
+                let kind: String = r.get(1)?;
+                Ok(LogEntry {
+                    pos: as_u64(r.get(0)?),
+                    kind: if kind == "tick" {
+                        LogKind::Tick
+                    } else {
+                        LogKind::Event
+                    },
+                    session: r.get(2)?,
+                    body: r.get(3)?,
+                })
+            })
+            .map_err(err)?;
+        for row in rows {
+            page.log.push(row.map_err(err)?);
+        }
+        let mut st = self
+            .conn
+            .prepare_cached(
+                "SELECT session, pos, json FROM compacted WHERE pos >= ?1 AND pos < ?2 \
+                 ORDER BY pos, session",
+            )
+            .map_err(err)?;
+        let rows = st
+            .query_map(range, |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    CompactedWorkout {
+                        pos: as_u64(r.get(1)?),
+                        json: r.get(2)?,
+                    },
+                ))
+            })
+            .map_err(err)?;
+        for row in rows {
+            page.compacted.push(row.map_err(err)?);
+        }
+        Ok(page)
+    }
+
+    fn reclaim(&mut self, pages: u32) -> Result<bool, StoreError> {
+        let mode: i64 = self
+            .conn
+            .query_row("PRAGMA auto_vacuum", [], |r| r.get(0))
+            .map_err(err)?;
+        if mode != 2 {
+            // Not incremental (a file made before): free pages are reused by later writes.
+            return Ok(false);
+        }
+        self.conn
+            .execute_batch(&format!("PRAGMA incremental_vacuum({pages})"))
+            .map_err(err)?;
+        let free: i64 = self
+            .conn
+            .query_row("PRAGMA freelist_count", [], |r| r.get(0))
+            .map_err(err)?;
+        Ok(free > 0)
     }
 
     fn commit(&mut self, batch: &Batch) -> Result<(), StoreError> {

@@ -193,8 +193,9 @@ pub struct Batch {
     pub delete_challenges: Vec<String>,
     /// Compaction: workouts that become sources of truth.
     pub compacted: Vec<(String, CompactedWorkout)>,
-    /// Compaction: sessions whose log entries are purged.
-    pub purge_sessions: Vec<String>,
+    /// Compaction: purge the log events at positions `lo..hi` whose session is compacted
+    /// (one range of positions per batch, so that a compaction is many short transactions).
+    pub purge_compacted: Option<(u64, u64)>,
     /// Counters to add.
     pub counters: Counters,
     /// Consumer offsets to set: (consumer, position). An input's offset is the number of its
@@ -204,13 +205,12 @@ pub struct Batch {
     pub meta: Vec<(String, String)>,
 }
 
-/// What a store holds at start-up, for the stages to rebuild their in-memory state.
+/// What a store holds at start-up besides the sources of truth, which are read a page of
+/// positions at a time ([`Store::sources`]) so that nothing holds the whole log in memory.
 #[derive(Clone, Debug, Default)]
 pub struct Snapshot {
-    /// The log, in position order.
-    pub log: Vec<LogEntry>,
-    /// Compacted sessions' workouts, by session id.
-    pub compacted: BTreeMap<String, CompactedWorkout>,
+    /// The highest position of the log and of the compacted workouts (0 when empty).
+    pub head: u64,
     /// The challenges.
     pub challenges: Vec<StoredChallenge>,
     /// Per-user clocks (RFC 3339 text).
@@ -223,10 +223,33 @@ pub struct Snapshot {
     pub meta: BTreeMap<String, String>,
 }
 
+/// The sources of truth at a range of log positions, each part in position order.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct SourcePage {
+    /// The log entries.
+    pub log: Vec<LogEntry>,
+    /// The compacted workouts (by their position, then session id), with their session.
+    pub compacted: Vec<(String, CompactedWorkout)>,
+}
+
+/// Log positions per [`Store::sources`] page when the whole log is read (start-up, rebuild,
+/// copies, compaction): bounds what a replay holds in memory at once.
+pub const SOURCE_PAGE: u64 = 65_536;
+
+/// The pages of positions `0..=head`, in order, [`SOURCE_PAGE`] positions each.
+pub fn pages(head: u64) -> impl Iterator<Item = (u64, u64)> {
+    (0..=head / SOURCE_PAGE).map(|i| (i * SOURCE_PAGE, (i + 1) * SOURCE_PAGE))
+}
+
 /// Storage behind the pipeline.
 pub trait Store {
-    /// Everything the stages need to resume.
+    /// Everything the stages need to resume, but the sources of truth.
     fn snapshot(&mut self) -> Result<Snapshot, StoreError>;
+    /// The log entries and compacted workouts at positions `from..to`.
+    fn sources(&mut self, from: u64, to: u64) -> Result<SourcePage, StoreError>;
+    /// Returns up to `pages` free pages to the file system (after a compaction); `Ok(true)`
+    /// while free pages remain. Each call is short, so writers wait little.
+    fn reclaim(&mut self, pages: u32) -> Result<bool, StoreError>;
     /// Applies a batch atomically.
     fn commit(&mut self, batch: &Batch) -> Result<(), StoreError>;
     /// Empties every derived view (and the clocks), keeping the log, the compacted workouts,

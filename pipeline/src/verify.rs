@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use crate::engine::{Engine, Options, PipelineError};
+use crate::engine::{Engine, Options, PipelineError, Step};
 use crate::sqlite::SqliteStore;
 use crate::store::Store;
 
@@ -20,12 +20,17 @@ pub struct ViewCheck {
     pub equal: bool,
 }
 
-/// Rebuilds `store`'s views into an in-memory scratch store and compares them.
-pub fn verify(store: &mut SqliteStore, options: Options) -> Result<Vec<ViewCheck>, PipelineError> {
+/// Rebuilds `store`'s views into an in-memory scratch store and compares them; `progress`
+/// hears how the rebuild goes.
+pub fn verify(
+    store: &mut SqliteStore,
+    options: Options,
+    progress: &mut dyn FnMut(Step),
+) -> Result<Vec<ViewCheck>, PipelineError> {
     let mut scratch = SqliteStore::memory()?;
     store.copy_sources_to(&mut scratch)?;
     let mut engine = Engine::open(scratch, options)?;
-    engine.rebuild()?;
+    engine.rebuild(progress)?;
     let rebuilt = engine.store().view_hashes()?;
     let stored = store.view_hashes()?;
     Ok(stored

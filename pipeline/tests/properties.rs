@@ -242,7 +242,7 @@ proptest! {
         e.tick(&at, "UTC").unwrap();
         prop_assert_eq!(hashes(&mut e), hashes(&mut reference));
         let mut store = e.into_store();
-        let checks = pipeline::verify::verify(&mut store, options(partitions, batch)).unwrap();
+        let checks = pipeline::verify::verify(&mut store, options(partitions, batch), &mut |_| {}).unwrap();
         prop_assert!(checks.iter().all(|c| c.equal), "{:?}", checks);
     }
 }

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use clap::{Args, Subcommand};
-use pipeline::engine::{Engine, Options, Progress};
+use pipeline::engine::{Engine, Options, Progress, Step};
 use pipeline::sqlite::SqliteStore;
 use pipeline::store::Store;
 use pipeline::transport::LineReader;
@@ -60,10 +60,10 @@ pub enum PipelineCommand {
     Query(QueryArgs),
     /// Re-derive every view from the sources of truth (the log, compacted workouts, challenges).
     #[command(after_help = "Example:\n  challenge pipeline rebuild --db gym.db")]
-    Rebuild(DbOnly),
+    Rebuild(LongRunArgs),
     /// Rebuild into a scratch store and compare each view by content hash (exit 1 on a difference).
     #[command(after_help = "Example:\n  challenge pipeline verify --db gym.db")]
-    Verify(DbOnly),
+    Verify(LongRunArgs),
     /// Purge the raw events of sessions that ended before a time; their workouts stay.
     #[command(
         after_help = "Example:\n  challenge pipeline compact --db gym.db --before 2026-08-01T00:00:00Z"
@@ -137,6 +137,19 @@ pub struct CompactArgs {
     /// Sessions that ended before this time (RFC 3339 with an offset) are compacted.
     #[arg(long, value_name = "TIME")]
     pub before: String,
+    /// Show the progress line even when stderr is not a terminal.
+    #[arg(long)]
+    pub progress: bool,
+}
+
+/// `pipeline rebuild` and `pipeline verify`.
+#[derive(Debug, Args)]
+pub struct LongRunArgs {
+    #[command(flatten)]
+    pub db: DbArg,
+    /// Show the progress line even when stderr is not a terminal.
+    #[arg(long)]
+    pub progress: bool,
 }
 
 /// Commands that take only `--db`.
@@ -186,7 +199,7 @@ pub fn run(args: &PipelineArgs) -> Outcome {
         PipelineCommand::Rebuild(a) => {
             let mut engine = open_engine(&a.db.db, options, true)?;
             let started = Instant::now();
-            engine.rebuild().map_err(usage)?;
+            engine.rebuild(&mut steps(a.progress)).map_err(usage)?;
             let log = engine.store().counts().map_err(|e| usage(e.into()))?;
             let n = log.get("log").copied().unwrap_or(0);
             let s = started.elapsed().as_secs_f64();
@@ -198,7 +211,8 @@ pub fn run(args: &PipelineArgs) -> Outcome {
         }
         PipelineCommand::Verify(a) => {
             let mut store = open_store(&a.db.db, true)?;
-            let checks = pipeline::verify::verify(&mut store, options).map_err(usage)?;
+            let checks = pipeline::verify::verify(&mut store, options, &mut steps(a.progress))
+                .map_err(usage)?;
             let mut out = String::new();
             for c in &checks {
                 out.push_str(&output::to_json(c, false)?);
@@ -221,10 +235,15 @@ pub fn run(args: &PipelineArgs) -> Outcome {
         PipelineCommand::Compact(a) => {
             let before = eval::as_of(Some(&a.before))?;
             let mut engine = open_engine(&a.db.db, options, true)?;
-            let summary = engine.compact(before.time).map_err(usage)?;
+            let started = Instant::now();
+            let summary = engine
+                .compact(before.time, &mut steps(a.progress))
+                .map_err(usage)?;
             eprintln!(
-                "compacted {} sessions that ended before {}",
-                summary.sessions, before.text
+                "compacted {} sessions that ended before {} in {:.2} s",
+                summary.sessions,
+                before.text,
+                started.elapsed().as_secs_f64()
             );
             Ok(())
         }
@@ -233,6 +252,58 @@ pub fn run(args: &PipelineArgs) -> Outcome {
             let stats = stats(&mut engine)?;
             output::stdout(&format!("{}\n", output::to_json(&stats, true)?))
         }
+    }
+}
+
+/// The progress line of a long run on stderr (when it is a terminal, or with `--progress`),
+/// at most five times a second; a line is ended when the run moves to its next phase, and
+/// when the reporter is dropped.
+fn steps(progress: bool) -> impl FnMut(Step) {
+    /// Ends the last progress line when dropped, if one was written.
+    struct Line(bool);
+    impl Drop for Line {
+        fn drop(&mut self) {
+            if self.0 {
+                eprintln!();
+            }
+        }
+    }
+    let show = progress || std::io::stderr().is_terminal();
+    let mut last: Option<(Instant, &'static str)> = None;
+    let mut line = Line(false);
+    move |step: Step| {
+        if !show {
+            return;
+        }
+        // The whole `Line` moves into the closure (not just its field), so that dropping the
+        // reporter ends the line.
+        let line = &mut line;
+        line.0 = true;
+        let mut err = std::io::stderr().lock();
+        match last {
+            Some((at, what)) if what == step.what && at.elapsed() < Duration::from_millis(200) => {
+                return;
+            }
+            Some((_, what)) if what == step.what => {}
+            Some(_) => {
+                let _ = writeln!(err);
+            }
+            None => {}
+        }
+        last = Some((Instant::now(), step.what));
+        let _ = if step.total > 0 {
+            write!(
+                err,
+                "\r{} {} of {} ({:.0}%)   ",
+                step.what,
+                step.done,
+                step.total,
+                100.0 * step.done as f64 / step.total as f64
+            )
+        } else {
+            write!(err, "\r{} {}   ", step.what, step.done)
+        };
+        let _ = err.flush();
     }
 }
 
