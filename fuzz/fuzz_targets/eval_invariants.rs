@@ -2,7 +2,10 @@
 //! the fuzzer's bytes, checked against the laws of language.md §8 on every node of the result:
 //! progress in [0, 1], progress 1 exactly when met, never met and failed at once, the same
 //! result whatever the order of the workouts, the summary equal to the top of the tree, and
-//! the yes/no walk (`completed_prepared`, which stops early) agreeing with the status.
+//! the yes/no walk (`completed_prepared`, which stops early) agreeing with the status. Some
+//! workouts carry hostile figures past the readers' bounds (1e300, 1.7e308, infinity: built in
+//! code, as a library caller could): a met metric has a defined value, and every number
+//! written is finite (never `null` where a number is promised).
 #![no_main]
 
 use arbitrary::{Arbitrary, Result, Unstructured};
@@ -25,6 +28,13 @@ const EXERCISES: &[&str] = &["leg_press", "push_up", "treadmill", "bike", "cardi
 const WORKOUT_EXERCISES: &[&str] = &["leg_press", "chest_press", "push_up", "treadmill", "bike", "zumba"];
 const ZONES: &[&str] = &["UTC", "Asia/Singapore", "Europe/London", "America/Santiago", "Pacific/Apia"];
 const WEEKDAYS: &[&str] = &["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+/// Figures past the bounds of a record (data.md 1.1): sums of them overflow.
+const HOSTILE: &[f64] = &[1e9, 1e300, 1.7e308, f64::MAX, f64::INFINITY];
+
+/// `value`, or now and then a hostile figure instead.
+fn hostile(u: &mut Unstructured<'_>, value: f64) -> Result<f64> {
+    Ok(if u.ratio(1, 16)? { *pick(u, HOSTILE)? } else { value })
+}
 
 fn s(text: &str) -> Spanned<String> {
     Spanned::bare(text.to_owned())
@@ -184,12 +194,22 @@ impl<'a> Arbitrary<'a> for Case {
                 .map(|_| {
                     Ok(WorkoutSet {
                         reps: u.int_in_range(0..=30u32)?,
-                        weight_kg: if u.ratio(2, 3)? { Some(f64::from(u.int_in_range(0..=80u32)?) * 2.5) } else { None },
+                        weight_kg: if u.ratio(2, 3)? {
+                            let w = f64::from(u.int_in_range(0..=80u32)?) * 2.5;
+                            Some(hostile(u, w)?)
+                        } else {
+                            None
+                        },
                     })
                 })
                 .collect::<Result<Vec<_>>>()?;
             let optional = |u: &mut Unstructured<'_>, max: u32| -> Result<Option<f64>> {
-                Ok(if u.ratio(1, 2)? { Some(f64::from(u.int_in_range(0..=max)?)) } else { None })
+                Ok(if u.ratio(1, 2)? {
+                    let v = f64::from(u.int_in_range(0..=max)?);
+                    Some(hostile(u, v)?)
+                } else {
+                    None
+                })
             };
             workouts.push(Workout {
                 id: format!("w-{n}"),
@@ -220,6 +240,14 @@ fn check_node(node: &serde_json::Value) {
     assert!((0.0..=1.0).contains(&progress), "progress {progress} out of range: {node}");
     assert_eq!(met, progress == 1.0, "progress is 1 exactly when met: {node}");
     assert!(!(met && failed), "met and failed at once: {node}");
+    if node["kind"] == "metric" {
+        // Every number written is finite: an amount is a number or the whole value is null.
+        assert!(node["target"]["value"].is_number(), "target: {node}");
+        let value = &node["value"];
+        assert!(value.is_null() || value["value"].is_number(), "a value written as null inside an amount: {node}");
+        // A met metric has a defined value (limits are met on a value too: a sum of nothing is 0).
+        assert!(!met || value["value"].is_number(), "met on an undefined value: {node}");
+    }
     for key in ["goals"] {
         if let Some(children) = node[key].as_array() {
             children.iter().for_each(check_node);

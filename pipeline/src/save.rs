@@ -14,13 +14,15 @@ use crate::state::State;
 use crate::store::{Batch, Row};
 use crate::Dirty;
 
-/// The `sessions` view row of a session.
-pub fn session_row(session: &SessionState) -> Row {
-    let status = match session.problem() {
+/// The `sessions` view row of a session, whose problem ([`SessionState::problem`]) is
+/// `problem`.
+pub fn session_row(session: &SessionState, problem: Option<SessionProblem>) -> Row {
+    let status = match problem {
         None => "saved",
         Some(SessionProblem::Open) => "open",
         Some(SessionProblem::NoStart) => "no_start",
         Some(SessionProblem::EndBeforeStart) => "end_before_start",
+        Some(SessionProblem::OutOfBounds) => "out_of_bounds",
     };
     let user = session.user().map(str::to_owned);
     Row {
@@ -59,12 +61,15 @@ pub fn save(state: &mut State, dirty: &mut Dirty, mut batch: Option<&mut Batch>)
             continue;
         };
         let pos = state.session_pos.get(id).copied().unwrap_or(state.head);
-        let new = session.workout();
+        let (new, problem) = match session.saved() {
+            Ok(workout) => (Some(workout), None),
+            Err(problem) => (None, Some(problem)),
+        };
         let open_user = session
             .is_open()
             .then(|| session.user().map(str::to_owned))
             .flatten();
-        let row = session_row(session);
+        let row = session_row(session, problem);
         if let Some(batch) = batch.as_deref_mut() {
             batch.put.push(("sessions", row));
         }

@@ -20,7 +20,11 @@
 //! - a selector may also be written without parentheses (`bike | rower`) and may be `any`; a
 //!   name that is neither an exercise of the catalog nor a category is refused;
 //! - workouts are expected once per id (the record readers' upsert); a workout of an exercise
-//!   the catalog does not know matches no selector but counts on a board without one.
+//!   the catalog does not know matches no selector but counts on a board without one;
+//! - a total that is not finite (a sum that overflowed, or an infinite or NaN measure: only
+//!   possible for workouts built in code, past the readers' bounds) is undefined: the user is
+//!   left off the board, as with a zero total, so no entry is ranked on it or written with a
+//!   `null` total.
 
 use std::collections::{HashMap, HashSet};
 use std::fmt;
@@ -302,7 +306,9 @@ pub fn leaderboard(
             ws.sort_by(|a, b| (&a.id, a.start).cmp(&(&b.id, b.start)));
             (user, ws.iter().map(|w| board.measure.of(w)).sum::<f64>())
         })
-        .filter(|&(_, total)| total > 0.0)
+        // A total that is not finite is undefined, never ranked (defence in depth: the
+        // readers' bounds keep accepted records far from overflowing).
+        .filter(|&(_, total)| total > 0.0 && total.is_finite())
         .collect();
     totals.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(b.0)));
     let name = board.name();
@@ -371,6 +377,48 @@ mod tests {
             selector: selector.map(|s| Selector::parse(s, &catalog).unwrap()),
             group: None,
         }
+    }
+
+    /// Workouts built in code, past the readers' bounds: a total that overflowed or is NaN
+    /// is never ranked (nor written as `null`).
+    #[test]
+    fn non_finite_totals_are_not_ranked() {
+        let ws = vec![
+            workout("a", "u-01", "bike", "2026-08-03T07:00:00Z", Some(1.7e308)),
+            workout("b", "u-01", "bike", "2026-08-04T07:00:00Z", Some(1.7e308)),
+            workout("c", "u-02", "bike", "2026-08-04T07:00:00Z", Some(f64::NAN)),
+            workout("d", "u-03", "bike", "2026-08-05T07:00:00Z", Some(10.0)),
+        ];
+        let entries = leaderboard(
+            &board(BoardMeasure::Distance, None, Zone::utc()),
+            &ws,
+            &[],
+            &Catalog::builtin(),
+        );
+        let users: Vec<(&str, u64, f64)> = entries
+            .iter()
+            .map(|e| (e.user.as_str(), e.rank, e.total))
+            .collect();
+        assert_eq!(users, [("u-03", 1, 10.0)]);
+        // The volumes: 3 × 1e308 + 5 × 1.7e308 is infinite.
+        let mut press = workout("p", "u-04", "leg_press", "2026-08-05T07:00:00Z", None);
+        press.sets = vec![
+            WorkoutSet {
+                reps: 3,
+                weight_kg: Some(1e308),
+            },
+            WorkoutSet {
+                reps: 5,
+                weight_kg: Some(1.7e308),
+            },
+        ];
+        let volume = leaderboard(
+            &board(BoardMeasure::Volume, None, Zone::utc()),
+            &[press],
+            &[],
+            &Catalog::builtin(),
+        );
+        assert!(volume.is_empty(), "{volume:?}");
     }
 
     #[test]

@@ -13,6 +13,7 @@
 //! JSON tree ───json─────┘
 //! ```
 
+pub mod bounds;
 pub mod catalog;
 pub mod check;
 pub mod diagnostic;

@@ -31,6 +31,11 @@
 //! Decisions where the spec is silent:
 //!
 //! - `lookback_days` 0 is treated as 1 (the weekly figures divide by it);
+//! - a figure is never an infinity or NaN: the `null`-able figures skip non-finite values,
+//!   and an exercise whose weekly distance or duration total is not finite is left out of
+//!   `exercises` (its totals are numbers, never `null`). Only workouts built in code, past the
+//!   record readers' bounds ([`crate::bounds`]), can get there: the bounds keep every sum
+//!   over accepted records finite;
 //! - a workout of an exercise the catalog does not know still counts (its figures are listed),
 //!   but it is not a bodyweight exercise, so it has no `max_reps_per_min`;
 //! - a set with 0 reps counts for `max_reps` (0) but not for Epley;
@@ -287,6 +292,9 @@ fn profile_of<'a>(
     let weeks = f64::from(lookback_days) / 7.0;
     let exercises = tallies
         .into_iter()
+        // Weekly totals are numbers, never null: an exercise whose totals are not finite has
+        // undefined figures and is left out (defence in depth, see the module's decisions).
+        .filter(|(_, t)| t.distance.is_finite() && t.duration.is_finite())
         .map(|(exercise, t)| {
             let figures = ExerciseProfile {
                 one_rep_max_kg: t.one_rep_max,
@@ -641,6 +649,50 @@ mod tests {
             json,
             r#"{"user":"u-09","as_of":"2026-09-01T00:00:00+08:00","lookback_days":90,"body_weight_kg":null,"weekly_workouts":0,"vo2_est":null,"exercises":{}}"#
         );
+    }
+
+    /// Workouts built in code, past the readers' bounds: no figure is an infinity, a NaN or
+    /// a `null` where a number is promised.
+    #[test]
+    fn non_finite_figures_are_undefined() {
+        let mut press = workout(
+            "w-1",
+            "leg_press",
+            "2026-08-20T07:00:00+08:00",
+            "2026-08-20T07:30:00+08:00",
+        );
+        press.sets = sets(&[
+            (3, Some(1e308)),
+            (5, Some(f64::INFINITY)),
+            (2, Some(f64::NAN)),
+        ]);
+        let mut run = workout(
+            "w-2",
+            "treadmill",
+            "2026-08-21T07:00:00+08:00",
+            "2026-08-21T07:30:00+08:00",
+        );
+        run.distance_m = Some(1.7e308);
+        let mut run2 = run.clone();
+        run2.id = "w-3".into();
+        let p = profile(
+            &User::unknown("u-01"),
+            &[press, run, run2],
+            &Catalog::builtin(),
+            &as_of(),
+            90,
+        );
+        // 1.7e308 × (1 + 5/30) overflows, infinity and NaN are no data: the one-rep max is
+        // that of the first set, 1e308 × (1 + 3/30), which is finite.
+        let press = &p.exercises["leg_press"];
+        assert_eq!(press.one_rep_max_kg, Some(1e308 * (1.0 + 3.0 / 30.0)));
+        assert_eq!(press.max_reps, Some(5.0));
+        // Two distances of 1.7e308 overflow the weekly total: the treadmill is left out.
+        assert!(!p.exercises.contains_key("treadmill"));
+        assert!(p.vo2_est.is_some_and(f64::is_finite));
+        let json = serde_json::to_value(&p).unwrap();
+        assert!(json["weekly_workouts"].is_number());
+        assert!(json["exercises"]["leg_press"]["weekly_duration_s"].is_number());
     }
 
     #[test]

@@ -1,7 +1,9 @@
 //! Workout and user records and their JSON Lines readers (data.md).
 //!
 //! Records come from devices and other systems, so every line is validated by hand: a missing
-//! required field, a wrong type, an empty id, a negative number or an end before a start is a
+//! required field, a wrong type, an empty id, a negative number, an end before a start, or a
+//! value outside the bounds of a record ([`crate::bounds`]: a number above 1e9, a string longer
+//! than 256 bytes, more than 10,000 sets, a time outside the years 1970 to 9999) is a
 //! [`Rejection`] with its line number and a reason, never a panic. Unknown fields are ignored and
 //! `null` for an optional field means absent. Every reader reports how many records it read,
 //! accepted and rejected, and `read == accepted + rejected` always holds.
@@ -11,6 +13,8 @@ use std::collections::HashMap;
 use chrono::{DateTime, FixedOffset, NaiveDate};
 use serde::Serialize;
 use serde_json::{Map, Value};
+
+use crate::bounds;
 
 /// One set of a strength or bodyweight workout.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -249,8 +253,15 @@ pub fn users_to_evaluate(users: &[User], workouts: &[Workout], only: Option<&str
         .collect()
 }
 
-/// Parses one workout object.
+/// Parses one workout object, within the bounds of a record ([`crate::bounds::workout`]).
 pub fn parse_workout(map: &Map<String, Value>) -> Result<Workout, String> {
+    let workout = parse_workout_fields(map)?;
+    bounds::workout(&workout)?;
+    Ok(workout)
+}
+
+/// The fields of a workout object, before its bounds are checked.
+fn parse_workout_fields(map: &Map<String, Value>) -> Result<Workout, String> {
     let start = time(map, "start")?;
     let end = time(map, "end")?;
     if end < start {
@@ -295,8 +306,15 @@ fn parse_set(item: &Value) -> Result<WorkoutSet, String> {
     })
 }
 
-/// Parses one user object.
+/// Parses one user object, within the bounds of a record ([`crate::bounds::user`]).
 pub fn parse_user(map: &Map<String, Value>) -> Result<User, String> {
+    let user = parse_user_fields(map)?;
+    bounds::user(&user)?;
+    Ok(user)
+}
+
+/// The fields of a user object, before its bounds are checked.
+fn parse_user_fields(map: &Map<String, Value>) -> Result<User, String> {
     let groups = match optional(map, "groups") {
         None => Vec::new(),
         Some(Value::Array(items)) => items

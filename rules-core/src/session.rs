@@ -28,7 +28,11 @@
 //! - samples: `distance_m` is cumulative (the largest value seen); `avg_hr_bpm` (from
 //!   `hr_bpm`) and `incline_pct` are means over the samples that carry them;
 //! - a session without `session_end` is open; one without `session_start` cannot become a
-//!   workout ([`SessionProblem`]).
+//!   workout ([`SessionProblem`]);
+//! - every event is within the bounds of a record ([`crate::bounds::event`]: numbers up to 1e9,
+//!   `seq` included, strings up to 256 bytes, times in the years 1970 to 9999), and so is the
+//!   saved workout ([`crate::bounds::workout`]): a session whose workout would have more than
+//!   10,000 sets does not become one ([`SessionProblem::OutOfBounds`]).
 //!
 //! Decisions where the spec is silent:
 //!
@@ -57,6 +61,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, FixedOffset, TimeDelta};
 use serde_json::{Map, Value};
 
+use crate::bounds;
 use crate::records::{self, ReadReport, User, Workout, WorkoutSet};
 
 /// A rep with `rom_pct` below this is partial and not counted.
@@ -257,7 +262,7 @@ mod fast {
     use serde_json::Number;
 
     use super::{number_value, seq_value, Rep, Sample, SensorEvent, SessionEnd, SessionStart};
-    use crate::records;
+    use crate::{bounds, records};
 
     /// A field that is a string or anything else (`user` is a string in `session_start` and
     /// an object in `user_upsert`).
@@ -378,8 +383,14 @@ mod fast {
         }
     }
 
-    /// The event of `line`, or `None` when the general path must decide.
+    /// The event of `line` within the bounds of a record, or `None` when the general path
+    /// must decide (it gives the reason).
     pub(super) fn parse(line: &str) -> Option<SensorEvent> {
+        fields(line).filter(|event| bounds::event(event).is_ok())
+    }
+
+    /// The fields of a session event, before its bounds are checked.
+    fn fields(line: &str) -> Option<SensorEvent> {
         if !line.trim_start().starts_with('{') {
             return None;
         }
@@ -426,8 +437,15 @@ mod fast {
     }
 }
 
-/// Parses one sensor event object.
+/// Parses one sensor event object, within the bounds of a record ([`bounds::event`]).
 pub fn parse_event(map: &Map<String, Value>) -> Result<SensorEvent, String> {
+    let event = parse_event_fields(map)?;
+    bounds::event(&event)?;
+    Ok(event)
+}
+
+/// The fields of a sensor event object, before its bounds are checked.
+fn parse_event_fields(map: &Map<String, Value>) -> Result<SensorEvent, String> {
     let kind = match map.get("type") {
         None | Some(Value::Null) => return Err("missing `type`".to_owned()),
         Some(Value::String(s)) => s.as_str(),
@@ -572,6 +590,9 @@ pub enum SessionProblem {
     Open,
     /// The `session_end` ts is before the `session_start` ts.
     EndBeforeStart,
+    /// The consolidated workout would break a bound of a record ([`crate::bounds::workout`]):
+    /// more than 10,000 sets, or a set of more than 1e9 reps.
+    OutOfBounds,
 }
 
 impl SessionProblem {
@@ -582,6 +603,9 @@ impl SessionProblem {
             SessionProblem::Open => "no `session_end` yet: the session is open",
             SessionProblem::EndBeforeStart => {
                 "the `session_end` ts is before the `session_start` ts"
+            }
+            SessionProblem::OutOfBounds => {
+                "the session's workout is outside the bounds of a record (more than 10,000 sets, or a set of more than 1e9 reps)"
             }
         }
     }
@@ -707,32 +731,40 @@ impl SessionState {
     }
 
     /// Why the session is not (yet) a workout; `None` when [`SessionState::workout`] gives one.
+    /// (Consolidates the session: call [`SessionState::saved`] to get both at once.)
     pub fn problem(&self) -> Option<SessionProblem> {
-        let Some(start) = self.start() else {
-            return Some(SessionProblem::NoStart);
-        };
-        let Some(end) = self.end() else {
-            return Some(SessionProblem::Open);
-        };
-        (end.ts < start.ts).then_some(SessionProblem::EndBeforeStart)
+        self.saved().err()
     }
 
     /// The saved workout: the consolidation of every kept event. `None` while the session has
-    /// no start or no end, or when it ends before it starts ([`SessionState::problem`] says
-    /// which).
+    /// no start or no end, when it ends before it starts, or when the workout would break a
+    /// bound of a record ([`SessionState::problem`] says which).
     pub fn workout(&self) -> Option<Workout> {
-        let end = self.end()?;
-        let start = self.start()?;
-        (end.ts >= start.ts).then(|| self.consolidate(start, end.ts))
+        self.saved().ok()
+    }
+
+    /// The saved workout, or why there is none: [`SessionState::workout`] and
+    /// [`SessionState::problem`] in one consolidation.
+    pub fn saved(&self) -> Result<Workout, SessionProblem> {
+        let start = self.start().ok_or(SessionProblem::NoStart)?;
+        let end = self.end().ok_or(SessionProblem::Open)?;
+        if end.ts < start.ts {
+            return Err(SessionProblem::EndBeforeStart);
+        }
+        let workout = self.consolidate(start, end.ts);
+        bounds::workout(&workout).map_err(|_| SessionProblem::OutOfBounds)?;
+        Ok(workout)
     }
 
     /// The workout as if the session ended at `at` (the browser's "now"), or, without `at`, at
     /// the latest ts of any kept event; never before the start. Counts every event kept so far,
-    /// whether or not the session has ended. `None` without a `session_start`.
+    /// whether or not the session has ended. `None` without a `session_start`, and when the
+    /// workout would break a bound of a record (more than 10,000 sets, or an `at` outside the
+    /// years 1970 to 9999).
     pub fn workout_so_far(&self, at: Option<DateTime<FixedOffset>>) -> Option<Workout> {
         let start = self.start()?;
         let end = at.or_else(|| self.latest_ts()).unwrap_or(start.ts);
-        Some(self.consolidate(start, end.max(start.ts)))
+        Some(self.consolidate(start, end.max(start.ts))).filter(|w| bounds::workout(w).is_ok())
     }
 
     /// The live workout: as if the session ended at its latest event

@@ -6,8 +6,8 @@
 //! single pass over a slice of a user's prepared workouts ([`Entry`]), reading the plan's ids
 //! of their names through the evaluation's [`Cx`].
 //!
-//! **Invariant:** a missing value makes every comparison false (`!=` too); `not` simply
-//! negates; a set-level condition is tested per set and a workout (or day) matches when at
+//! **Invariant:** a metric's value is finite or undefined (`None`), never an infinity or NaN.
+//! A missing value makes every comparison false (`!=` too); `not` simply negates; a set-level condition is tested per set and a workout (or day) matches when at
 //! least one of its sets does. Comparisons use the tolerance of [`crate::units`]. Nothing here
 //! reads a clock.
 
@@ -497,12 +497,16 @@ impl Source {
         }
     }
 
-    /// The value of the rows fed to `acc`; `None` when undefined.
+    /// The value of the rows fed to `acc`; `None` when undefined, and when it is not finite
+    /// (a sum that overflowed, an infinite or NaN measure of a workout built in code): an
+    /// undefined value meets no goal and is written as `null`, never as a number that is not
+    /// one. (The record readers' bounds keep accepted records far from overflowing; this is
+    /// the defence in depth, checked once per value, not per row.)
     #[inline]
     pub(crate) fn finish(&self, acc: Acc) -> Option<f64> {
         match self.quantity {
             Quantity::Count(_) => Some(acc.n as f64),
-            Quantity::Measure(_) => acc.finish(self.aggregate),
+            Quantity::Measure(_) => acc.finish(self.aggregate).filter(|v| v.is_finite()),
         }
     }
 

@@ -7,7 +7,7 @@ use serde_json::{json, Value as Json};
 
 use super::*;
 use crate::catalog::Catalog;
-use crate::records::parse_workout;
+use crate::records::{parse_workout, WorkoutSet};
 use crate::tree::Challenge;
 
 /// A challenge tree from the parts that matter; the rest takes the defaults of §9.
@@ -1985,9 +1985,11 @@ fn durations_from_epoch_seconds_equal_chrono_to_the_nanosecond() {
     for start in starts {
         for ns in lengths_ns {
             let begin = chrono::DateTime::parse_from_rfc3339(start).unwrap();
+            // Built in code: the readers reject a start before 1970.
             let w = Workout {
+                start: begin,
                 end: begin + Duration::nanoseconds(ns),
-                ..w("w", "u", "bike", start, 0, json!({}))
+                ..w("w", "u", "bike", "2026-08-01T07:00:00Z", 0, json!({}))
             };
             let fast = super::prepared::duration_s(
                 &w,
@@ -2276,4 +2278,89 @@ fn exercises_gyms_and_machines_outside_the_built_in_catalog_are_mapped_per_plan(
         evaluate_prepared(&plain, &user("u", &[]), &prepared, &as_of).status,
         Status::Completed
     );
+}
+
+/// Issue 18: the hostile workout (finite weights whose volume overflows), built in code past
+/// the readers' bounds. No goal is met on a value it cannot show: the sum and the average are
+/// undefined (`null`), not met, in the full walk, the one-pass period judge, `in one workout`,
+/// the summary and the yes/no walk.
+#[test]
+fn an_overflowing_sum_is_undefined_and_never_met() {
+    let hostile = Workout {
+        sets: vec![
+            WorkoutSet {
+                reps: 3,
+                weight_kg: Some(1e308),
+            },
+            WorkoutSet {
+                reps: 5,
+                weight_kg: Some(1.7e308),
+            },
+        ],
+        ..w(
+            "w1",
+            "u1",
+            "leg_press",
+            "2026-08-01T07:00:00Z",
+            10,
+            json!({}),
+        )
+    };
+    let window = ("2026-08-01", "2026-08-31");
+    let volume = metric(
+        "sum",
+        "volume",
+        &["leg_press"],
+        Json::Null,
+        ">=",
+        1000.0,
+        Some("kg"),
+    );
+    let weight = metric(
+        "avg",
+        "weight",
+        &["leg_press"],
+        Json::Null,
+        ">=",
+        10.0,
+        Some("kg"),
+    );
+    let goals = [
+        volume.clone(),
+        weight.clone(),
+        json!({"kind": "every", "period": "day", "goal": volume.clone()}),
+        json!({"kind": "on", "count": 1, "period": "day", "goal": weight.clone()}),
+        json!({"kind": "one_workout", "goal": volume.clone()}),
+        json!({"kind": "any", "goals": [volume, weight]}),
+    ];
+    for goal in goals {
+        let plan = plan(challenge("hostile", window, "UTC", goal.clone()));
+        for as_of in ["2026-08-01T12:00:00Z", "2026-09-01T00:00:00Z"] {
+            let result = run(&plan, "u1", std::slice::from_ref(&hostile), as_of);
+            assert_ne!(result["status"], "completed", "{goal} {result:#}");
+            if goal["kind"] == "metric" {
+                assert!(result["tree"]["value"].is_null(), "{result:#}");
+            }
+            let mut nodes = vec![&result["tree"]];
+            while let Some(n) = nodes.pop() {
+                assert_eq!(n["met"], false, "{n:#}");
+                if n["kind"] == "metric" {
+                    // Null, or a number (another day's sum); never `{"value": null}`.
+                    assert!(
+                        n["value"].is_null() || n["value"]["value"].is_number(),
+                        "{n:#}"
+                    );
+                }
+                nodes.extend(n["goals"].as_array().into_iter().flatten());
+                if n["goal"].is_object() {
+                    nodes.push(&n["goal"]);
+                }
+            }
+            let u = user("u1", &[]);
+            let prepared = Prepared::for_user("u1", std::slice::from_ref(&hostile));
+            let summary = summarize_prepared(&plan, &u, &prepared, &at(as_of));
+            assert_ne!(summary.status, Status::Completed);
+            assert!(!completed_prepared(&plan, &u, &prepared, &at(as_of)));
+        }
+    }
 }

@@ -447,16 +447,33 @@ fn the_fast_path_agrees_with_the_general_path() {
         r#"{"type": "session_end", "session": "s", "seq": 4, "ts": "2026-08-01T07:30:00Z", "seq": 5}"#,
         r#"{"type": "user_upsert", "ts": "2026-08-01T07:30:00Z", "user": {"id": "u", "groups": ["a"]}}"#,
         r#"{"type": "rep", "session": "s", "seq": 1, "ts": "2026-08-01T07:30:00Z"} x"#,
+        // The bounds of a record (data.md 1.1): at and over each.
+        r#"{"type": "rep", "session": "s", "seq": 1000000000, "ts": "1970-01-01T00:00:00Z", "weight_kg": 1e9}"#,
+        r#"{"type": "rep", "session": "s", "seq": 1000000001, "ts": "2026-08-01T07:30:00Z"}"#,
+        r#"{"type": "rep", "session": "s", "seq": 1, "ts": "2026-08-01T07:30:00Z", "weight_kg": 1.7e308}"#,
+        r#"{"type": "sample", "session": "s", "seq": 1, "ts": "2026-08-01T07:30:00Z", "hr_bpm": 1000000000.5}"#,
+        r#"{"type": "session_end", "session": "s", "seq": 1, "ts": "1970-01-01T00:59:59+01:00"}"#,
+        r#"{"type": "session_end", "session": "s", "seq": 1, "ts": "9999-12-31T23:59:59Z"}"#,
+        r#"{"type": "session_end", "session": "s", "seq": 1, "ts": "9999-12-31T23:59:59-00:01"}"#,
     ];
     for line in lines {
         assert_eq!(parse_event_line(line), parse_general(line), "{line}");
     }
+    let long = "x".repeat(257);
+    let line = format!(
+        r#"{{"type": "session_start", "session": "s", "seq": 0, "ts": "2026-08-01T07:30:00Z", "user": "u", "exercise": "bike", "device": "{long}"}}"#
+    );
+    assert!(parse_event_line(&line).is_err());
+    assert_eq!(parse_event_line(&line), parse_general(&line));
 }
+
+/// A string of 257 bytes, one over the bound of an id, as JSON.
+const LONG_ID: &str = "\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"";
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(300))]
 
-    /// Random field values of random JSON types: both paths agree.
+    /// Random field values of random JSON types (bounds included): both paths agree.
     #[test]
     fn the_fast_path_agrees_on_random_fields(
         kind in prop_oneof![
@@ -474,6 +491,9 @@ proptest! {
                     Just("\"s-1\""), Just("\"\""), Just("0"), Just("2"), Just("-1"), Just("2.5"),
                     Just("null"), Just("true"), Just("[1]"), Just("{\"id\": \"u\"}"),
                     Just("\"2026-08-01T07:30:00+08:00\""), Just("\"2026-08-01T07:30:00\""),
+                    Just("1000000000"), Just("1000000001"), Just("1e308"),
+                    Just("\"1969-12-31T23:59:59Z\""), Just("\"1970-01-01T00:00:00Z\""),
+                    Just(LONG_ID),
                 ],
             ),
             0..12,

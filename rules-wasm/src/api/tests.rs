@@ -243,3 +243,95 @@ fn vocabulary_lists_the_catalog_and_units() {
         .any(|u| u.symbol == "km/h" && u.dimension == "speed"));
     assert_eq!(v.periods, ["day", "week", "month"]);
 }
+
+/// The bounds of a record (data.md 1.1) through `evaluate`, in JSON Lines and in arrays: each
+/// bound at and just over its limit, the hostile workout of issue 18, and the reasons.
+#[test]
+fn evaluate_rejects_records_over_the_bounds_with_reasons() {
+    let heavy = "challenge \"heavy\" {\n    title \"Heavy\"\n    window 2026-08-01 to 2026-08-31\n    goal all {\n        sum(volume of leg_press) >= 1000 kg\n        avg(weight of leg_press) >= 10 kg\n    }\n}\n";
+    let w = |id: &str, extra: &str| {
+        format!(
+            r#"{{"id":"{id}","user":"u1","exercise":"leg_press","start":"2026-08-01T07:00:00Z","end":"2026-08-01T07:10:00Z"{extra}}}"#
+        )
+    };
+    let sets = |n: usize| {
+        format!(
+            r#","sets":[{}]"#,
+            vec![r#"{"reps":1,"weight_kg":1}"#; n].join(",")
+        )
+    };
+    let x = |n: usize| "x".repeat(n);
+    let records: Vec<(String, Option<&str>)> = vec![
+        (
+            w("w1", r#","sets":[{"reps":3,"weight_kg":1e308},{"reps":5,"weight_kg":1.7e308}]"#),
+            Some("`sets[0]`: `weight_kg` must be a number from 0 to 1e9; found 1e308"),
+        ),
+        (w("at", r#","sets":[{"reps":1000000000,"weight_kg":1e9}]"#), None),
+        (w("over-w", r#","sets":[{"reps":1,"weight_kg":1000000001}]"#), Some("`weight_kg`")),
+        (w("over-r", r#","sets":[{"reps":1000000001}]"#), Some("`reps` must be a whole number from 0 to 1e9")),
+        (w(&x(256), ""), None),
+        (w(&x(257), ""), Some("`id` is longer than 256 bytes (257 bytes)")),
+        (w("sets-at", &sets(10_000)), None),
+        (w("sets-over", &sets(10_001)), Some("`sets` has 10001 sets, more than 10,000")),
+        (
+            r#"{"id":"t","user":"u1","exercise":"bike","start":"1969-12-31T23:59:59Z","end":"1970-01-01T00:00:00Z"}"#.to_owned(),
+            Some("`start` (1969-12-31 23:59:59 +00:00) is outside the years 1970 to 9999 (UTC)"),
+        ),
+        (
+            r#"{"id":"t2","user":"u1","exercise":"bike","start":"1970-01-01T00:00:00Z","end":"9999-12-31T23:59:59Z"}"#.to_owned(),
+            None,
+        ),
+    ];
+    let lines: String = records.iter().map(|(r, _)| format!("{r}\n")).collect();
+    let array = format!(
+        "[{}]",
+        records
+            .iter()
+            .map(|(r, _)| r.as_str())
+            .collect::<Vec<_>>()
+            .join(",")
+    );
+    let users = format!(
+        "{{\"id\":\"u1\",\"groups\":[\"{}\"]}}\n{{\"id\":\"u2\",\"groups\":[\"{}\"]}}\n",
+        x(256),
+        x(100_000)
+    );
+    for input in [RecordsInput::Lines(&lines), RecordsInput::Array(&array)] {
+        let out = evaluate(
+            TreeInput::Text(heavy),
+            input,
+            RecordsInput::Lines(&users),
+            "2026-08-20T00:00:00Z",
+        )
+        .unwrap();
+        let expected: Vec<(usize, &str)> = records
+            .iter()
+            .enumerate()
+            .filter_map(|(i, (_, r))| r.map(|r| (i + 1, r)))
+            .collect();
+        assert_eq!(out.workouts.read, records.len());
+        assert_eq!(out.workouts.accepted, records.len() - expected.len());
+        let got: Vec<usize> = out.workouts.rejected.iter().map(|r| r.line).collect();
+        assert_eq!(got, expected.iter().map(|e| e.0).collect::<Vec<_>>());
+        for (rejection, (_, words)) in out.workouts.rejected.iter().zip(&expected) {
+            assert!(
+                rejection.reason.contains(words),
+                "{}: {words}",
+                rejection.reason
+            );
+        }
+        assert_eq!(out.users.read, 2);
+        assert_eq!(out.users.accepted, 1);
+        assert!(out.users.rejected[0]
+            .reason
+            .contains("`groups[0]` is longer than 256 bytes (100000 bytes)"));
+        // u1's accepted records: a volume of 1e18 + 10,000 kg, met on a value it shows.
+        let result = serde_json::to_value(&out.results[0]).unwrap();
+        assert_eq!(result["user"], "u1");
+        let volume = &result["tree"]["goals"][0];
+        assert_eq!(volume["met"], true, "{volume}");
+        assert!(volume["value"]["value"]
+            .as_f64()
+            .is_some_and(f64::is_finite));
+    }
+}

@@ -159,3 +159,32 @@ fn the_user_record_decides_eligibility() {
     .unwrap();
     assert_eq!(live.current().result.status.name(), "in_progress");
 }
+
+/// The bounds of a record (data.md 1.1) in a live session: an event over a bound is rejected
+/// with its reason and changes nothing; at the bound it counts.
+#[test]
+fn events_over_the_bounds_are_rejected_with_the_reason() {
+    let mut live = live();
+    let before = live.push(&rep(1, 4, 95));
+    assert_eq!(before.outcome, "accepted");
+    let heavy = r#"{"type":"rep","session":"s-1","seq":2,"ts":"2026-08-01T07:30:08+08:00","weight_kg":1.7e308}"#;
+    let update = live.push(heavy);
+    assert_eq!(update.outcome, "rejected");
+    let reason = update.reason.unwrap_or_default();
+    assert!(
+        reason.contains("`weight_kg` must be a number from 0 to 1e9"),
+        "{reason}"
+    );
+    assert_eq!(update.events, before.events);
+    assert_eq!(update.result, before.result);
+    let seq = r#"{"type":"rep","session":"s-1","seq":1000000001,"ts":"2026-08-01T07:30:08+08:00"}"#;
+    assert!(live.push(seq).reason.unwrap_or_default().contains("`seq`"));
+    let old = r#"{"type":"rep","session":"s-1","seq":3,"ts":"1969-12-31T23:59:59Z"}"#;
+    assert!(live
+        .push(old)
+        .reason
+        .unwrap_or_default()
+        .contains("outside the years 1970 to 9999"));
+    let at = r#"{"type":"rep","session":"s-1","seq":1000000000,"ts":"2026-08-01T07:30:08+08:00","weight_kg":1e9}"#;
+    assert_eq!(live.push(at).outcome, "accepted");
+}
