@@ -194,3 +194,52 @@ fn a_map_file_extends_the_mapping_and_must_name_catalog_exercises() {
         .contains("exercise `kayak` is not in the catalog (add it with --catalog)"));
     assert!(run.stdout.is_empty());
 }
+
+#[test]
+fn imported_workouts_reach_the_pipeline_and_a_re_import_changes_nothing() {
+    let dir = util::scratch("import-pipeline");
+    let run = import(&["sample_mulitple_header.fit", "morning-run.gpx"], &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let first = dir.join("imported.jsonl");
+    let again = dir.join("imported-again.jsonl");
+    std::fs::write(&first, &run.stdout).unwrap();
+    std::fs::write(&again, &run.stdout).unwrap();
+    let db = dir.join("gym.db").display().to_string();
+    let challenges = fixture("challenges").display().to_string();
+    let ingest = |file: &std::path::Path| {
+        let run = util::challenge([
+            "pipeline",
+            "ingest",
+            "--db",
+            &db,
+            "--challenges",
+            &challenges,
+            &file.display().to_string(),
+        ]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+    };
+    let query = |view: &str| {
+        let run = util::challenge(["pipeline", "query", view, "--db", &db]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        run.stdout
+    };
+    ingest(&first);
+    let workouts = util::json_lines(&query("workouts"));
+    let ids: Vec<&str> = workouts.iter().map(|w| w["id"].as_str().unwrap()).collect();
+    assert_eq!(
+        ids,
+        [
+            "imp-910454f2718036f2-1",
+            "imp-910454f2718036f2-3",
+            "imp-910454f2718036f2-5",
+            "imp-aeba651ac571f009"
+        ]
+    );
+    let (results, workouts_before) = (query("results"), query("workouts"));
+    assert!(results.contains("\"user\":\"u-01\""));
+    ingest(&again);
+    assert_eq!(query("workouts"), workouts_before);
+    assert_eq!(query("results"), results);
+    let verify = util::challenge(["pipeline", "verify", "--db", &db]);
+    assert_eq!(verify.code, 0, "{}{}", verify.stdout, verify.stderr);
+}

@@ -534,28 +534,27 @@ impl<S: Store> Engine<S> {
             });
         self.state.compacted.insert(session.to_owned());
         self.state.sessions.remove(session);
-        if let Some(workout) = workout {
-            if let Some(batch) = batch {
-                batch.put.push((
-                    "sessions",
-                    Row {
-                        key: session.to_owned(),
-                        user: Some(workout.user.clone()),
-                        json: serde_json::json!({"session": session, "user": workout.user, "status": "saved"})
-                            .to_string(),
-                    },
-                ));
-                save::put_workout(
-                    &mut self.state,
-                    dirty,
-                    session,
-                    Some(workout),
-                    pos,
-                    Some(batch),
-                );
-            } else {
-                save::put_workout(&mut self.state, dirty, session, Some(workout), pos, None);
-            }
+        let Some(workout) = workout else {
+            return;
+        };
+        // An imported workout with the session's id keeps its place (they never merge).
+        let shadowed = self.state.imported.contains_key(session);
+        let mut batch = batch;
+        if let Some(batch) = batch.as_deref_mut() {
+            batch.put.push((
+                "sessions",
+                Row {
+                    key: session.to_owned(),
+                    user: Some(workout.user.clone()),
+                    json: serde_json::json!({"session": session, "user": workout.user, "status": "saved"})
+                        .to_string(),
+                },
+            ));
+        }
+        if shadowed {
+            save::shadowed(&mut self.state, dirty, Some(&workout), pos);
+        } else {
+            save::put_workout(&mut self.state, dirty, session, Some(workout), pos, batch);
         }
     }
 
@@ -673,18 +672,16 @@ impl<S: Store> Engine<S> {
         before: DateTime<FixedOffset>,
     ) -> Result<CompactSummary, PipelineError> {
         let mut batch = Batch::default();
-        let mut ids: Vec<String> = self
+        // The sessions' own workouts (not an imported workout that holds the same id).
+        let mut done: Vec<(String, rules_core::records::Workout)> = self
             .state
             .sessions
             .iter()
-            .filter(|(_, s)| s.workout().is_some_and(|w| w.end < before))
-            .map(|(id, _)| id.clone())
+            .filter_map(|(id, s)| Some((id.clone(), s.workout().filter(|w| w.end < before)?)))
             .collect();
-        ids.sort();
-        for id in &ids {
-            let Some(workout) = self.state.workouts.get(id) else {
-                continue;
-            };
+        done.sort_by(|a, b| a.0.cmp(&b.0));
+        let ids: Vec<String> = done.iter().map(|(id, _)| id.clone()).collect();
+        for (id, workout) in &done {
             let pos = self
                 .state
                 .session_pos
