@@ -243,3 +243,50 @@ fn imported_workouts_reach_the_pipeline_and_a_re_import_changes_nothing() {
     let verify = util::challenge(["pipeline", "verify", "--db", &db]);
     assert_eq!(verify.code, 0, "{}{}", verify.stdout, verify.stderr);
 }
+
+#[test]
+fn the_outdoor_runs_challenge_and_the_leaderboard_count_an_imported_run() {
+    let dir = util::scratch("import-eval");
+    let run = import(&["morning-run.gpx", "evening-ride.tcx"], &["--workouts"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let workouts = dir.join("w.jsonl");
+    std::fs::write(&workouts, &run.stdout).unwrap();
+    let workouts = workouts.display().to_string();
+    let eval = util::challenge([
+        "eval",
+        &fixture("challenges/outdoor-runs.chal")
+            .display()
+            .to_string(),
+        "--workouts",
+        &workouts,
+        "--as-of",
+        "2026-08-20T00:00:00+08:00",
+    ]);
+    assert_eq!(eval.code, 0, "{}", eval.stderr);
+    let result = &util::json_lines(&eval.stdout)[0];
+    assert_eq!(result["user"], "u-01");
+    assert_eq!(result["status"], "in_progress");
+    // all of: 5.177 km of 50 km, and the one-workout goal met: (0.10355 + 1) / 2.
+    let progress = result["progress"].as_f64().unwrap();
+    assert!(
+        (progress - (5_177.379_602_521_425 / 50_000.0 + 1.0) / 2.0).abs() < 1e-9,
+        "{progress}"
+    );
+    let board = util::challenge([
+        "leaderboard",
+        "--workouts",
+        &workouts,
+        "--month",
+        "2026-08",
+        "--measure",
+        "distance",
+        "--of",
+        "(run | ride)",
+        "--timezone",
+        "Asia/Singapore",
+    ]);
+    assert_eq!(board.code, 0, "{}", board.stderr);
+    let entry = &util::json_lines(&board.stdout)[0];
+    assert_eq!(entry["user"], "u-01");
+    assert!((entry["total"].as_f64().unwrap() - (5_177.379_602_521_425 + 10_100.5)).abs() < 1e-6);
+}
