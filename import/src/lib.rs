@@ -315,14 +315,15 @@ fn finish(
             }
         };
         let record = record_json(&id, user, exercise, &activity);
-        match record.and_then(|map| records::parse_workout(&map)) {
+        let workout = record.and_then(|map| {
+            records::parse_workout(&map).map_err(|e| format!("not a valid workout record: {e}"))
+        });
+        match workout {
             Ok(workout) => report.workouts.push(Imported {
                 workout,
                 source: format,
             }),
-            Err(reason) => report
-                .skipped
-                .push(skip(format!("not a valid workout record: {reason}"))),
+            Err(reason) => report.skipped.push(skip(reason)),
         }
     }
     report
@@ -382,6 +383,42 @@ mod tests {
         // sha256("") = e3b0c44298fc1c149afbf4c8996fb924...
         assert_eq!(file_id(b""), "imp-e3b0c44298fc1c14");
         assert_eq!(file_id(b"abc"), "imp-ba7816bf8f01cfea");
+    }
+
+    #[test]
+    fn activities_are_validated_as_workout_records() {
+        let start = DateTime::parse_from_rfc3339("2026-08-02T06:10:00+08:00").ok();
+        let mut good = Activity::new("track 1".to_owned(), Kind::Sport(Sport::new("running")));
+        good.start = start;
+        good.end = start;
+        let mut bad = good.clone();
+        bad.label = "track 2".to_owned();
+        bad.distance_m = Some(-1.0);
+        let mut timeless = good.clone();
+        timeless.label = "track 3".to_owned();
+        timeless.start = None;
+        let report = finish(
+            Format::Gpx,
+            "imp-x",
+            vec![good, bad, timeless],
+            "u-01",
+            &Mapping::builtin(),
+        );
+        assert_eq!(report.workouts.len(), 1);
+        assert_eq!(report.workouts[0].workout.id, "imp-x-1");
+        let reasons: Vec<(&str, &str)> = report
+            .skipped
+            .iter()
+            .map(|s| (s.what.as_str(), s.reason.as_str()))
+            .collect();
+        assert_eq!(reasons[0].0, "track 2");
+        assert!(
+            reasons[0].1.starts_with(
+                "not a valid workout record: `distance_m` must be a number, 0 or more"
+            ),
+            "{reasons:?}"
+        );
+        assert_eq!(reasons[1], ("track 3", "its start time is unknown"));
     }
 
     #[test]

@@ -18,6 +18,7 @@ use pipeline::engine::{Engine, Options, Progress};
 use pipeline::sqlite::SqliteStore;
 use pipeline::store::Store;
 use pipeline::transport::LineReader;
+use proptest::prelude::*;
 use serde_json::Value;
 
 const CHALLENGES: &str = r#"
@@ -282,4 +283,50 @@ fn rebuild_verify_and_compact_keep_imported_workouts() {
     assert_eq!(imported[0]["distance_m"], 8040);
     drop(e);
     let _ = std::fs::remove_file(&store_path);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+
+    /// Workout messages for a few ids, each with its own `ts` (so the latest is unique),
+    /// resent, in any order and any batching: the views of one in-order run.
+    #[test]
+    fn any_delivery_order_and_batching_gives_the_same_views(
+        messages in proptest::collection::vec((0usize..3, 0usize..3, 0u32..20, 1u32..90), 1..12),
+        order in any::<u64>(),
+        batch in 1usize..5,
+    ) {
+        // (id, user, minute of ts, km): one message per distinct (id, ts).
+        let mut seen = std::collections::BTreeSet::new();
+        let lines: Vec<String> = messages
+            .into_iter()
+            .filter(|(id, _, minute, _)| seen.insert((*id, *minute)))
+            .map(|(id, user, minute, km)| {
+                message(
+                    &format!("imp-{id}"),
+                    &format!("u-{user}"),
+                    &format!("2026-08-02T07:{minute:02}:00+08:00"),
+                    f64::from(km) * 100.0,
+                )
+            })
+            .collect();
+        let mut clean = engine();
+        ingest(&mut clean, "clean", &lines);
+        let expected = hashes(&mut clean);
+        // Shuffle (a seeded Fisher–Yates), add resends, cut into batches.
+        let mut shuffled = lines.clone();
+        shuffled.extend(lines.iter().take(2).cloned());
+        let mut state = order | 1;
+        for i in (1..shuffled.len()).rev() {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            shuffled.swap(i, (state % (i as u64 + 1)) as usize);
+        }
+        let mut e = engine();
+        for (k, chunk) in shuffled.chunks(batch).enumerate() {
+            ingest(&mut e, &format!("in-{k}"), chunk);
+        }
+        prop_assert_eq!(hashes(&mut e), expected);
+    }
 }
