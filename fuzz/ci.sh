@@ -12,7 +12,7 @@ if ! command -v cargo-fuzz >/dev/null 2>&1; then
 fi
 cargo +nightly fuzz build
 mkdir -p ../target
-for t in dsl json_tree records template eval_invariants sensor wasm_api; do
+for t in dsl json_tree records template eval_invariants sensor wasm_api import_fit import_gpx import_tcx; do
     mkdir -p "corpus/$t"
     log="../target/fuzz-replay-$t.log"
     # -runs=0 executes every corpus input once; a crash or a failed assertion exits non-zero.

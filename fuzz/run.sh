@@ -11,7 +11,7 @@ cd "$(dirname "$0")"
 seconds=${1:-300}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(dsl json_tree records template eval_invariants sensor wasm_api)
+[ ${#targets[@]} -gt 0 ] || targets=(dsl json_tree records template eval_invariants sensor wasm_api import_fit import_gpx import_tcx)
 
 ./seed.sh
 for t in "${targets[@]}"; do

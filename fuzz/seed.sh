@@ -20,6 +20,10 @@ fi
 head -n 40 ../fixtures/workouts.jsonl > /tmp/seed-workouts.jsonl && seed records /tmp/seed-workouts.jsonl
 seed records ../fixtures/users.jsonl
 head -n 300 ../fixtures/events.jsonl > /tmp/seed-events.jsonl && seed sensor /tmp/seed-events.jsonl
+# The importers: the small device files (the large FIT files make slow inputs).
+for f in ../fixtures/import/Activity.fit ../fixtures/import/strength.fit ../fixtures/import/Settings.fit ../fixtures/import/garmin-fenix-5-bike.fit; do seed import_fit "$f"; done
+for f in ../fixtures/import/*.gpx; do seed import_gpx "$f"; done
+for f in ../fixtures/import/*.tcx; do seed import_tcx "$f"; done
 
 # wasm_api: `[selector][challenge] \0 workouts \0 users \0 asOf \0 event \0 ...` (see the target):
 # '@' = DSL text and JSON Lines records, 'A' = the challenge as a JSON value, 'B' = workouts as

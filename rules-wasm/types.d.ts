@@ -327,7 +327,8 @@ export type SensorEvent =
       calories_kcal?: number | null;
     }
   | { type: "session_end"; session: string; seq: number; ts: string }
-  | { type: "user_upsert"; seq?: number | null; ts: string; user: User };
+  | { type: "user_upsert"; seq?: number | null; ts: string; user: User }
+  | { type: "workout"; seq?: number | null; ts: string; source?: string | null; workout: Workout };
 
 /** What `LiveSession.push` and `LiveSession.current` give. */
 export interface LiveUpdate {

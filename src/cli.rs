@@ -56,6 +56,11 @@ pub enum Command {
         after_help = "Example:\n  challenge leaderboard --workouts fixtures/workouts.jsonl --users fixtures/users.jsonl \\\n      --month 2026-08 --measure distance --of cardio --group nsfit --timezone Asia/Singapore --top 10"
     )]
     Leaderboard(LeaderboardArgs),
+    /// Workouts from device files (FIT, GPX, TCX): `workout` messages for the pipeline.
+    #[command(
+        after_help = "Example:\n  challenge import ~/garmin/*.fit --user u-01 > imported.jsonl\n  challenge pipeline ingest --db gym.db imported.jsonl\n  challenge import run.gpx ride.tcx --user u-01 --workouts > w.jsonl\n  challenge import tri.fit --user u-01 --map my-sports.json"
+    )]
+    Import(ImportArgs),
     /// The ingest pipeline: sensor events in; workouts, results, profiles and leaderboards out.
     #[command(
         after_help = "Example:\n  challenge pipeline ingest --db gym.db --challenges fixtures/challenges fixtures/events.jsonl\n  challenge pipeline query results --db gym.db --user u-01"
@@ -300,6 +305,27 @@ pub struct LeaderboardArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = LeaderboardFormat::Json)]
     pub format: LeaderboardFormat,
+    #[command(flatten)]
+    pub catalog: CatalogArg,
+}
+
+/// `challenge import`.
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// Device files: `.fit`, `.gpx` or `.tcx`.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// The user the workouts belong to.
+    #[arg(long, value_name = "ID")]
+    pub user: String,
+    /// Print plain workout records (for `eval`, `profile`, `leaderboard`) instead of `workout`
+    /// messages (for the pipeline).
+    #[arg(long)]
+    pub workouts: bool,
+    /// A JSON file that extends the sport and exercise-category mapping:
+    /// `{"sports": {"transition": "walk"}, "exercise_categories": {"bench_press": "chest_press"}}`.
+    #[arg(long, value_name = "FILE")]
+    pub map: Option<PathBuf>,
     #[command(flatten)]
     pub catalog: CatalogArg,
 }

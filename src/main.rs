@@ -39,6 +39,7 @@ fn main() -> ExitCode {
         Command::Profile(args) => commands::profile::run(&args),
         Command::Recommend(args) => commands::recommend::run(&args),
         Command::Leaderboard(args) => commands::leaderboard::run(&args),
+        Command::Import(args) => commands::import::run(&args),
         Command::Pipeline(args) => commands::pipeline::run(&args),
     };
     match outcome {

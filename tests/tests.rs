@@ -17,6 +17,7 @@ mod compile;
 mod eval;
 mod fixtures;
 mod fmt;
+mod import;
 mod leaderboard;
 mod limits;
 mod pipeline;

@@ -24,6 +24,8 @@ pub struct Dirty {
     pub users: BTreeMap<String, DirtyUser>,
     /// Users whose record changed.
     pub user_records: Vec<String>,
+    /// Imported workouts whose winning message changed, with its log position, in order.
+    pub imported: Vec<(String, u64)>,
 }
 
 impl Dirty {
@@ -51,8 +53,13 @@ impl Dirty {
         std::mem::take(&mut self.sessions)
     }
 
+    /// Marks an imported workout whose winning message changed at `pos`.
+    pub fn imported(&mut self, id: &str, pos: u64) {
+        self.imported.push((id.to_owned(), pos));
+    }
+
     /// Whether nothing was touched.
     pub fn is_empty(&self) -> bool {
-        self.sessions.is_empty() && self.users.is_empty()
+        self.sessions.is_empty() && self.users.is_empty() && self.imported.is_empty()
     }
 }

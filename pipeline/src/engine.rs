@@ -553,28 +553,27 @@ impl<S: Store> Engine<S> {
             });
         self.state.compacted.insert(session.to_owned());
         self.state.sessions.remove(session);
-        if let Some(workout) = workout {
-            if let Some(batch) = batch {
-                batch.put.push((
-                    "sessions",
-                    Row {
-                        key: session.to_owned(),
-                        user: Some(workout.user.clone()),
-                        json: serde_json::json!({"session": session, "user": workout.user, "status": "saved"})
-                            .to_string(),
-                    },
-                ));
-                save::put_workout(
-                    &mut self.state,
-                    dirty,
-                    session,
-                    Some(workout),
-                    pos,
-                    Some(batch),
-                );
-            } else {
-                save::put_workout(&mut self.state, dirty, session, Some(workout), pos, None);
-            }
+        let Some(workout) = workout else {
+            return;
+        };
+        // An imported workout with the session's id keeps its place (they never merge).
+        let shadowed = self.state.imported.contains_key(session);
+        let mut batch = batch;
+        if let Some(batch) = batch.as_deref_mut() {
+            batch.put.push((
+                "sessions",
+                Row {
+                    key: session.to_owned(),
+                    user: Some(workout.user.clone()),
+                    json: serde_json::json!({"session": session, "user": workout.user, "status": "saved"})
+                        .to_string(),
+                },
+            ));
+        }
+        if shadowed {
+            save::shadowed(&mut self.state, dirty, Some(&workout), pos);
+        } else {
+            save::put_workout(&mut self.state, dirty, session, Some(workout), pos, batch);
         }
     }
 
@@ -722,26 +721,23 @@ impl<S: Store> Engine<S> {
         before: DateTime<FixedOffset>,
         progress: &mut dyn FnMut(Step),
     ) -> Result<CompactSummary, PipelineError> {
-        let mut ids: Vec<String> = self
+        // The sessions' own workouts (not an imported workout that holds the same id).
+        let mut done: Vec<(String, rules_core::records::Workout)> = self
             .state
             .sessions
             .iter()
-            .filter(|(_, s)| s.workout().is_some_and(|w| w.end < before))
-            .map(|(id, _)| id.clone())
+            .filter_map(|(id, s)| Some((id.clone(), s.workout().filter(|w| w.end < before)?)))
             .collect();
-        ids.sort();
-        let total = ids.len() as u64;
-        for (i, chunk) in ids.chunks(COMPACT_SESSIONS).enumerate() {
+        done.sort_by(|a, b| a.0.cmp(&b.0));
+        let total = done.len() as u64;
+        for (i, chunk) in done.chunks(COMPACT_SESSIONS).enumerate() {
             progress(Step {
                 what: "compacting",
                 done: (i * COMPACT_SESSIONS) as u64,
                 total,
             });
             let mut batch = Batch::default();
-            for id in chunk {
-                let Some(workout) = self.state.workouts.get(id) else {
-                    continue;
-                };
+            for (id, workout) in chunk {
                 let pos = self
                     .state
                     .session_pos
@@ -757,7 +753,7 @@ impl<S: Store> Engine<S> {
                 ));
             }
             self.store.commit(&batch)?;
-            for id in chunk {
+            for (id, _) in chunk {
                 self.state.sessions.remove(id);
                 self.state.compacted.insert(id.clone());
             }

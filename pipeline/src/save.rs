@@ -2,6 +2,10 @@
 //! [`rules_core::session`] (the one implementation of the save rules), upsert the workouts
 //! view, keep the index of open sessions, and mark the users whose results change.
 //!
+//! Imported workouts (`workout` messages) are saved here too, from the winning message of
+//! each id: an imported workout holds its id in the workouts view, and a sensor session with
+//! the same id does not replace it (they never merge), whatever order they arrive in.
+//!
 //! A late event (after `session_end`) re-derives the workout: same id, upsert. A user's clock
 //! moves to the end of a saved workout when that is later (the change's time, in event time, so
 //! that the final views do not depend on the delivery order).
@@ -55,6 +59,10 @@ fn same(a: Option<&Workout>, b: Option<&Workout>) -> bool {
 /// Consolidates every session in `dirty.sessions`; writes the workouts and sessions rows into
 /// `batch` (when given) and marks users in `dirty`.
 pub fn save(state: &mut State, dirty: &mut Dirty, mut batch: Option<&mut Batch>) {
+    for (id, pos) in std::mem::take(&mut dirty.imported) {
+        let new = state.imported.get(&id).map(|m| m.workout.clone());
+        put_workout(state, dirty, &id, new, pos, batch.as_deref_mut());
+    }
     let sessions = dirty.take_sessions();
     for id in &sessions {
         let Some(session) = state.sessions.get(id) else {
@@ -73,7 +81,11 @@ pub fn save(state: &mut State, dirty: &mut Dirty, mut batch: Option<&mut Batch>)
         if let Some(batch) = batch.as_deref_mut() {
             batch.put.push(("sessions", row));
         }
-        put_workout(state, dirty, id, new, pos, batch.as_deref_mut());
+        if state.imported.contains_key(id) {
+            shadowed(state, dirty, new.as_ref(), pos);
+        } else {
+            put_workout(state, dirty, id, new, pos, batch.as_deref_mut());
+        }
         // The open-session index.
         let previous = state.open_user.get(id).cloned();
         if previous != open_user {
@@ -95,6 +107,16 @@ pub fn save(state: &mut State, dirty: &mut Dirty, mut batch: Option<&mut Batch>)
         if let Some(u) = &open_user {
             dirty.user(u, pos, false);
         }
+    }
+}
+
+/// A session's workout whose id an imported workout holds: not saved, but the user's clock
+/// moves to its end as if it were, so that the clocks (and the results' `as_of`) do not depend
+/// on whether the session or the imported workout arrived first.
+pub fn shadowed(state: &mut State, dirty: &mut Dirty, workout: Option<&Workout>, pos: u64) {
+    if let Some(w) = workout {
+        state.bump_clock(&w.user, w.end);
+        dirty.user(&w.user, pos, true);
     }
 }
 

@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 use chrono::{DateTime, FixedOffset};
 use rules_core::eval::AsOf;
 use rules_core::records::{User, Workout};
-use rules_core::session::{SessionState, UserUpsert};
+use rules_core::session::{ImportedWorkout, SessionState, UserUpsert};
 
 use crate::fasthash::{FastMap, FastSet};
 
@@ -46,6 +46,10 @@ pub struct State {
     pub open_user: FastMap<String, String>,
     /// User records.
     pub users: FastMap<String, UserEntry>,
+    /// The winning `workout` message of each imported workout id (latest `ts`; on equal `ts`,
+    /// the later delivered). An imported workout takes its id's place in `workouts` over a
+    /// sensor session with the same id: the two never merge.
+    pub imported: FastMap<String, ImportedWorkout>,
     /// Each user's clock: the `as_of` of their results.
     pub clocks: FastMap<String, AsOf>,
     /// The last log position.

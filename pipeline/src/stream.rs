@@ -1,6 +1,9 @@
 //! The stream stage: validate raw lines into sensor events (bad ones become dead letters with
 //! a reason), deduplicate by `(session, seq)` and buffer each session's events in its
-//! [`SessionState`]; keep the winning `user_upsert` of each user.
+//! [`SessionState`]; keep the winning `user_upsert` of each user and the winning `workout`
+//! message of each imported workout id (data.md, "Imported workouts": the latest `ts`, on
+//! equal `ts` the later delivered; an identical resend, such as a re-imported file, is a
+//! duplicate and changes nothing).
 //!
 //! [`validate`] is a pure function of the lines (run in parallel); [`admit`] applies one
 //! event to the state, in log order.
@@ -81,6 +84,25 @@ pub fn admit(state: &mut State, pos: u64, event: SensorEvent, dirty: &mut Dirty)
             state.bump_clock(&id, ts);
             dirty.user(&id, pos, true);
             dirty.user_records.push(id);
+            Admission::New
+        }
+        SensorEvent::Workout(message) => {
+            let id = message.workout.id.clone();
+            if let Some(current) = state.imported.get(&id) {
+                let (a, b) = (
+                    SensorEvent::Workout(current.clone()),
+                    SensorEvent::Workout(message.clone()),
+                );
+                if a.identical(&b) {
+                    return Admission::Duplicate;
+                }
+                if message.ts < current.ts {
+                    // Logged, but an older message does not win.
+                    return Admission::New;
+                }
+            }
+            state.imported.insert(id.clone(), message);
+            dirty.imported(&id, pos);
             Admission::New
         }
         event => {

@@ -97,6 +97,12 @@ const BUILT_IN: &[(&str, Category, &str)] = &[
     ("rower", Category::Cardio, "Rowing machine"),
     ("elliptical", Category::Cardio, "Elliptical trainer"),
     ("stair_climber", Category::Cardio, "Stair climber"),
+    // Outdoor cardio, for imported workouts (data.md, "Imported workouts").
+    ("run", Category::Cardio, "Run"),
+    ("walk", Category::Cardio, "Walk"),
+    ("ride", Category::Cardio, "Ride"),
+    ("swim", Category::Cardio, "Swim"),
+    ("hike", Category::Cardio, "Hike"),
 ];
 
 /// The ids of the built-in exercises, in a fixed order (the evaluator's global exercise ids).
@@ -243,7 +249,10 @@ mod tests {
         assert_eq!(c.category("leg_press"), Some(Category::Strength));
         assert_eq!(c.category("plank"), Some(Category::Bodyweight));
         assert_eq!(c.category("stair_climber"), Some(Category::Cardio));
-        assert_eq!(c.exercises().count(), 21);
+        for outdoor in ["run", "walk", "ride", "swim", "hike"] {
+            assert_eq!(c.category(outdoor), Some(Category::Cardio), "{outdoor}");
+        }
+        assert_eq!(c.exercises().count(), 26);
         assert!(c
             .exercises()
             .all(|e| is_identifier(&e.id) && !is_keyword(&e.id)));

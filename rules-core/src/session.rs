@@ -157,6 +157,21 @@ pub struct UserUpsert {
     pub user: User,
 }
 
+/// `workout`: a workout recorded elsewhere (a watch's file, another app), upserted by its id
+/// (data.md, "Imported workouts"); it never merges with a sensor session.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ImportedWorkout {
+    /// Position (optional: an imported workout belongs to no session).
+    pub seq: Option<u64>,
+    /// When the message was written; for each workout id the latest wins (on equal `ts`, the
+    /// later delivered).
+    pub ts: DateTime<FixedOffset>,
+    /// Where it came from (`fit`, `gpx`, `tcx`, another app's name), as given.
+    pub source: Option<String>,
+    /// The workout record, validated as every workout record is.
+    pub workout: Workout,
+}
+
 /// One validated sensor event.
 #[derive(Clone, Debug, PartialEq)]
 pub enum SensorEvent {
@@ -170,6 +185,8 @@ pub enum SensorEvent {
     SessionEnd(SessionEnd),
     /// `user_upsert`.
     UserUpsert(UserUpsert),
+    /// `workout`: an imported workout.
+    Workout(ImportedWorkout),
 }
 
 impl SensorEvent {
@@ -181,21 +198,22 @@ impl SensorEvent {
             SensorEvent::Sample(_) => "sample",
             SensorEvent::SessionEnd(_) => "session_end",
             SensorEvent::UserUpsert(_) => "user_upsert",
+            SensorEvent::Workout(_) => "workout",
         }
     }
 
-    /// The session id; `None` for `user_upsert`.
+    /// The session id; `None` for `user_upsert` and `workout`.
     pub fn session(&self) -> Option<&str> {
         match self {
             SensorEvent::SessionStart(e) => Some(&e.session),
             SensorEvent::Rep(e) => Some(&e.session),
             SensorEvent::Sample(e) => Some(&e.session),
             SensorEvent::SessionEnd(e) => Some(&e.session),
-            SensorEvent::UserUpsert(_) => None,
+            SensorEvent::UserUpsert(_) | SensorEvent::Workout(_) => None,
         }
     }
 
-    /// The position in the session (`user_upsert`: as given, if at all).
+    /// The position in the session (`user_upsert`, `workout`: as given, if at all).
     pub fn seq(&self) -> Option<u64> {
         match self {
             SensorEvent::SessionStart(e) => Some(e.seq),
@@ -203,6 +221,7 @@ impl SensorEvent {
             SensorEvent::Sample(e) => Some(e.seq),
             SensorEvent::SessionEnd(e) => Some(e.seq),
             SensorEvent::UserUpsert(e) => e.seq,
+            SensorEvent::Workout(e) => e.seq,
         }
     }
 
@@ -214,13 +233,21 @@ impl SensorEvent {
             SensorEvent::Sample(e) => e.ts,
             SensorEvent::SessionEnd(e) => e.ts,
             SensorEvent::UserUpsert(e) => e.ts,
+            SensorEvent::Workout(e) => e.ts,
         }
     }
 
     /// Whether two copies are the same event: every field equal, times by instant and offset.
     /// (`==` compares times by instant only, as chrono does.)
     pub fn identical(&self, other: &SensorEvent) -> bool {
-        self == other && self.ts().offset() == other.ts().offset()
+        let workouts_too = match (self, other) {
+            (SensorEvent::Workout(a), SensorEvent::Workout(b)) => {
+                a.workout.start.offset() == b.workout.start.offset()
+                    && a.workout.end.offset() == b.workout.end.offset()
+            }
+            _ => true,
+        };
+        self == other && self.ts().offset() == other.ts().offset() && workouts_too
     }
 }
 
@@ -501,8 +528,27 @@ fn parse_event_fields(map: &Map<String, Value>) -> Result<SensorEvent, String> {
                 user,
             }))
         }
+        "workout" => {
+            let workout = match map.get("workout") {
+                None | Some(Value::Null) => return Err("missing `workout`".to_owned()),
+                Some(Value::Object(workout)) => {
+                    records::parse_workout(workout).map_err(|e| format!("`workout`: {e}"))?
+                }
+                Some(_) => return Err("`workout` must be a workout record (an object)".to_owned()),
+            };
+            let seq = match map.get("seq") {
+                None | Some(Value::Null) => None,
+                Some(_) => Some(seq(map)?),
+            };
+            Ok(SensorEvent::Workout(ImportedWorkout {
+                seq,
+                ts: time(map, "ts")?,
+                source: optional_string(map, "source")?,
+                workout,
+            }))
+        }
         other => Err(format!(
-            "unknown event type `{other}`; expected session_start, rep, sample, session_end or user_upsert"
+            "unknown event type `{other}`; expected session_start, rep, sample, session_end, user_upsert or workout"
         )),
     }
 }
@@ -822,7 +868,8 @@ impl SessionState {
                 }
                 SensorEvent::SessionStart(_)
                 | SensorEvent::SessionEnd(_)
-                | SensorEvent::UserUpsert(_) => {}
+                | SensorEvent::UserUpsert(_)
+                | SensorEvent::Workout(_) => {}
             }
         }
         if let Some((weight_kg, reps)) = current {

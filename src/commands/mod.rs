@@ -7,6 +7,7 @@ pub mod eval;
 pub mod explain;
 pub mod fmt;
 pub mod html;
+pub mod import;
 pub mod leaderboard;
 pub mod pipeline;
 pub mod profile;

@@ -505,3 +505,43 @@ proptest! {
         prop_assert_eq!(parse_event_line(&line), parse_general(&line), "{}", line);
     }
 }
+
+#[test]
+fn workout_messages_are_validated_as_workout_records() {
+    let text = [
+        r#"{"type": "workout", "seq": 0, "ts": "2026-08-02T09:00:00+08:00", "source": "fit", "workout": {"id": "imp-3f2a9c0d1e4b5a6c", "user": "u-01", "exercise": "run", "start": "2026-08-02T06:10:00+08:00", "end": "2026-08-02T06:52:00+08:00", "distance_m": 8040, "avg_hr_bpm": 148, "calories_kcal": 610}}"#,
+        r#"{"type": "workout", "ts": "2026-08-02T09:00:00Z", "workout": {"id": "w", "user": "u", "exercise": "run", "start": "2026-08-02T06:10:00Z", "end": "2026-08-02T06:00:00Z"}}"#,
+        r#"{"type": "workout", "ts": "2026-08-02T09:00:00Z"}"#,
+        r#"{"type": "workout", "ts": "2026-08-02T09:00:00Z", "workout": "w-1"}"#,
+        r#"{"type": "workout", "workout": {"id": "w", "user": "u", "exercise": "run", "start": "2026-08-02T06:10:00Z", "end": "2026-08-02T06:20:00Z"}}"#,
+        r#"{"type": "workout", "ts": "2026-08-02T09:00:00Z", "workout": {"id": "w", "user": "u", "exercise": "run", "start": "2026-08-02T06:10:00Z", "end": "2026-08-02T06:20:00Z", "distance_m": -3}}"#,
+    ]
+    .join("\n");
+    let report = read_events(&text);
+    assert_eq!(report.read(), 6);
+    assert_eq!(report.accepted.len(), 1);
+    let SensorEvent::Workout(w) = &report.accepted[0].1 else {
+        panic!("{:?}", report.accepted[0].1)
+    };
+    assert_eq!(w.workout.id, "imp-3f2a9c0d1e4b5a6c");
+    assert_eq!(w.workout.distance_m, Some(8040.0));
+    assert_eq!(w.source.as_deref(), Some("fit"));
+    assert_eq!(report.accepted[0].1.session(), None);
+    let reasons: Vec<&str> = report.rejected.iter().map(|r| r.reason.as_str()).collect();
+    assert!(reasons[0].starts_with("`workout`: `end`"), "{reasons:?}");
+    assert_eq!(reasons[1], "missing `workout`");
+    assert_eq!(reasons[2], "`workout` must be a workout record (an object)");
+    assert_eq!(reasons[3], "missing `ts`");
+    assert!(reasons[4].starts_with("`workout`: `distance_m` must be a number"));
+    // A copy with another offset for the same instants is not identical.
+    let line = text.lines().next().unwrap_or_default();
+    let a = parse_event_line(line).unwrap();
+    let b = parse_event_line(&line.replace(
+        "\"start\": \"2026-08-02T06:10:00+08:00\"",
+        "\"start\": \"2026-08-01T22:10:00Z\"",
+    ))
+    .unwrap();
+    assert_eq!(a, b);
+    assert!(a.identical(&a.clone()));
+    assert!(!a.identical(&b));
+}
