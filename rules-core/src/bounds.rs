@@ -221,6 +221,14 @@ pub fn event(e: &SensorEvent) -> Result<(), String> {
             time("ts", &u.ts)?;
             user(&u.user).map_err(|e| format!("`user`: {e}"))
         }
+        SensorEvent::Workout(w) => {
+            if let Some(seq) = w.seq {
+                whole_number("seq", seq)?;
+            }
+            time("ts", &w.ts)?;
+            optional_text("source", w.source.as_deref())?;
+            workout(&w.workout).map_err(|e| format!("`workout`: {e}"))
+        }
     }
 }
 
