@@ -150,6 +150,8 @@ pub const KEYWORDS: &[&str] = &[
     "cardio",
     "else",
     "profile",
+    "teams",
+    "tier",
 ];
 
 /// Whether `word` is a reserved word of the DSL.
