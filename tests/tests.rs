@@ -23,3 +23,4 @@ mod pipeline;
 mod profile;
 mod recommend;
 mod records;
+mod teams;
