@@ -87,6 +87,15 @@ export interface Param {
 export interface Reward {
   name: string;
   points: number | null;
+  /** Since 1.1: earned when this tier is first reached (absent: on completion). */
+  tier?: string | null;
+}
+
+/** Since 1.1: `tier "bronze" at 25 %`, a named level reached at a share of the progress. */
+export interface Tier {
+  name: string;
+  /** A percent in (0 %, 100 %]: `{"value": 25, "unit": "%"}`. */
+  at: Quantity;
 }
 
 /** One challenge or template: the JSON syntax tree, version 1 (language.md §9). */
@@ -104,7 +113,11 @@ export interface Challenge {
   groups: string[];
   /** Gyms whose workouts count; `[]` for all. */
   gyms: string[];
+  /** Since 1.1: each group listed is a team (written only when non-empty). */
+  teams?: string[];
   rewards: Reward[];
+  /** Since 1.1: the tiers in the order written (written only when non-empty). */
+  tiers?: Tier[];
   params: Param[];
   goal: Goal;
 }
@@ -134,7 +147,7 @@ export type Severity = "error" | "warning";
 
 export type DiagnosticCode =
   | "E0001" | "E0002" | "E0003" | "E0004" | "E0005" | "E0006" | "E0007"
-  | "E0008" | "E0009" | "E0010" | "E0011" | "E0012" | "E0013"
+  | "E0008" | "E0009" | "E0010" | "E0011" | "E0012" | "E0013" | "E0014"
   | "W0001" | "W0002";
 
 /**
@@ -265,16 +278,32 @@ export type NodeResult =
   | (NodeBase & { kind: "one_workout"; goal: NodeResult })
   | (NodeBase & { kind: "metric"; value: Amount | null; op: GoalOp; target: Amount });
 
-/** One (challenge, user) result: a line of `challenge eval`. */
-export interface EvalResult {
-  challenge: string;
+/** A team member and how many of their workouts count (language.md §10). */
+export interface TeamMember {
   user: string;
+  workouts: number;
+}
+
+interface EvalResultBase {
+  challenge: string;
   /** Echoed as given. */
   as_of: string;
   status: Status;
   progress: number;
+  /**
+   * Since 1.1, present only when the challenge has tiers: the highest tier reached, or null.
+   */
+  tier?: string | null;
   tree: NodeResult;
 }
+
+/**
+ * One (challenge, user) result, or (since 1.1) one (challenge, team) result of a team
+ * challenge: a line of `challenge eval`.
+ */
+export type EvalResult =
+  | (EvalResultBase & { user: string })
+  | (EvalResultBase & { team: string; members: TeamMember[] });
 
 export interface Evaluation {
   /** Sorted by challenge id, then user id. */

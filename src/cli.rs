@@ -294,8 +294,12 @@ pub struct LeaderboardArgs {
     #[arg(long = "of", value_name = "SELECTOR")]
     pub of: Option<String>,
     /// Only users whose record lists this group.
-    #[arg(long, value_name = "G")]
+    #[arg(long, value_name = "G", conflicts_with = "teams")]
     pub group: Option<String>,
+    /// A board of teams: each listed group ranked by the sum of its members' totals
+    /// (comma-separated group names).
+    #[arg(long, value_name = "G1,G2,...")]
+    pub teams: Option<String>,
     /// The timezone whose calendar month counts.
     #[arg(long, value_name = "TZ", default_value = "UTC")]
     pub timezone: String,

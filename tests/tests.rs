@@ -24,3 +24,4 @@ mod pipeline;
 mod profile;
 mod recommend;
 mod records;
+mod teams;

@@ -4,6 +4,11 @@
 //!
 //! [`evaluate_user`] is a pure function of an immutable [`UserInput`]: the caller routes users
 //! to partitions ([`crate::partition`]) and runs the partitions in parallel.
+//!
+//! **Boundary:** team challenges (language.md §10) are not per-user results: this stage leaves
+//! them out (no user row and no live row of a team challenge is ever written). Their results
+//! belong to a second stage keyed by team, fed by the member stages (ARCHITECTURE.md, "Team
+//! results"), which is not built yet.
 
 use std::borrow::Cow;
 
@@ -104,6 +109,11 @@ fn prepared_row(
     }
 }
 
+/// The challenges evaluated per user: every one but the team challenges.
+fn per_user(challenges: &[Active]) -> impl Iterator<Item = &Active> {
+    challenges.iter().filter(|c| c.plan.teams().is_empty())
+}
+
 /// Re-evaluates one user.
 pub fn evaluate_user(challenges: &[Active], input: &UserInput) -> UserRows {
     let mut out = UserRows {
@@ -115,8 +125,7 @@ pub fn evaluate_user(challenges: &[Active], input: &UserInput) -> UserRows {
             // Prepared once, evaluated by every challenge.
             let prepared = eval::Prepared::for_user(&input.user.id, input.workouts);
             out.results = Some(
-                challenges
-                    .iter()
+                per_user(challenges)
                     .map(|c| prepared_row(&c.plan, &input.user, &prepared, clock, input.version))
                     .collect(),
             );
@@ -131,10 +140,52 @@ pub fn evaluate_user(challenges: &[Active], input: &UserInput) -> UserRows {
         let mut all = input.workouts.to_vec();
         all.extend(input.live.iter().cloned());
         let prepared = eval::Prepared::for_user(&input.user.id, &all);
-        out.live = challenges
-            .iter()
+        out.live = per_user(challenges)
             .map(|c| prepared_row(&c.plan, &input.user, &prepared, &as_of, input.version))
             .collect();
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing, reason = "tests")]
+
+    use super::*;
+    use rules_core::catalog::Catalog;
+
+    fn active(text: &str) -> Active {
+        let parsed = rules_dsl::parse(text);
+        Active {
+            plan: Plan::compile(&parsed.decls[0], &Catalog::builtin()).unwrap(),
+        }
+    }
+
+    #[test]
+    fn team_challenges_get_no_per_user_rows() {
+        let solo = active("challenge \"solo\" {\n title \"S\"\n window 2026-08-01 to 2026-08-31\n goal count(workouts) >= 1\n}\n");
+        let team = active("challenge \"team\" {\n title \"T\"\n window 2026-08-01 to 2026-08-31\n teams \"coy-a\"\n goal count(workouts) >= 1\n}\n");
+        let clock = AsOf::parse("2026-08-10T00:00:00Z").unwrap();
+        let user = User {
+            id: "u-01".into(),
+            groups: vec!["coy-a".into()],
+            ..User::default()
+        };
+        let input = UserInput {
+            user: Cow::Owned(user),
+            considered: true,
+            results: true,
+            workouts: &[],
+            clock: Some(&clock),
+            live: Vec::new(),
+            live_latest: Some(clock.time),
+            version: 1,
+        };
+        let rows = evaluate_user(&[team, solo], &input);
+        let results = rows.results.unwrap();
+        assert_eq!(results.len(), 1);
+        assert_eq!(results[0].challenge, "solo");
+        assert_eq!(rows.live.len(), 1);
+        assert_eq!(rows.live[0].challenge, "solo");
+    }
 }

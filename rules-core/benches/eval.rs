@@ -1,6 +1,7 @@
 //! Evaluation throughput: evaluations per second of a compiled plan for one user over a
 //! 30-workout month (the requirement: at least 200,000/s on one core for the National Day
-//! challenge of language.md §1), and of `evaluate_all` over many users.
+//! challenge of language.md §1), and of `evaluate_all` over many users; and a 500-member team
+//! against its 500 members evaluated one by one (`team_500_members_month`).
 //!
 //! ```sh
 //! cargo bench -p rules-core --bench eval -- --warm-up-time 1 --measurement-time 3
@@ -24,7 +25,7 @@ use std::hint::black_box;
 
 use chrono::{DateTime, Duration, FixedOffset};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use rules_core::eval::{evaluate, evaluate_all, AsOf, Plan};
+use rules_core::eval::{evaluate, evaluate_all, evaluate_team, AsOf, Plan, Prepared, TeamWorkouts};
 use rules_core::records::{User, Workout, WorkoutSet};
 use rules_core::{Catalog, Challenge};
 use serde_json::{json, Value};
@@ -256,5 +257,76 @@ fn bench_evaluate(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench_evaluate);
+/// Team evaluation against per-user evaluation, side by side in the same run (language.md §10):
+/// a 500-member team over a month of 30 workouts each (15,000 workouts), and the same 500
+/// users evaluated one by one.
+fn bench_team(c: &mut Criterion) {
+    let goal = json!({"kind": "every", "period": "week",
+        "goal": {"kind": "on", "count": 3, "period": "day", "goal": {"kind": "metric",
+            "aggregate": "sum", "measure": "duration", "of": ["cardio"], "where": null,
+            "op": ">=", "target": {"value": 30, "unit": "min"}}}});
+    let catalog = Catalog::builtin();
+    let compile = |json: Value| {
+        let tree: Challenge = serde_json::from_value(json).expect("a valid tree");
+        Plan::compile(&tree, &catalog).expect("a plan")
+    };
+    let per_user = compile(august("weekly", goal.clone()));
+    let mut team_tree = august("weekly-team", goal);
+    team_tree["teams"] = json!(["staff"]);
+    let team = compile(team_tree);
+    let users: Vec<User> = (0..500)
+        .map(|i| User {
+            id: format!("u-{i:04}"),
+            groups: vec!["staff".to_owned()],
+            ..User::default()
+        })
+        .collect();
+    let workouts: Vec<Workout> = users
+        .iter()
+        .enumerate()
+        .flat_map(|(i, u)| month_of_workouts(&u.id, i as u64, 30))
+        .collect();
+    let as_of = AsOf::parse("2026-08-20T12:00:00+08:00").unwrap();
+    let mut group = c.benchmark_group("team_500_members_month");
+    group.sample_size(10);
+    group.bench_function("per_user/500_users", |b| {
+        b.iter(|| {
+            evaluate_all(
+                black_box(std::slice::from_ref(&per_user)),
+                black_box(&users),
+                black_box(&workouts),
+                black_box(&as_of),
+            )
+        })
+    });
+    group.bench_function("team/one_team_of_500", |b| {
+        b.iter(|| {
+            evaluate_all(
+                black_box(std::slice::from_ref(&team)),
+                black_box(&users),
+                black_box(&workouts),
+                black_box(&as_of),
+            )
+        })
+    });
+    // The evaluation alone, on the team's workouts prepared once (members' counts included).
+    let prepared = TeamWorkouts::from_workouts("staff", &users, &workouts);
+    let own: std::collections::HashMap<&str, Prepared> = users
+        .iter()
+        .map(|u| (u.id.as_str(), Prepared::for_user(&u.id, &workouts)))
+        .collect();
+    group.bench_function("team/evaluate_prepared", |b| {
+        b.iter(|| {
+            evaluate_team(
+                black_box(&team),
+                black_box(&prepared),
+                |id| own.get(id),
+                black_box(&as_of),
+            )
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench_evaluate, bench_team);
 criterion_main!(benches);

@@ -156,6 +156,8 @@ pub const KEYWORDS: &[&str] = &[
     "cardio",
     "else",
     "profile",
+    "teams",
+    "tier",
 ];
 
 /// Whether `word` is a reserved word of the DSL.

@@ -50,6 +50,9 @@ pub enum Code {
     E0012,
     /// Nesting or size limit exceeded.
     E0013,
+    /// Tiers and teams (since 1.1): a bad threshold, a duplicate or unknown tier, a duplicate or
+    /// empty team, `teams` with `groups` or in a template.
+    E0014,
     /// `streak`/`on` N larger than the periods available.
     W0001,
     /// A set-level measure on cardio exercises only.
@@ -81,6 +84,7 @@ impl Code {
             Code::E0011 => "E0011",
             Code::E0012 => "E0012",
             Code::E0013 => "E0013",
+            Code::E0014 => "E0014",
             Code::W0001 => "W0001",
             Code::W0002 => "W0002",
         }

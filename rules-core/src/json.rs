@@ -5,7 +5,8 @@
 //! target`): an unknown key, a wrong type or a missing required key is E0001 at its path, an
 //! impossible date E0003. Keys whose default §9 gives (`timezone`, `groups`, `gyms`,
 //! `description`, `points`) may be left out, and so may the empty lists and nulls of `rewards`,
-//! `params`, `of`, `where`, `fallback` and a profile lookup's `exercise`.
+//! `params`, `of`, `where`, `fallback` and a profile lookup's `exercise`, and the 1.1 keys
+//! (`teams`, `tiers`, a reward's `tier`; language.md §10).
 //!
 //! **Invariant:** nothing here recurses deeper than [`MAX_JSON_DEPTH`]: the text is scanned for
 //! its nesting depth before it is parsed, and a deeper document is E0013, never a stack overflow.
@@ -18,7 +19,7 @@ use crate::diagnostic::{Code, Diagnostic};
 use crate::span::{Span, Spanned};
 use crate::tree::{
     Aggregate, BinOp, Challenge, CmpOp, Condition, Count, DeclKind, Expr, Goal, GoalOp, Metric,
-    Param, ParamRef, Period, Quantity, Reward, Target, Value, Window, TREE_VERSION,
+    Param, ParamRef, Period, Quantity, Reward, Target, Tier, Value, Window, TREE_VERSION,
 };
 use crate::units::{self, Dimension};
 
@@ -268,7 +269,9 @@ impl Reader {
             "timezone",
             "groups",
             "gyms",
+            "teams",
             "rewards",
+            "tiers",
             "params",
             "goal",
         ];
@@ -315,7 +318,9 @@ impl Reader {
         };
         let groups = self.strings(map, path, "groups");
         let gyms = self.strings(map, path, "gyms");
+        let teams = self.strings(map, path, "teams");
         let rewards = self.list(map, path, "rewards", Reader::reward);
+        let tiers = self.list(map, path, "tiers", Reader::tier);
         let params = self.list(map, path, "params", Reader::param);
         let goal = self
             .required(map, path, "goal")
@@ -330,7 +335,9 @@ impl Reader {
             timezone: timezone?,
             groups: groups?,
             gyms: gyms?,
+            teams: teams?,
             rewards: rewards?,
+            tiers: tiers?,
             params: params?,
             goal: goal?,
             span: Span::NONE,
@@ -428,7 +435,7 @@ impl Reader {
             value,
             path,
             "an object with `name` and `points`",
-            &["name", "points"],
+            &["name", "points", "tier"],
         )?;
         let name = self
             .required(map, path, "name")
@@ -440,9 +447,36 @@ impl Reader {
                 None => self.wrong(&join(path, "points"), "a whole number or null", v),
             },
         };
+        let tier = match Reader::optional(map, "tier") {
+            None => Some(None),
+            Some(v) => self.string(v, &join(path, "tier")).map(Some),
+        };
         Some(Reward {
             name: name?.node,
             points: points?,
+            tier: tier?,
+            span: Span::NONE,
+        })
+    }
+
+    /// A tier: `{"name": "bronze", "at": {"value": 50, "unit": "%"}}`. The threshold's range and
+    /// unit are the checker's (E0014); here it only has to be a quantity.
+    fn tier(&mut self, value: &Json, path: &str) -> Option<Tier> {
+        let map = self.object(
+            value,
+            path,
+            "an object with `name` and `at`",
+            &["name", "at"],
+        )?;
+        let name = self
+            .required(map, path, "name")
+            .and_then(|v| self.string(v, &join(path, "name")));
+        let at = self
+            .required(map, path, "at")
+            .and_then(|v| self.tier_threshold(v, &join(path, "at")));
+        Some(Tier {
+            name: name?.node,
+            at: at?,
             span: Span::NONE,
         })
     }
@@ -760,6 +794,25 @@ impl Reader {
                 self.wrong(path, expected, other)
             }
         }
+    }
+
+    /// A tier's `at`: a literal quantity (a `{"param": ...}` is E0001, as `at $x` is in the DSL).
+    fn tier_threshold(&mut self, value: &Json, path: &str) -> Option<Quantity> {
+        if let Json::Object(map) = value {
+            if map.contains_key("param") {
+                self.diagnostics.push(
+                    Diagnostic::new(
+                        Code::E0001,
+                        "a tier threshold cannot be a `$param`",
+                        Span::NONE,
+                        path,
+                    )
+                    .with_help("write a literal percent such as {\"value\": 50, \"unit\": \"%\"}"),
+                );
+                return None;
+            }
+        }
+        self.quantity(value, path)
     }
 
     fn quantity(&mut self, value: &Json, path: &str) -> Option<Quantity> {
@@ -1124,5 +1177,53 @@ mod tests {
             r#""kind": "on", "count": 2.5, "period": "day""#,
         );
         assert_eq!(paths(&text), vec![(Code::E0001, "goal.count".into())]);
+    }
+    #[test]
+    fn teams_tiers_and_reward_tiers_are_read_with_defaults_when_absent() {
+        let text = SPEC_EXAMPLE
+            .replace(r#""groups": ["nsfit", "staff"]"#, r#""groups": [], "teams": ["coy-a", "coy-b"]"#)
+            .replace(
+                r#""points": 100}]"#,
+                r#""points": 100, "tier": "gold"}], "tiers": [{"name": "gold", "at": {"value": 100, "unit": "%"}}]"#,
+            );
+        let trees = read_trees(&text);
+        assert_eq!(trees.diagnostics, vec![]);
+        let tree = &trees.decls[0];
+        assert_eq!(tree.teams.len(), 2);
+        assert_eq!(tree.tiers[0].name, "gold");
+        assert_eq!(
+            tree.rewards[0].tier.as_ref().map(|t| t.node.as_str()),
+            Some("gold")
+        );
+        // Absent keys give the defaults, and the defaults are not written back.
+        let plain = &read_trees(SPEC_EXAMPLE).decls[0];
+        assert!(plain.teams.is_empty() && plain.tiers.is_empty());
+        assert!(plain.rewards[0].tier.is_none());
+        let written = serde_json::to_value(plain).unwrap_or_default();
+        assert!(written.get("teams").is_none() && written.get("tiers").is_none());
+        assert!(written["rewards"][0].get("tier").is_none());
+        // `null` for a reward's tier is the default too.
+        let null_tier =
+            SPEC_EXAMPLE.replace(r#""points": 100}"#, r#""points": 100, "tier": null}"#);
+        assert_eq!(read_trees(&null_tier).diagnostics, vec![]);
+    }
+
+    #[test]
+    fn bad_teams_and_tiers_are_e0001_at_their_paths() {
+        let text = SPEC_EXAMPLE.replace(
+            r#""params": []"#,
+            r#""params": [], "teams": "coy-a", "tiers": [{"name": "x", "at": {"param": "p"}}, {"name": "y", "at": 50}, {"name": "z", "at": {"value": 5, "unit": "%"}, "color": "gold"}]"#,
+        );
+        assert_eq!(
+            paths(&text),
+            vec![
+                (Code::E0001, "teams".into()),
+                (Code::E0001, "tiers[0].at".into()),
+                (Code::E0001, "tiers[1].at".into()),
+                (Code::E0001, "tiers[2].color".into()),
+            ]
+        );
+        let text = SPEC_EXAMPLE.replace(r#""points": 100}"#, r#""points": 100, "tier": 3}"#);
+        assert_eq!(paths(&text), vec![(Code::E0001, "rewards[0].tier".into())]);
     }
 }

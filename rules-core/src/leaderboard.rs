@@ -9,7 +9,8 @@
 //! ranked highest total first with standard competition ranking (equal totals share a rank:
 //! 1, 2, 2, 4), ties listed by user id (byte order); users with a zero total are left out; a
 //! group filter keeps only users whose record lists the group. [`top`] keeps every entry ranked
-//! N or better, ties at the cut included.
+//! N or better, ties at the cut included. A team board ([`team_leaderboard`], since 1.1) ranks
+//! listed groups by the sum of their members' totals.
 //!
 //! **Invariant:** the board is a pure function of its inputs and does not depend on the order of
 //! the workouts: each user's workouts are summed in the order of their ids.
@@ -337,6 +338,105 @@ pub fn top(mut entries: Vec<Entry>, n: u64) -> Vec<Entry> {
     entries
 }
 
+/// One line of a team board (data.md, "Team boards", since 1.1).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct TeamEntry {
+    /// The board's name, ending in `/teams`.
+    pub board: String,
+    /// Standard competition rank (1, 2, 2, 4).
+    pub rank: u64,
+    /// The team (a group name).
+    pub team: String,
+    /// The sum of the members' totals, in `unit`.
+    #[serde(serialize_with = "crate::tree::serialize_number")]
+    pub total: f64,
+    /// The canonical unit (`kg`, `m`, `s`, `kcal`), null for reps and workouts.
+    pub unit: Option<&'static str>,
+    /// How many members have a non-zero total.
+    pub members: u64,
+}
+
+/// The name of a team board: the board's name (without a group) then `/teams`.
+pub fn team_board_name(board: &Board) -> String {
+    let mut name = Board {
+        group: None,
+        ..board.clone()
+    }
+    .name();
+    name.push_str("/teams");
+    name
+}
+
+/// A team board (data.md, "Team boards"): each listed group ranked by the sum of its members'
+/// totals (members: the users whose record lists the group; a user in two listed teams counts
+/// for both), teams with a zero total left out, ties sharing a rank and listed by team name. A
+/// team listed twice is ranked once. The board's `group` is ignored (the CLI refuses both).
+pub fn team_leaderboard(
+    board: &Board,
+    teams: &[String],
+    workouts: &[Workout],
+    users: &[User],
+    catalog: &Catalog,
+) -> Vec<TeamEntry> {
+    let everyone = Board {
+        group: None,
+        ..board.clone()
+    };
+    let totals: HashMap<String, f64> = leaderboard(&everyone, workouts, users, catalog)
+        .into_iter()
+        .map(|e| (e.user, e.total))
+        .collect();
+    let mut names: Vec<&str> = teams.iter().map(String::as_str).collect();
+    names.sort_unstable();
+    names.dedup();
+    let mut rows: Vec<(&str, f64, u64)> = names
+        .into_iter()
+        .map(|team| {
+            let mut members: Vec<&str> = users
+                .iter()
+                .filter(|u| u.groups.iter().any(|g| g == team))
+                .map(|u| u.id.as_str())
+                .collect();
+            members.sort_unstable();
+            members.dedup();
+            // Summed in member-id order: the same total whatever the input order.
+            let scored: Vec<f64> = members
+                .iter()
+                .filter_map(|m| totals.get(*m).copied())
+                .filter(|t| *t > 0.0)
+                .collect();
+            (team, scored.iter().sum::<f64>(), scored.len() as u64)
+        })
+        .filter(|&(_, total, _)| total > 0.0)
+        .collect();
+    rows.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+    let name = team_board_name(board);
+    let mut out: Vec<TeamEntry> = Vec::with_capacity(rows.len());
+    let mut previous: Option<(f64, u64)> = None;
+    for (i, (team, total, members)) in rows.into_iter().enumerate() {
+        let rank = match previous {
+            Some((t, r)) if t == total => r,
+            _ => i as u64 + 1,
+        };
+        previous = Some((total, rank));
+        out.push(TeamEntry {
+            board: name.clone(),
+            rank,
+            team: team.to_owned(),
+            total,
+            unit: board.measure.unit(),
+            members,
+        });
+    }
+    out
+}
+
+/// Keeps every team entry ranked `n` or better (ties at the cut included).
+pub fn top_teams(mut entries: Vec<TeamEntry>, n: u64) -> Vec<TeamEntry> {
+    entries.retain(|e| e.rank <= n);
+    entries
+}
+
 #[cfg(test)]
 mod tests {
     use proptest::prelude::*;
@@ -419,6 +519,77 @@ mod tests {
             &Catalog::builtin(),
         );
         assert!(volume.is_empty(), "{volume:?}");
+    }
+
+    #[test]
+    fn team_boards_sum_members_and_rank_teams_by_name_on_ties() {
+        let member = |id: &str, groups: &[&str]| User {
+            id: id.into(),
+            groups: groups.iter().map(|g| (*g).to_owned()).collect(),
+            ..User::default()
+        };
+        let users = [
+            member("u-01", &["coy-a"]),
+            member("u-02", &["coy-a", "coy-b"]),
+            member("u-03", &["coy-b"]),
+            member("u-04", &["coy-c"]),
+            member("u-05", &["coy-c"]),
+        ];
+        let ws = vec![
+            workout(
+                "a",
+                "u-01",
+                "treadmill",
+                "2026-08-03T07:00:00Z",
+                Some(8000.0),
+            ),
+            workout("b", "u-02", "rower", "2026-08-05T07:00:00Z", Some(4000.0)),
+            workout(
+                "c",
+                "u-03",
+                "treadmill",
+                "2026-08-06T07:00:00Z",
+                Some(8000.0),
+            ),
+            workout(
+                "d",
+                "u-03",
+                "treadmill",
+                "2026-07-30T07:00:00Z",
+                Some(9000.0),
+            ),
+            workout("e", "u-05", "bike", "2026-08-08T07:00:00Z", Some(2000.0)),
+            workout("f", "u-07", "bike", "2026-08-08T07:00:00Z", Some(7000.0)),
+        ];
+        let b = board(BoardMeasure::Distance, None, Zone::utc());
+        let teams: Vec<String> = ["coy-c", "ghost", "coy-b", "coy-a", "coy-a"]
+            .iter()
+            .map(|t| (*t).to_owned())
+            .collect();
+        let entries = team_leaderboard(&b, &teams, &ws, &users, &Catalog::builtin());
+        let rows: Vec<(u64, &str, f64, u64)> = entries
+            .iter()
+            .map(|e| (e.rank, e.team.as_str(), e.total, e.members))
+            .collect();
+        assert_eq!(
+            rows,
+            vec![
+                (1, "coy-a", 12000.0, 2),
+                (1, "coy-b", 12000.0, 2),
+                (3, "coy-c", 2000.0, 1),
+            ]
+        );
+        assert_eq!(entries[0].board, "2026-08/distance/teams");
+        assert_eq!(
+            serde_json::to_string(&entries[2]).unwrap(),
+            r#"{"board":"2026-08/distance/teams","rank":3,"team":"coy-c","total":2000,"unit":"m","members":1}"#
+        );
+        assert_eq!(top_teams(entries, 1).len(), 2);
+        let with_selector = board(BoardMeasure::Distance, Some("cardio"), Zone::utc());
+        assert_eq!(
+            team_board_name(&with_selector),
+            "2026-08/distance/cardio/teams"
+        );
     }
 
     #[test]

@@ -69,9 +69,18 @@ pub struct Challenge {
     /// Gyms whose workouts count; empty means all gyms.
     #[serde(default)]
     pub gyms: Vec<Spanned<String>>,
-    /// What completing earns.
+    /// Teams (since 1.1): each listed group is a team, and the challenge is evaluated per team
+    /// on its members' workouts together (language.md §10). Empty for a per-user challenge;
+    /// written only when non-empty, so a version 1 tree is unchanged.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub teams: Vec<Spanned<String>>,
+    /// What completing (or reaching a tier) earns.
     #[serde(default)]
     pub rewards: Vec<Reward>,
+    /// Tiers (since 1.1): named levels of progress, in the order written; written only when
+    /// non-empty.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tiers: Vec<Tier>,
     /// Template params (empty for a challenge).
     #[serde(default)]
     pub params: Vec<Param>,
@@ -97,7 +106,7 @@ pub struct Window {
     pub end: Spanned<NaiveDate>,
 }
 
-/// `reward "name" [points N]`.
+/// `reward "name" [points N] [tier "name"]`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Reward {
@@ -106,9 +115,34 @@ pub struct Reward {
     /// Points, `null` when not given.
     #[serde(default)]
     pub points: Option<u64>,
+    /// The tier whose first reaching earns it (since 1.1); without one, completion earns it.
+    /// Written only when given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tier: Option<Spanned<String>>,
     /// The reward line.
     #[serde(skip)]
     pub span: Span,
+}
+
+/// `tier "name" at N %` (since 1.1): a named level, reached while the progress is at least
+/// the threshold.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Tier {
+    /// The tier's name.
+    pub name: String,
+    /// The threshold as written; the checker wants a percent in (0 %, 100 %] (E0014).
+    pub at: Quantity,
+    /// The tier line.
+    #[serde(skip)]
+    pub span: Span,
+}
+
+impl Tier {
+    /// The threshold as a fraction of 1 (`50 %` is 0.5).
+    pub fn fraction(&self) -> f64 {
+        self.at.value / 100.0
+    }
 }
 
 /// Calendar periods: local days, ISO weeks, calendar months.

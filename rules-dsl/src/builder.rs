@@ -18,7 +18,7 @@ use rules_core::diagnostic::{did_you_mean, Code, Diagnostic};
 use rules_core::span::{Span, Spanned};
 use rules_core::tree::{
     Aggregate, BinOp, Challenge, CmpOp, Condition, Count, DeclKind, Expr, Goal, GoalOp, Metric,
-    Param, ParamRef, Period, Quantity, Reward, Target, Value, Window, TREE_VERSION,
+    Param, ParamRef, Period, Quantity, Reward, Target, Tier, Value, Window, TREE_VERSION,
 };
 use rules_core::units::{Dimension, UNITS};
 use rules_core::vocab::{weekday_from_name, Function};
@@ -47,6 +47,8 @@ pub struct Layout {
     pub groups: Span,
     /// The `gyms` line (NONE when absent).
     pub gyms: Span,
+    /// The `teams` line (NONE when absent).
+    pub teams: Span,
     /// The `goal ...` item, from the keyword to the end of the goal.
     pub goal: Span,
     /// Byte offset just after the declaration's `{`.
@@ -105,6 +107,7 @@ impl DeclBuilder {
                 timezone: Span::NONE,
                 groups: Span::NONE,
                 gyms: Span::NONE,
+                teams: Span::NONE,
                 goal: Span::NONE,
                 body_start: span.start as usize,
             },
@@ -196,7 +199,9 @@ impl DeclBuilder {
                 .unwrap_or_else(|| Spanned::bare("UTC".to_owned())),
             groups: header.groups.unwrap_or_default(),
             gyms: header.gyms.unwrap_or_default(),
+            teams: header.teams.unwrap_or_default(),
             rewards: header.rewards,
+            tiers: header.tiers,
             params: header.params,
             goal: header.goal?,
             span: self.span,
@@ -222,7 +227,9 @@ struct Header {
     timezone: Option<Spanned<String>>,
     groups: Option<Vec<Spanned<String>>>,
     gyms: Option<Vec<Spanned<String>>>,
+    teams: Option<Vec<Spanned<String>>>,
     rewards: Vec<Reward>,
+    tiers: Vec<Tier>,
     params: Vec<Param>,
     goal: Option<Goal>,
     /// Fields that were written but could not be built: not "missing".
@@ -256,6 +263,7 @@ impl Builder {
             Rule::timezone_field => Some(("timezone", &mut layout.timezone)),
             Rule::groups_field => Some(("groups", &mut layout.groups)),
             Rule::gyms_field => Some(("gyms", &mut layout.gyms)),
+            Rule::teams_field => Some(("teams", &mut layout.teams)),
             Rule::goal_field => Some(("goal", &mut layout.goal)),
             _ => None,
         };
@@ -279,6 +287,12 @@ impl Builder {
             Rule::timezone_field => h.timezone = self.first_string(p),
             Rule::groups_field => h.groups = Some(self.strings(p)),
             Rule::gyms_field => h.gyms = Some(self.strings(p)),
+            Rule::teams_field => h.teams = Some(self.strings(p)),
+            Rule::tier_field => {
+                if let Some(t) = self.tier(p) {
+                    h.tiers.push(t);
+                }
+            }
             Rule::window_field => {
                 let dates: Vec<Option<Spanned<NaiveDate>>> = inner(p)
                     .filter(|d| d.as_rule() == Rule::date)
@@ -333,16 +347,48 @@ impl Builder {
         let span = self.span(&p);
         let mut name = None;
         let mut points = None;
+        let mut tier = None;
         for q in inner(p) {
             match q.as_rule() {
                 Rule::string => name = Some(self.string(q).node),
                 Rule::number => points = Some(self.whole_number(q, "points")?.node),
+                Rule::reward_tier => tier = self.first_string(q),
                 _ => {}
             }
         }
         Some(Reward {
             name: name?,
             points,
+            tier,
+            span,
+        })
+    }
+
+    /// `tier "name" at QUANTITY`; whether the quantity is a percent in range is the checker's
+    /// (E0014). A `$param` threshold is E0001.
+    fn tier(&mut self, p: Pair<'_, Rule>) -> Option<Tier> {
+        let span = self.span(&p);
+        let mut name = None;
+        let mut at = None;
+        for q in inner(p) {
+            match q.as_rule() {
+                Rule::string => name = Some(self.string(q).node),
+                Rule::quantity => at = Some(self.quantity(q)?),
+                Rule::param_ref => {
+                    self.error(
+                        Code::E0001,
+                        self.span(&q),
+                        format!("a tier threshold cannot be a param (`{}`)", q.as_str()),
+                        Some("write a literal percent such as `at 50 %`".into()),
+                    );
+                    return None;
+                }
+                _ => {}
+            }
+        }
+        Some(Tier {
+            name: name?,
+            at: at?,
             span,
         })
     }
@@ -1346,6 +1392,8 @@ fn is_atomic(rule: Rule) -> bool {
             | Rule::kw_not
             | Rule::kw_else
             | Rule::kw_profile
+            | Rule::kw_teams
+            | Rule::kw_tier
     )
 }
 

@@ -13,14 +13,16 @@ use rules_core::span::Span;
 use crate::parser::{PestError, Rule};
 
 /// The words that may start an item of a declaration.
-pub const HEADER_WORDS: [&str; 9] = [
+pub const HEADER_WORDS: [&str; 11] = [
     "title",
     "description",
     "window",
     "timezone",
     "groups",
     "gyms",
+    "teams",
     "reward",
+    "tier",
     "param",
     "goal",
 ];
@@ -142,7 +144,7 @@ fn expected_error(positives: &[Rule], found: &Found) -> Diagnostic {
             if !is_keyword(w) {
                 let help = did_you_mean(w, HEADER_WORDS).unwrap_or_else(|| {
                     "a declaration holds `title`, `description`, `window`, `timezone`, `groups`, \
-                     `gyms`, `reward`, `param` and `goal`"
+                     `gyms`, `teams`, `reward`, `tier`, `param` and `goal`"
                         .to_owned()
                 });
                 return Diagnostic::new(
@@ -276,6 +278,9 @@ fn phrase(rule: Rule) -> Option<&'static str> {
         Rule::groups_field => "`groups`",
         Rule::gyms_field => "`gyms`",
         Rule::reward_field => "`reward`",
+        Rule::teams_field => "`teams`",
+        Rule::tier_field => "`tier`",
+        Rule::reward_tier => "`tier`",
         Rule::goal_field => "`goal`",
         Rule::kw_title => "`title`",
         Rule::kw_description => "`description`",
@@ -285,6 +290,8 @@ fn phrase(rule: Rule) -> Option<&'static str> {
         Rule::kw_groups => "`groups`",
         Rule::kw_gyms => "`gyms`",
         Rule::kw_reward => "`reward`",
+        Rule::kw_teams => "`teams`",
+        Rule::kw_tier => "`tier`",
         Rule::kw_points => "`points`",
         Rule::kw_param | Rule::param_decl => "`param`",
         Rule::kw_goal => "`goal`",

@@ -178,16 +178,33 @@ pub fn scan(source: &str) -> Scan {
 
 /// The byte offsets in `text` of the words that start an item of a declaration (`title`,
 /// `goal`, ...), for error recovery. They are reserved, so outside strings and comments they
-/// can only start an item.
+/// can only start an item, except `tier`, which also ends a reward (`reward "r" tier "gold"`):
+/// it starts an item only when its string is followed by `at`, as in the grammar (or when
+/// nothing that could be its string follows, so that a broken tier line is still its own item).
 pub fn item_starts(text: &str) -> Vec<usize> {
-    let mut out = Vec::new();
+    let mut tokens = Vec::new();
     lex(text, |token| {
-        if let Token::Word(at, word, false) = token {
-            if crate::errors::HEADER_WORDS.contains(&word) {
-                out.push(at);
-            }
+        if !matches!(token, Token::Comment(..)) {
+            tokens.push(token);
         }
     });
+    let mut out = Vec::new();
+    for (i, token) in tokens.iter().enumerate() {
+        let Token::Word(at, word, false) = *token else {
+            continue;
+        };
+        if !crate::errors::HEADER_WORDS.contains(&word) {
+            continue;
+        }
+        if word == "tier" {
+            let string_after = matches!(tokens.get(i + 1), Some(Token::Other(o)) if text.as_bytes().get(*o) == Some(&b'"'));
+            let at_after = matches!(tokens.get(i + 2), Some(Token::Word(_, "at", false)));
+            if string_after && !at_after {
+                continue;
+            }
+        }
+        out.push(at);
+    }
     out
 }
 

@@ -1,15 +1,18 @@
 //! Tree → canonical DSL text (decompiling), optionally with the source's comments.
 //!
 //! The canonical form is the one of language.md §1: four spaces per level, one field or goal per
-//! line, header fields in the order of the §3 table, then the params, then a blank line and the
+//! line, header fields in the order of the §3 table (with `teams` after `gyms` and the tiers
+//! after the rewards, in the order written: §10), then the params, then a blank line and the
 //! goal. The printer only reads the tree, so its output parses back to an equal tree (spans
 //! aside) for every tree of a valid shape: parentheses are added exactly where the tree's
 //! nesting differs from what precedence alone would give, and a block's single `all` child is
 //! written as the block's own list only when that list has several goals (`every day { g }`
 //! with one goal would read back without the `all`).
 //!
-//! The timezone line is always printed, `timezone "UTC"` included: the tree stores the default,
-//! so it cannot tell whether the author wrote it.
+//! The timezone line is always printed when decompiling, `timezone "UTC"` included: the tree
+//! stores the default, so it cannot tell whether the author wrote it. When formatting, the
+//! layout tells, and a file that left the default out keeps it out (a canonical text without a
+//! `timezone` line is already formatted: conformance `roundtrip-v11-reward-tier-lines`).
 //!
 //! Comments: when formatting, the printer is given the source's comments with their anchors
 //! and each item's source span; before printing an item it prints the comments anchored
@@ -141,9 +144,11 @@ impl Printer {
             spans(|l| l.timezone),
             spans(|l| l.groups),
             spans(|l| l.gyms),
+            spans(|l| l.teams),
             spans(|l| l.goal),
         ];
         items.extend(d.rewards.iter().map(|r| r.span));
+        items.extend(d.tiers.iter().map(|t| t.span));
         items.extend(d.params.iter().map(|p| p.span));
         items.retain(|s| s.is_some());
         items.sort_by_key(|s| s.start);
@@ -179,11 +184,15 @@ impl Printer {
             spans(|l| l.window),
             format!("window {} to {}", d.window.start.node, d.window.end.node),
         );
-        leaf(
-            self,
-            spans(|l| l.timezone),
-            format!("timezone {}", quote(&d.timezone.node)),
-        );
+        // Formatting keeps a file without a `timezone` line without one (the default, UTC);
+        // decompiling, which cannot tell, always prints it.
+        if layout.is_none_or(|l| l.timezone.is_some()) || d.timezone.node != "UTC" {
+            leaf(
+                self,
+                spans(|l| l.timezone),
+                format!("timezone {}", quote(&d.timezone.node)),
+            );
+        }
         if !d.groups.is_empty() {
             let list: Vec<String> = d.groups.iter().map(|g| quote(&g.node)).collect();
             leaf(
@@ -196,12 +205,26 @@ impl Printer {
             let list: Vec<String> = d.gyms.iter().map(|g| quote(&g.node)).collect();
             leaf(self, spans(|l| l.gyms), format!("gyms {}", list.join(", ")));
         }
+        if !d.teams.is_empty() {
+            let list: Vec<String> = d.teams.iter().map(|t| quote(&t.node)).collect();
+            leaf(
+                self,
+                spans(|l| l.teams),
+                format!("teams {}", list.join(", ")),
+            );
+        }
         for r in &d.rewards {
             let mut text = format!("reward {}", quote(&r.name));
             if let Some(points) = r.points {
                 let _ = write!(text, " points {points}");
             }
+            if let Some(tier) = &r.tier {
+                let _ = write!(text, " tier {}", quote(&tier.node));
+            }
             leaf(self, r.span, text);
+        }
+        for t in &d.tiers {
+            leaf(self, t.span, format!("tier {} at {}", quote(&t.name), t.at));
         }
         for p in &d.params {
             leaf(self, p.span, param_text(p));

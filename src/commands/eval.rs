@@ -1,5 +1,6 @@
 //! `challenge eval FILE --workouts W.jsonl [--users U.jsonl] ...`: one result per
-//! (challenge, user), JSON Lines sorted by challenge id then user id, or the explain tree.
+//! (challenge, user), or per (challenge, team) for a team challenge, JSON Lines sorted by
+//! challenge id then user id (or team), or the explain tree, or the HTML report.
 
 use rules_core::eval::{self, AsOf, Plan};
 use rules_core::records::{self, User, Workout};
@@ -43,7 +44,28 @@ pub fn run(args: &EvalArgs) -> Outcome {
     }
     let records = Records::load(&args.records)?;
     let users = records.users_to_evaluate(args.user.as_deref());
-    let results = eval::evaluate_all(&plans, &users, &records.workouts, &as_of);
+    let results = match args.user.as_deref() {
+        Some(only) if plans.iter().any(|p| !p.teams().is_empty()) => {
+            // A team's result needs all its members; `--user` keeps the teams that have that
+            // member (language.md §10).
+            let (team_plans, user_plans): (Vec<Plan>, Vec<Plan>) =
+                plans.into_iter().partition(|p| !p.teams().is_empty());
+            let everyone = records::users_to_evaluate(&records.users, &records.workouts, None);
+            let mut results = eval::evaluate_all(&user_plans, &users, &records.workouts, &as_of);
+            results.extend(
+                eval::evaluate_all(&team_plans, &everyone, &records.workouts, &as_of)
+                    .into_iter()
+                    .filter(|r| {
+                        r.members
+                            .as_ref()
+                            .is_some_and(|m| m.iter().any(|m| m.user == only))
+                    }),
+            );
+            results.sort_by(|a, b| (&a.challenge, &a.user).cmp(&(&b.challenge, &b.user)));
+            results
+        }
+        _ => eval::evaluate_all(&plans, &users, &records.workouts, &as_of),
+    };
     let mut out = String::new();
     for result in &results {
         match args.format {

@@ -3,7 +3,9 @@
 //! units, and period calendars as rows of marks (■ met, ◧ partly, □ not met).
 //!
 //! It walks the goal tree beside the JSON form of the result, so it shows exactly what
-//! `--format json` says, labelled with the challenge's own words.
+//! `--format json` says, labelled with the challenge's own words. A team result's header reads
+//! `<challenge> · team <name> (<n> members) · <status> · <progress>`, then a `members:` line;
+//! a result of a challenge with tiers adds a `tier:` line (language.md §10).
 
 use std::fmt::Write;
 
@@ -20,15 +22,48 @@ pub fn render(result: &Value, goal: &Goal, color: bool) -> String {
     let mut out = String::new();
     let status = result["status"].as_str().unwrap_or("?");
     let progress = result["progress"].as_f64().unwrap_or(0.0);
+    // A team result (language.md §10) names the team and its member count in the header; the
+    // members and the tier follow on lines of their own.
+    let members = result["members"].as_array();
+    let subject = match (members, result["team"].as_str()) {
+        (Some(members), Some(team)) => format!(
+            "team {team} ({} member{})",
+            members.len(),
+            if members.len() == 1 { "" } else { "s" }
+        ),
+        _ => result["user"].as_str().unwrap_or("?").to_owned(),
+    };
     let _ = writeln!(
         out,
         "{} · {} · {} · {:.0}% (as of {})",
         paint.bold(result["challenge"].as_str().unwrap_or("?")),
-        result["user"].as_str().unwrap_or("?"),
+        subject,
         paint.status(status),
         progress * 100.0,
         result["as_of"].as_str().unwrap_or("?"),
     );
+    if let Some(members) = members {
+        let list: Vec<String> = members
+            .iter()
+            .map(|m| {
+                let n = m["workouts"].as_u64().unwrap_or(0);
+                format!(
+                    "{} ({n} workout{})",
+                    m["user"].as_str().unwrap_or("?"),
+                    if n == 1 { "" } else { "s" }
+                )
+            })
+            .collect();
+        let list = if list.is_empty() {
+            "none".to_owned()
+        } else {
+            list.join(", ")
+        };
+        let _ = writeln!(out, "  members: {list}");
+    }
+    if let Some(tier) = result.get("tier") {
+        let _ = writeln!(out, "  tier: {}", tier.as_str().unwrap_or("none yet"));
+    }
     match status {
         "ineligible" => out.push_str("  not in any of the challenge's groups\n"),
         "not_started" => out.push_str("  the window has not started yet\n"),

@@ -2,12 +2,14 @@
 //! would rather look at than read. One file, inline CSS, no script, no network.
 //!
 //! The eval report has a row per (challenge, user): status, a progress bar and, for period
-//! goals, a calendar of the periods met (■ met, ◧ partly, □ not). The leaderboard report is a
+//! goals, a calendar of the periods met (■ met, ◧ partly, □ not). A team challenge's teams are
+//! drawn side by side instead, a card each with its members; a tier is a badge. The styles of
+//! teams and tiers are added only to reports that have them, so a version 1 report is unchanged. The leaderboard report is a
 //! bar chart of the totals.
 
 use std::fmt::Write;
 
-use rules_core::leaderboard::Entry;
+use rules_core::leaderboard::{Entry, TeamEntry};
 use serde_json::Value;
 
 const STYLE: &str = "body{font:14px system-ui,sans-serif;margin:2em;color:#222}\
@@ -27,13 +29,32 @@ fn esc(text: &str) -> String {
         .replace('"', "&quot;")
 }
 
+/// What a report with teams or tiers adds to [`STYLE`] (a version 1 report is unchanged).
+const TEAM_STYLE: &str = ".teams{display:flex;flex-wrap:wrap;gap:16px}\
+.team{border:1px solid #e5e7eb;border-radius:8px;padding:10px 14px;min-width:220px;flex:1 1 220px;max-width:360px}\
+.team h3{font-size:1em;margin:0 0 6px}.team ul{margin:6px 0 0;padding-left:1.2em}\
+.tier{display:inline-block;padding:1px 8px;border-radius:9px;background:#fef3c7;color:#92400e;font-size:.85em;margin-left:6px}";
+
 fn page(title: &str, body: &str) -> String {
+    page_with(title, body, "")
+}
+
+fn page_with(title: &str, body: &str, extra_style: &str) -> String {
     format!(
         "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{}</title>\
-         <style>{STYLE}</style></head><body>\n<h1>{}</h1>\n{body}</body></html>\n",
+         <style>{STYLE}{extra_style}</style></head><body>\n<h1>{}</h1>\n{body}</body></html>\n",
         esc(title),
         esc(title)
     )
+}
+
+/// A tier badge when the result has a `tier` key (a challenge with tiers), else nothing.
+fn tier_badge(r: &Value) -> String {
+    match r.get("tier") {
+        None => String::new(),
+        Some(Value::String(t)) => format!("<span class=\"tier\">{}</span>", esc(t)),
+        Some(_) => "<span class=\"tier muted\">no tier yet</span>".to_owned(),
+    }
 }
 
 /// The first period node of a result tree (depth first), for the calendar.
@@ -49,12 +70,101 @@ fn periods(node: &Value) -> Option<&Vec<Value>> {
         .find_map(periods)
 }
 
+/// The calendar cells of a result's first period node.
+fn calendar_cells(status: &str, tree: &Value) -> String {
+    match (status, periods(tree)) {
+        ("ineligible" | "not_started", _) | (_, None) => String::new(),
+        (_, Some(list)) => list
+            .iter()
+            .map(|p| {
+                let class = if p["met"].as_bool() == Some(true) {
+                    " class=\"met\""
+                } else if p["progress"].as_f64().unwrap_or(0.0) > 0.0 {
+                    " class=\"part\""
+                } else {
+                    ""
+                };
+                format!(
+                    "<b{class} title=\"{} {:.0}%\"></b>",
+                    esc(p["start"].as_str().unwrap_or("")),
+                    p["progress"].as_f64().unwrap_or(0.0) * 100.0
+                )
+            })
+            .collect(),
+    }
+}
+
+/// A team challenge's results side by side: a card per team with its status, progress bar,
+/// tier badge, calendar and members (language.md §10).
+fn team_cards(body: &mut String, results: &[&Value]) {
+    body.push_str("<div class=\"teams\">\n");
+    for r in results {
+        let status = r["status"].as_str().unwrap_or("?");
+        let progress = r["progress"].as_f64().unwrap_or(0.0).clamp(0.0, 1.0);
+        let members = r["members"].as_array().map(Vec::as_slice).unwrap_or(&[]);
+        let list: String = members
+            .iter()
+            .map(|m| {
+                format!(
+                    "<li>{} <span class=\"muted\">{} workouts</span></li>",
+                    esc(m["user"].as_str().unwrap_or("?")),
+                    m["workouts"].as_u64().unwrap_or(0)
+                )
+            })
+            .collect();
+        let _ = writeln!(
+            body,
+            "<div class=\"team {}\"><h3>{}{}</h3><div>{} · {} member{}</div>\
+             <div><span class=\"bar\"><i style=\"width:{:.1}%\"></i></span> {:.0}%</div>\
+             <div class=\"cal\">{}</div><ul>{list}</ul></div>",
+            esc(status),
+            esc(r["team"].as_str().unwrap_or("?")),
+            tier_badge(r),
+            esc(&status.replace('_', " ")),
+            members.len(),
+            if members.len() == 1 { "" } else { "s" },
+            progress * 100.0,
+            progress * 100.0,
+            calendar_cells(status, &r["tree"]),
+        );
+    }
+    body.push_str("</div>\n");
+}
+
 /// The eval report: results are the JSON form of `challenge eval`'s lines, in output order.
 pub fn eval_report(results: &[Value]) -> String {
     let mut body = String::new();
     let mut current = "";
-    for r in results {
+    let extra = results
+        .iter()
+        .any(|r| r.get("tier").is_some() || r.get("team").is_some());
+    let mut i = 0;
+    while let Some(r) = results.get(i) {
         let challenge = r["challenge"].as_str().unwrap_or("?");
+        if r.get("team").is_some() {
+            if !current.is_empty() {
+                body.push_str("</table>\n");
+                current = "";
+            }
+            let same: Vec<&Value> = results
+                .iter()
+                .skip(i)
+                .take_while(|t| {
+                    t["challenge"].as_str() == Some(challenge) && t.get("team").is_some()
+                })
+                .collect();
+            let _ = writeln!(
+                body,
+                "<h2>{}</h2><p class=\"muted\">as of {} · {} teams</p>",
+                esc(challenge),
+                esc(r["as_of"].as_str().unwrap_or("")),
+                same.len()
+            );
+            i += same.len();
+            team_cards(&mut body, &same);
+            continue;
+        }
+        i += 1;
         if challenge != current {
             if !current.is_empty() {
                 body.push_str("</table>\n");
@@ -70,33 +180,15 @@ pub fn eval_report(results: &[Value]) -> String {
         }
         let status = r["status"].as_str().unwrap_or("?");
         let progress = r["progress"].as_f64().unwrap_or(0.0).clamp(0.0, 1.0);
-        let calendar: String = match (status, periods(&r["tree"])) {
-            ("ineligible" | "not_started", _) | (_, None) => String::new(),
-            (_, Some(list)) => list
-                .iter()
-                .map(|p| {
-                    let class = if p["met"].as_bool() == Some(true) {
-                        " class=\"met\""
-                    } else if p["progress"].as_f64().unwrap_or(0.0) > 0.0 {
-                        " class=\"part\""
-                    } else {
-                        ""
-                    };
-                    format!(
-                        "<b{class} title=\"{} {:.0}%\"></b>",
-                        esc(p["start"].as_str().unwrap_or("")),
-                        p["progress"].as_f64().unwrap_or(0.0) * 100.0
-                    )
-                })
-                .collect(),
-        };
+        let calendar = calendar_cells(status, &r["tree"]);
         let _ = writeln!(
             body,
-            "<tr class=\"{}\"><td>{}</td><td>{}</td><td><span class=\"bar\"><i style=\"width:{:.1}%\"></i></span> {:.0}%</td>\
+            "<tr class=\"{}\"><td>{}</td><td>{}{}</td><td><span class=\"bar\"><i style=\"width:{:.1}%\"></i></span> {:.0}%</td>\
              <td><div class=\"cal\">{calendar}</div></td></tr>",
             esc(status),
             esc(r["user"].as_str().unwrap_or("?")),
             esc(&status.replace('_', " ")),
+            tier_badge(r),
             progress * 100.0,
             progress * 100.0,
         );
@@ -104,14 +196,41 @@ pub fn eval_report(results: &[Value]) -> String {
     if !current.is_empty() {
         body.push_str("</table>\n");
     }
-    page("Challenge progress", &body)
+    page_with(
+        "Challenge progress",
+        &body,
+        if extra { TEAM_STYLE } else { "" },
+    )
 }
 
 /// The leaderboard report: a bar per entry, scaled to the leader's total.
 pub fn leaderboard_report(board: &str, entries: &[Entry]) -> String {
+    bars(board, "user", entries)
+}
+
+/// The team board report: a bar per team, labelled with its members counted.
+pub fn team_leaderboard_report(board: &str, entries: &[TeamEntry]) -> String {
+    let rows: Vec<Entry> = entries
+        .iter()
+        .map(|e| Entry {
+            board: e.board.clone(),
+            rank: e.rank,
+            user: format!(
+                "{} ({} member{})",
+                e.team,
+                e.members,
+                if e.members == 1 { "" } else { "s" }
+            ),
+            total: e.total,
+            unit: e.unit,
+        })
+        .collect();
+    bars(board, "team", &rows)
+}
+
+fn bars(board: &str, who: &str, entries: &[Entry]) -> String {
     let best = entries.iter().map(|e| e.total).fold(0.0, f64::max);
-    let mut body =
-        String::from("<table><tr><th>rank</th><th>user</th><th>total</th><th></th></tr>\n");
+    let mut body = format!("<table><tr><th>rank</th><th>{who}</th><th>total</th><th></th></tr>\n");
     for e in entries {
         let width = if best > 0.0 {
             e.total / best * 400.0
@@ -151,6 +270,31 @@ mod tests {
         assert!(html.contains("<h2>c&lt;1&gt;</h2>"), "escaped: {html}");
         assert!(html.contains("width:50.0%"));
         assert!(html.contains("<b class=\"met\" title=\"2026-08-01 100%\"></b><b class=\"part\""));
+    }
+
+    #[test]
+    fn team_results_are_cards_side_by_side_with_members_and_tiers() {
+        let team = |name: &str, tier: Value| {
+            serde_json::json!({
+                "challenge": "duel", "team": name, "as_of": "2026-08-10T00:00:00Z",
+                "status": "in_progress", "progress": 0.75, "tier": tier,
+                "members": [{"user": "u-01", "workouts": 3}],
+                "tree": {"kind": "metric"}
+            })
+        };
+        let html = eval_report(&[team("coy-a", "silver".into()), team("coy-b", Value::Null)]);
+        assert!(html.contains(".teams{display:flex"), "{html}");
+        assert!(html.contains("<div class=\"teams\">"));
+        assert_eq!(html.matches("<div class=\"team in_progress\">").count(), 2);
+        assert!(html.contains("coy-a<span class=\"tier\">silver</span>"));
+        assert!(html.contains("no tier yet"));
+        assert!(html.contains("<li>u-01 <span class=\"muted\">3 workouts</span></li>"));
+        assert!(html.contains("1 member<"));
+        // A version 1 report has neither the styles nor the badges.
+        let user = serde_json::json!({"challenge": "c", "user": "u", "as_of": "x",
+            "status": "completed", "progress": 1.0, "tree": {"kind": "metric"}});
+        let plain = eval_report(&[user]);
+        assert!(!plain.contains(".teams") && !plain.contains("tier"));
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! `challenge leaderboard --workouts W.jsonl [--users U.jsonl] --month YYYY-MM --measure M
-//! [--of SELECTOR] [--group G] [--timezone TZ] [--top N]`: a monthly leaderboard (data.md,
-//! "Leaderboards"), one JSON line per entry, best first.
+//! [--of SELECTOR] [--group G | --teams G1,G2,...] [--timezone TZ] [--top N]`: a monthly
+//! leaderboard (data.md, "Leaderboards"), or a board of teams ("Team boards"), one JSON line
+//! per entry, best first.
 
 use std::str::FromStr;
 
@@ -33,7 +34,11 @@ pub fn run(args: &LeaderboardArgs) -> Outcome {
         selector,
         group: args.group.clone(),
     };
+    let teams = args.teams.as_deref().map(team_names).transpose()?;
     let records = Records::load(&args.records)?;
+    if let Some(teams) = teams {
+        return team_board(args, &board, &teams, &records, &catalog);
+    }
     let mut entries = leaderboard::leaderboard(&board, &records.workouts, &records.users, &catalog);
     if let Some(n) = args.top {
         entries = leaderboard::top(entries, n);
@@ -47,6 +52,50 @@ pub fn run(args: &LeaderboardArgs) -> Outcome {
             }
         }
         LeaderboardFormat::Html => out = html::leaderboard_report(&board.name(), &entries),
+    }
+    output::stdout(&out)?;
+    if args.records.strict && records.rejected > 0 {
+        eprintln!("error: {} record(s) rejected (--strict)", records.rejected);
+        return Err(Failure::Input);
+    }
+    Ok(())
+}
+
+/// `--teams G1,G2,...`: the group names; an empty one is a usage error (data.md).
+fn team_names(text: &str) -> Result<Vec<String>, Failure> {
+    let names: Vec<String> = text.split(',').map(str::to_owned).collect();
+    if names.iter().any(String::is_empty) {
+        return Err(Failure::Usage(format!(
+            "--teams `{text}` has an empty team name; write comma-separated groups such as --teams coy-a,coy-b"
+        )));
+    }
+    Ok(names)
+}
+
+/// A board of teams (data.md, "Team boards").
+fn team_board(
+    args: &LeaderboardArgs,
+    board: &Board,
+    teams: &[String],
+    records: &Records,
+    catalog: &rules_core::Catalog,
+) -> Outcome {
+    let mut entries =
+        leaderboard::team_leaderboard(board, teams, &records.workouts, &records.users, catalog);
+    if let Some(n) = args.top {
+        entries = leaderboard::top_teams(entries, n);
+    }
+    let mut out = String::new();
+    match args.format {
+        LeaderboardFormat::Json => {
+            for e in &entries {
+                out.push_str(&output::to_json(e, false)?);
+                out.push('\n');
+            }
+        }
+        LeaderboardFormat::Html => {
+            out = html::team_leaderboard_report(&leaderboard::team_board_name(board), &entries);
+        }
     }
     output::stdout(&out)?;
     if args.records.strict && records.rejected > 0 {

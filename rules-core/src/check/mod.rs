@@ -7,10 +7,11 @@
 //! finds rather than the first, and it never panics on input: a tree of any depth is walked only
 //! down to the nesting limit, and no check indexes into data that came from outside.
 //!
-//! Stages: [`check`] runs the per-declaration checks (`mod.rs`: header; `params.rs`: params and
-//! the typing of their expressions; `goals.rs`: goals and metrics; `conditions.rs`: `where`;
-//! `limits.rs`: depth limits and period counting); [`check_file`] adds the checks across the
-//! declarations of a file (duplicate ids). The checker does not evaluate anything.
+//! Stages: [`check`] runs the per-declaration checks (`mod.rs`: header; `teams.rs`: teams and
+//! tiers, E0014; `params.rs`: params and the typing of their expressions; `goals.rs`: goals and
+//! metrics; `conditions.rs`: `where`; `limits.rs`: depth limits and period counting);
+//! [`check_file`] adds the checks across the declarations of a file (duplicate ids). The checker
+//! does not evaluate anything.
 //!
 //! Decisions where the spec is silent:
 //! - a profile figure given an exercise it does not take, or missing one it needs, is E0001 (like
@@ -28,6 +29,7 @@ mod goals;
 mod limits;
 mod params;
 mod path;
+mod teams;
 
 use std::collections::{HashMap, HashSet};
 
@@ -99,6 +101,7 @@ fn check_at(
     checker.id(decl, root, duplicate_id);
     checker.window(decl, root);
     checker.timezone(decl, root);
+    checker.teams_and_tiers(decl, root);
     checker.params(decl, root);
     checker.goal_root(&decl.goal, &root.key("goal"));
     checker.out

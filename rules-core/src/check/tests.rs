@@ -1128,3 +1128,62 @@ fn huge_windows_are_cheap_for_w0001() {
         &["at most 7 days"],
     );
 }
+
+#[test]
+fn e0014_on_json_trees_has_paths_and_help() {
+    let mut v = base();
+    v["tiers"] = json!([
+        {"name": "gold", "at": q(100.0, Some("%"))},
+        {"name": "over", "at": q(120.0, Some("%"))},
+        {"name": "gold", "at": q(50.0, Some("%"))},
+        {"name": "half", "at": q(50.0, Some("%"))},
+        {"name": "mass", "at": q(50.0, Some("kg"))},
+        {"name": "zero", "at": q(0.0, Some("%"))},
+    ]);
+    v["rewards"] =
+        json!([{"name": "P", "points": 1, "tier": "platinum"}, {"name": "G", "tier": "gold"}]);
+    let ds = run(v);
+    assert_eq!(
+        codes(&ds),
+        vec![
+            (Code::E0014, "tiers[1].at"),
+            (Code::E0014, "tiers[2].name"),
+            (Code::E0014, "tiers[3].at"),
+            (Code::E0014, "tiers[4].at"),
+            (Code::E0014, "tiers[5].at"),
+            (Code::E0014, "rewards[0].tier"),
+        ]
+    );
+    mentions(&ds[0], &["`over`", "120 %"]);
+    assert!(help(&ds[0]).contains("(0 %, 100 %]"));
+    mentions(&ds[2], &["`half`", "same threshold", "`gold`"]);
+    mentions(&ds[5], &["`platinum`"]);
+    assert!(help(&ds[5]).contains("`gold`"), "{}", help(&ds[5]));
+}
+
+#[test]
+fn e0014_for_teams_on_json_trees() {
+    let mut v = base();
+    v["groups"] = json!(["nsfit"]);
+    v["teams"] = json!(["coy-a", "", "coy-a"]);
+    let ds = run(v);
+    assert_eq!(
+        codes(&ds),
+        vec![
+            (Code::E0014, "teams"),
+            (Code::E0014, "teams[1]"),
+            (Code::E0014, "teams[2]"),
+        ]
+    );
+    mentions(&ds[0], &["`groups`"]);
+    assert!(help(&ds[0]).contains("remove `groups`"));
+    let mut t = template(json!([]), count_workouts(1));
+    t["teams"] = json!(["coy-a"]);
+    t["tiers"] = json!([{"name": "half", "at": q(50.0, Some("%"))}]);
+    mentions(&one(t, Code::E0014, "teams"), &["template"]);
+    let mut ok = base();
+    ok["teams"] = json!(["coy-a", "coy-b"]);
+    ok["gyms"] = json!(["gym-01"]);
+    ok["tiers"] = json!([{"name": "tiny", "at": q(0.5, Some("%"))}, {"name": "top", "at": q(100.0, Some("%"))}]);
+    assert_eq!(run(ok), vec![]);
+}

@@ -13,6 +13,8 @@
 //! - `aggregate`: metrics over a range of workouts.
 //! - `node`: the goal table of §8 (`met`, `failed`, `progress`).
 //! - `result`: the serializable result, one `eval` output line.
+//! - `team`: team challenges (language.md §10): a team's members' workouts prepared together
+//!   and evaluated by the same plan and walk as one user's; tiers are the plan's.
 //!
 //! **Invariant:** evaluation is a pure function of (plan, user, workouts, `as_of`): it never
 //! reads a clock, the environment or randomness, and the order of the workouts does not
@@ -42,6 +44,7 @@ mod node;
 mod plan;
 mod prepared;
 mod result;
+mod team;
 
 #[cfg(test)]
 mod tests;
@@ -55,7 +58,8 @@ use crate::records::{User, Workout};
 pub use calendar::MAX_DAYS;
 pub use plan::{Plan, PlanError, MAX_DEPTH};
 pub use prepared::Prepared;
-pub use result::{Amount, Detail, EvalResult, NodeResult, PeriodResult, Status};
+pub use result::{Amount, Detail, EvalResult, Member, NodeResult, PeriodResult, Status};
+pub use team::{by_user, evaluate_team, evaluate_team_records, TeamWorkouts};
 
 /// The time an evaluation is made at, with the text the caller wrote (echoed in results).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -151,6 +155,8 @@ pub fn evaluate_prepared(
         as_of: as_of.text.clone(),
         status,
         progress,
+        tier: plan.tier(status, progress),
+        members: None,
         tree,
     }
 }
@@ -240,29 +246,49 @@ fn status(plan: &Plan, user: &User, started: bool, met: bool, failed: bool) -> S
     }
 }
 
-/// Evaluates every (plan, user) pair, in parallel (with the `parallel` feature). Workouts are
-/// grouped per user and prepared once, for all plans. The results are sorted by challenge id,
-/// then user id (byte order).
+/// Evaluates every (plan, user) pair, in parallel (with the `parallel` feature), and for a
+/// team challenge every (plan, team) pair instead (language.md §10). Workouts are grouped per
+/// user and prepared once, for all plans; each team's workouts are prepared once too, for all
+/// the plans naming it. The results are sorted by challenge id, then user id or team name
+/// (byte order).
 pub fn evaluate_all(
     plans: &[Plan],
     users: &[User],
     workouts: &[Workout],
     as_of: &AsOf,
 ) -> Vec<EvalResult> {
-    let mut by_user: HashMap<&str, Vec<&Workout>> = HashMap::new();
-    for w in workouts {
-        by_user.entry(w.user.as_str()).or_default().push(w);
-    }
+    let by_user = team::by_user(workouts);
     let prepared: Vec<Prepared> = crate::par::map(users, |u| {
         let own = by_user.get(u.id.as_str()).map_or(&[][..], Vec::as_slice);
         Prepared::new(own.iter().copied())
     });
     let prepared: Vec<(&User, Prepared)> = users.iter().zip(prepared).collect();
+    let mut names: Vec<&str> = plans
+        .iter()
+        .flat_map(|p| p.teams().iter().map(String::as_str))
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    let teams: Vec<TeamWorkouts> =
+        crate::par::map(&names, |name| TeamWorkouts::new(name, users, &by_user));
+    let teams: HashMap<&str, &TeamWorkouts> = teams.iter().map(|t| (t.team.as_str(), t)).collect();
+    let own: HashMap<&str, &Prepared> = prepared.iter().map(|(u, p)| (u.id.as_str(), p)).collect();
     // Nested maps: one plan and many users spread over every core too.
     let mut results: Vec<EvalResult> = crate::par::map(plans, |plan| {
-        crate::par::map(&prepared, |(user, own)| {
-            evaluate_prepared(plan, user, own, as_of)
-        })
+        if plan.teams().is_empty() {
+            crate::par::map(&prepared, |(user, own)| {
+                evaluate_prepared(plan, user, own, as_of)
+            })
+        } else {
+            let named: Vec<&TeamWorkouts> = plan
+                .teams()
+                .iter()
+                .filter_map(|t| teams.get(t.as_str()).copied())
+                .collect();
+            crate::par::map(&named, |team| {
+                evaluate_team(plan, team, |id| own.get(id).copied(), as_of)
+            })
+        }
     })
     .into_iter()
     .flatten()

@@ -15,12 +15,13 @@ use super::aggregate::{Cond, IdSet, NameField, Names, NumField, Quantity, Select
 use super::calendar::{Calendar, CalendarError, MAX_DAYS};
 use super::node::{Evaluator, Outcome, Range};
 use super::prepared::{Cx, Entry, NameMap, Prepared};
+use super::result::Status;
 use crate::catalog::{Catalog, Category};
 use crate::records::User;
 use crate::tree::{
     self, Aggregate, Challenge, CmpOp, Condition, DeclKind, Goal, GoalOp, Period, Target, Value,
 };
-use crate::units::Dimension;
+use crate::units::{approx_ge, Dimension};
 use crate::vocab::{weekday_from_name, CountUnit, Field, FieldType, Measure};
 use crate::zone::Zone;
 
@@ -363,6 +364,12 @@ impl Node {
 
 #[cfg(test)]
 impl Plan {
+    /// The same plan as a team challenge of `teams` (for tests).
+    pub(crate) fn with_teams(mut self, teams: &[&str]) -> Plan {
+        self.teams = teams.iter().map(|t| (*t).to_owned()).collect();
+        self
+    }
+
     /// The same plan, evaluated without judging any child in one pass (for tests comparing
     /// both ways).
     pub(crate) fn without_one_pass(mut self) -> Plan {
@@ -391,6 +398,10 @@ pub struct Plan {
     gyms: Names,
     machines: Names,
     needs: Needs,
+    /// Since 1.1: the teams, sorted by name and without repeats (empty: a per-user challenge).
+    teams: Vec<String>,
+    /// Since 1.1: the tiers as (name, threshold as a fraction of 1), highest threshold first.
+    tiers: Vec<(String, f64)>,
     pub(crate) root: Node,
 }
 
@@ -440,6 +451,15 @@ impl Plan {
             needs,
             ..
         } = builder;
+        let mut teams: Vec<String> = challenge.teams.iter().map(|t| t.node.clone()).collect();
+        teams.sort();
+        teams.dedup();
+        let mut tiers: Vec<(String, f64)> = challenge
+            .tiers
+            .iter()
+            .map(|t| (t.name.clone(), t.fraction()))
+            .collect();
+        tiers.sort_by(|a, b| b.1.total_cmp(&a.1));
         Ok(Plan {
             id: challenge.id.node.clone(),
             calendar,
@@ -449,8 +469,48 @@ impl Plan {
             gyms,
             machines,
             needs,
+            teams,
+            tiers,
             root,
         })
+    }
+
+    /// The teams of a team challenge, sorted by name (language.md §10); empty otherwise.
+    pub fn teams(&self) -> &[String] {
+        &self.teams
+    }
+
+    /// The tier of a result (language.md §10): `None` when the challenge has no tiers; else the
+    /// name of the tier with the highest threshold at or below `progress` (with the §4
+    /// tolerance; a tier at 100 % only when completed), or `Some(None)` when none is reached
+    /// (also when ineligible or not started).
+    pub fn tier(&self, status: Status, progress: f64) -> Option<Option<String>> {
+        if self.tiers.is_empty() {
+            return None;
+        }
+        if matches!(status, Status::Ineligible | Status::NotStarted) {
+            return Some(None);
+        }
+        let completed = status == Status::Completed;
+        Some(
+            self.tiers
+                .iter()
+                .find(|(_, at)| approx_ge(progress, *at) && (*at < 1.0 || completed))
+                .map(|(name, _)| name.clone()),
+        )
+    }
+
+    /// How many of the workouts `prepared` holds count for this challenge at `as_of`: in the
+    /// window, started at or before `as_of`, at a listed gym when any are listed (a team
+    /// member's `workouts`, language.md §10).
+    pub fn counted(&self, prepared: &Prepared, as_of: &super::AsOf) -> u64 {
+        let as_of = (as_of.time.timestamp(), as_of.time.timestamp_subsec_nanos());
+        let rows = self.window(prepared, as_of);
+        if self.gym_filter.is_none() {
+            return rows.len() as u64;
+        }
+        let cx = self.cx(prepared);
+        rows.iter().filter(|e| cx.counts(e)).count() as u64
     }
 
     /// The challenge id.

@@ -49,12 +49,17 @@ impl Status {
     }
 }
 
-/// The result of one (challenge, user) pair: one `eval` output line.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+/// The result of one (challenge, user) pair, or of one (challenge, team) pair of a team
+/// challenge (language.md §10): one `eval` output line.
+///
+/// Serialized as `challenge`, `user` (or `team` for a team result), `as_of`, `status`,
+/// `progress`, then `tier` only when the challenge has tiers and `members` only for a team
+/// result, then `tree`: a version 1 line is unchanged.
+#[derive(Clone, Debug, PartialEq)]
 pub struct EvalResult {
     /// The challenge id.
     pub challenge: String,
-    /// The user id.
+    /// The user id; for a team result ([`EvalResult::members`] is `Some`), the team's name.
     pub user: String,
     /// `as_of` exactly as the caller gave it.
     pub as_of: String,
@@ -62,8 +67,51 @@ pub struct EvalResult {
     pub status: Status,
     /// The root's progress; 0 when ineligible or not started.
     pub progress: f64,
+    /// Since 1.1: `None` when the challenge has no tiers (no `tier` key); else the tier
+    /// reached, or `Some(None)` (`null`).
+    pub tier: Option<Option<String>>,
+    /// Since 1.1: for a team result, every member sorted by id with their counted workouts;
+    /// `None` for a user result.
+    pub members: Option<Vec<Member>>,
     /// The node results, shaped like the goal tree.
     pub tree: NodeResult,
+}
+
+impl EvalResult {
+    /// Whether this is the result of a team (language.md §10).
+    pub fn is_team(&self) -> bool {
+        self.members.is_some()
+    }
+}
+
+impl Serialize for EvalResult {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        map.serialize_entry("challenge", &self.challenge)?;
+        let subject = if self.is_team() { "team" } else { "user" };
+        map.serialize_entry(subject, &self.user)?;
+        map.serialize_entry("as_of", &self.as_of)?;
+        map.serialize_entry("status", &self.status)?;
+        map.serialize_entry("progress", &self.progress)?;
+        if let Some(tier) = &self.tier {
+            map.serialize_entry("tier", tier)?;
+        }
+        if let Some(members) = &self.members {
+            map.serialize_entry("members", members)?;
+        }
+        map.serialize_entry("tree", &self.tree)?;
+        map.end()
+    }
+}
+
+/// A member of a team and how many of their workouts count: in the window, started at
+/// `as_of`, at the listed gyms (language.md §10).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Member {
+    /// The user id.
+    pub user: String,
+    /// The member's counted workouts.
+    pub workouts: u64,
 }
 
 /// A value in canonical units: `{"value": 1800, "unit": "s"}`; `unit` is null for counts.

@@ -2361,6 +2361,324 @@ fn an_overflowing_sum_is_undefined_and_never_met() {
             let summary = summarize_prepared(&plan, &u, &prepared, &at(as_of));
             assert_ne!(summary.status, Status::Completed);
             assert!(!completed_prepared(&plan, &u, &prepared, &at(as_of)));
+// ----- teams and tiers (language.md §10) ------------------------------------------------------
+
+fn team_challenge(goal: Json, teams: &[&str], gyms: &[&str]) -> Plan {
+    let mut c = challenge("team", ("2026-08-03", "2026-08-07"), "UTC", goal);
+    c["teams"] = json!(teams);
+    c["gyms"] = json!(gyms);
+    plan(c)
+}
+
+fn team_lines(plan: &Plan, users: &[User], workouts: &[Workout], as_of: &str) -> Vec<Json> {
+    evaluate_all(std::slice::from_ref(plan), users, workouts, &at(as_of))
+        .iter()
+        .map(|r| serde_json::to_value(r).unwrap())
+        .collect()
+}
+
+#[test]
+fn a_team_meets_a_day_with_its_members_workouts_together() {
+    let daily = json!({"kind": "every", "period": "day",
+        "goal": metric("sum", "duration", &["cardio"], Json::Null, ">=", 20.0, Some("min"))});
+    let plan = team_challenge(daily, &["coy-b", "coy-a"], &[]);
+    let users = [
+        user("u-01", &["coy-a"]),
+        user("u-02", &["coy-a", "coy-b"]),
+        user("u-03", &["nsfit"]),
+    ];
+    let workouts = [
+        w("a", "u-01", "bike", "2026-08-03T07:00:00Z", 10, json!({})),
+        w("b", "u-02", "rower", "2026-08-03T08:00:00Z", 12, json!({})),
+        w(
+            "c",
+            "u-02",
+            "leg_press",
+            "2026-08-04T08:00:00Z",
+            30,
+            json!({"sets": [{"reps": 5}]}),
+        ),
+        w("d", "u-03", "bike", "2026-08-04T08:00:00Z", 60, json!({})),
+        w("e", "u-01", "bike", "2026-08-09T08:00:00Z", 60, json!({})),
+    ];
+    let lines = team_lines(&plan, &users, &workouts, "2026-08-04T00:00:00Z");
+    // Sorted by team name; no `user`, no `tier` (no tiers); members sorted with their counts.
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[0]["team"], "coy-a");
+    assert!(lines[0].get("user").is_none() && lines[0].get("tier").is_none());
+    expect(&lines[0], "in_progress", 0.2);
+    assert_eq!(
+        lines[0]["members"],
+        json!([{"user": "u-01", "workouts": 1}, {"user": "u-02", "workouts": 1}])
+    );
+    // coy-b is u-02 alone: 12 of 20 minutes on day 1, which has closed unmet.
+    assert_eq!(lines[1]["team"], "coy-b");
+    expect(&lines[1], "failed", 0.6 / 5.0);
+    // The leg press counts as a workout of u-02 (in the window, started), not as cardio.
+    let later = team_lines(&plan, &users, &workouts, "2026-08-05T00:00:00Z");
+    assert_eq!(
+        later[1]["members"],
+        json!([{"user": "u-02", "workouts": 2}])
+    );
+    // The key order of a team line.
+    let text = serde_json::to_string(
+        &evaluate_all(
+            std::slice::from_ref(&plan),
+            &users,
+            &workouts,
+            &at("2026-08-05T00:00:00Z"),
+        )[0],
+    )
+    .unwrap();
+    assert!(
+        text.starts_with(r#"{"challenge":"team","team":"coy-a","as_of":"2026-08-05T00:00:00Z","status":"failed","progress":0.2,"members":[{"user":"u-01","workouts":1},{"user":"u-02","workouts":2}],"tree":{"#),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_team_result_is_the_result_of_one_user_holding_every_members_workouts() {
+    // The same plan and walk: renaming every member's workouts to one user gives the same tree.
+    let goal = json!({"kind": "all", "goals": [
+        {"kind": "on", "count": 2, "period": "day", "goal": metric("count", "workouts", &[], Json::Null, ">=", 2.0, None)},
+        {"kind": "one_workout", "goal": metric("sum", "reps", &[], Json::Null, ">=", 10.0, None)}]});
+    let plan = team_challenge(goal, &["t"], &["gym-01"]);
+    let users = [user("u-01", &["t"]), user("u-02", &["t"])];
+    let workouts = vec![
+        w(
+            "a",
+            "u-01",
+            "push_up",
+            "2026-08-03T07:00:00Z",
+            5,
+            json!({"gym": "gym-01", "sets": [{"reps": 6}]}),
+        ),
+        w(
+            "b",
+            "u-02",
+            "push_up",
+            "2026-08-03T09:00:00Z",
+            5,
+            json!({"gym": "gym-01", "sets": [{"reps": 12}]}),
+        ),
+        w(
+            "c",
+            "u-02",
+            "push_up",
+            "2026-08-04T09:00:00Z",
+            5,
+            json!({"gym": "gym-02", "sets": [{"reps": 12}]}),
+        ),
+    ];
+    let team = &team_lines(&plan, &users, &workouts, "2026-08-05T00:00:00Z")[0];
+    let merged: Vec<Workout> = workouts
+        .iter()
+        .map(|w| Workout {
+            user: "all".into(),
+            ..w.clone()
+        })
+        .collect();
+    let one = run(&plan, "all", &merged, "2026-08-05T00:00:00Z");
+    assert_eq!(team["tree"], one["tree"]);
+    assert_eq!(
+        (&team["status"], &team["progress"]),
+        (&one["status"], &one["progress"])
+    );
+    // The workout at gym-02 does not count for its member either.
+    assert_eq!(
+        team["members"],
+        json!([{"user": "u-01", "workouts": 1}, {"user": "u-02", "workouts": 1}])
+    );
+    let by_records =
+        evaluate_team_records(&plan, "t", &users, &workouts, &at("2026-08-05T00:00:00Z"));
+    assert_eq!(&serde_json::to_value(by_records).unwrap(), team);
+}
+
+#[test]
+fn a_team_without_members_is_evaluated_on_no_workouts_and_never_ineligible() {
+    let plan = team_challenge(
+        metric("count", "workouts", &[], Json::Null, ">=", 1.0, None),
+        &["ghost"],
+        &[],
+    );
+    let workouts = [w(
+        "a",
+        "u-01",
+        "bike",
+        "2026-08-03T07:00:00Z",
+        10,
+        json!({}),
+    )];
+    let lines = team_lines(
+        &plan,
+        &[user("u-01", &[])],
+        &workouts,
+        "2026-08-04T00:00:00Z",
+    );
+    expect(&lines[0], "in_progress", 0.0);
+    assert_eq!(lines[0]["members"], json!([]));
+    let closed = team_lines(&plan, &[], &workouts, "2026-08-09T00:00:00Z");
+    expect(&closed[0], "failed", 0.0);
+    let early = team_lines(&plan, &[], &workouts, "2026-08-01T00:00:00Z");
+    expect(&early[0], "not_started", 0.0);
+}
+
+fn tiered(goal: Json, groups: &[&str]) -> Plan {
+    let mut c = challenge("tiered", ("2026-08-01", "2026-08-04"), "UTC", goal);
+    c["groups"] = json!(groups);
+    // Written out of threshold order on purpose.
+    c["tiers"] = json!([
+        {"name": "bronze", "at": q(25.0, "%")},
+        {"name": "gold", "at": q(100.0, "%")},
+        {"name": "silver", "at": q(50.0, "%")},
+    ]);
+    plan(c)
+}
+
+#[test]
+fn tiers_take_the_highest_threshold_reached_with_the_tolerance() {
+    let daily = json!({"kind": "every", "period": "day",
+        "goal": metric("sum", "reps", &["push_up"], Json::Null, ">=", 20.0, None)});
+    let plan = tiered(daily, &["nsfit"]);
+    let reps = |id: &str, day: u32, n: u32| {
+        w(
+            id,
+            "u",
+            "push_up",
+            &format!("2026-08-0{day}T07:00:00Z"),
+            5,
+            json!({"sets": [{"reps": n}]}),
+        )
+    };
+    let tier_of = |workouts: &[Workout], as_of: &str, groups: &[&str]| {
+        let r = evaluate(&plan, &user("u", groups), workouts, &at(as_of));
+        (r.status, r.tier)
+    };
+    let some = |t: &str| Some(Some(t.to_owned()));
+    // 0 + 0.3 + 0.35 + 0.35 = 0.99999... / 4: a rounding error below 25 % reaches bronze.
+    let ladder = [reps("a", 2, 6), reps("b", 3, 7), reps("c", 4, 7)];
+    assert_eq!(
+        tier_of(&ladder, "2026-08-05T00:00:00Z", &["nsfit"]),
+        (Status::Failed, some("bronze"))
+    );
+    let half = [reps("a", 1, 20), reps("b", 2, 20)];
+    assert_eq!(
+        tier_of(&half, "2026-08-02T12:00:00Z", &["nsfit"]),
+        (Status::InProgress, some("silver"))
+    );
+    // A failed result keeps the tier its progress reached.
+    assert_eq!(
+        tier_of(&half, "2026-08-05T00:00:00Z", &["nsfit"]),
+        (Status::Failed, some("silver"))
+    );
+    let all = [
+        reps("a", 1, 20),
+        reps("b", 2, 20),
+        reps("c", 3, 20),
+        reps("d", 4, 20),
+    ];
+    assert_eq!(
+        tier_of(&all, "2026-08-05T00:00:00Z", &["nsfit"]),
+        (Status::Completed, some("gold"))
+    );
+    assert_eq!(
+        tier_of(&[], "2026-08-05T00:00:00Z", &["nsfit"]),
+        (Status::Failed, Some(None))
+    );
+    assert_eq!(
+        tier_of(&all, "2026-08-05T00:00:00Z", &[]),
+        (Status::Ineligible, Some(None))
+    );
+    assert_eq!(
+        tier_of(&all, "2026-07-05T00:00:00Z", &["nsfit"]),
+        (Status::NotStarted, Some(None))
+    );
+    // Without tiers there is no `tier` key at all.
+    let plain = plan_without_tiers();
+    let r = serde_json::to_value(evaluate(
+        &plain,
+        &user("u", &[]),
+        &all,
+        &at("2026-08-05T00:00:00Z"),
+    ))
+    .unwrap();
+    assert!(r.get("tier").is_none() && r.get("members").is_none());
+}
+
+fn plan_without_tiers() -> Plan {
+    plan(challenge(
+        "plain",
+        ("2026-08-01", "2026-08-04"),
+        "UTC",
+        metric("count", "workouts", &[], Json::Null, ">=", 1.0, None),
+    ))
+}
+
+#[test]
+fn a_tier_at_100_percent_needs_completion() {
+    // A mean over many periods can come within the tolerance of 1 without the goal being met.
+    let plan = tiered(
+        metric("count", "workouts", &[], Json::Null, ">=", 1.0, None),
+        &[],
+    );
+    let near = 1.0 - 1e-12;
+    assert_eq!(
+        plan.tier(Status::InProgress, near),
+        Some(Some("silver".to_owned()))
+    );
+    assert_eq!(
+        plan.tier(Status::Failed, near),
+        Some(Some("silver".to_owned()))
+    );
+    assert_eq!(
+        plan.tier(Status::Completed, 1.0),
+        Some(Some("gold".to_owned()))
+    );
+    assert_eq!(
+        plan.tier(Status::InProgress, 0.5 - 1e-12),
+        Some(Some("silver".to_owned()))
+    );
+    assert_eq!(plan.tier(Status::InProgress, 0.25 - 1e-6), Some(None));
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    /// Monotone goals stay monotone for teams: a member's new workout, or a new member, never
+    /// lowers the team's progress, and the team's result does not depend on the order of the
+    /// workouts or of the users.
+    #[test]
+    fn team_progress_is_monotone_and_order_independent(
+        records in prop::collection::vec((arb_workout(), 0usize..3), 1..20),
+        seed in 0u64..1000,
+        as_of_hours in 0i64..30 * 24,
+    ) {
+        let (_, achievements) = property_plans();
+        let as_of = AsOf::from_time(
+            chrono::DateTime::parse_from_rfc3339("2026-07-31T00:00:00Z").unwrap() + Duration::hours(as_of_hours),
+        );
+        let names = ["m0", "m1", "m2"];
+        let mut all: Vec<Workout> = with_ids(&records.iter().map(|(r, _)| r.clone()).collect::<Vec<_>>());
+        for (w, (_, who)) in all.iter_mut().zip(&records) {
+            w.user = names[*who].to_owned();
+        }
+        let users: Vec<User> = names.iter().map(|n| user(n, &["t"])).collect();
+        for base in &achievements {
+            let plan = base.clone().with_teams(&["t"]);
+            let full = evaluate_team_records(&plan, "t", &users, &all, &as_of);
+            // Fewer workouts: every prefix.
+            let fewer = evaluate_team_records(&plan, "t", &users, &all[..all.len() / 2], &as_of);
+            prop_assert!(fewer.progress <= full.progress + 1e-12, "{} > {}", fewer.progress, full.progress);
+            // Fewer members: the last one leaves.
+            let left = evaluate_team_records(&plan, "t", &users[..2], &all, &as_of);
+            prop_assert!(left.progress <= full.progress + 1e-12);
+            // Any order of workouts and users.
+            let mut shuffled = all.clone();
+            shuffle(&mut shuffled, seed);
+            let mut us = users.clone();
+            shuffle(&mut us, seed + 1);
+            let again = evaluate_team_records(&plan, "t", &us, &shuffled, &as_of);
+            prop_assert_eq!(serde_json::to_string(&again).unwrap(), serde_json::to_string(&full).unwrap());
         }
     }
 }

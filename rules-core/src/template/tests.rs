@@ -98,7 +98,9 @@ fn spec_template() -> Challenge {
         timezone: "Asia/Singapore".into(),
         groups: vec!["nsfit".into()],
         gyms: Vec::new(),
+        teams: Vec::new(),
         rewards: Vec::new(),
+        tiers: Vec::new(),
         params: vec![
             param(
                 "daily",

@@ -50,7 +50,6 @@ challenge \"eol-comments\" {
     title \"End-of-line comments\"
     // after the window
     window 2026-08-01 to 2026-08-31
-    timezone \"UTC\"
 
     // after all
     goal all {
@@ -74,7 +73,6 @@ challenge \"x\" {
     title \"T\"
     // the window
     window 2026-08-01 to 2026-08-31
-    timezone \"UTC\"
     reward \"r\"
 
     // the goal
@@ -133,4 +131,40 @@ fn decompiling_a_tree_and_compiling_it_again_is_the_identity() {
         assert_eq!(parse_ok(&printed), trees, "{name}");
         assert_eq!(rules_dsl::print(&trees[0]), printed, "{name}");
     }
+}
+
+#[test]
+fn a_left_out_timezone_stays_out_and_a_written_one_stays() {
+    // The tree stores the default; formatting keeps what the author wrote (a canonical text
+    // without a `timezone` line is already formatted), decompiling always prints it.
+    let without = "challenge \"x\" {\n    title \"T\"\n    window 2026-08-01 to 2026-08-31\n\n    goal count(workouts) >= 1\n}\n";
+    assert_eq!(laws(without), without);
+    let with = without.replace("31\n", "31\n    timezone \"UTC\"\n");
+    assert_eq!(laws(&with), with);
+    let parsed = rules_dsl::parse(without);
+    assert!(rules_dsl::print_file(&parsed.decls).contains("timezone \"UTC\""));
+}
+
+#[test]
+fn teams_and_tiers_are_reordered_with_their_comments() {
+    // Tiers and rewards interleaved: the canonical order is `teams` after `gyms`, the rewards,
+    // then the tiers in the order written (language.md §10); each keeps its comment.
+    let source = "challenge \"t\" {\n  // bronze first\n  tier \"bronze\" at 25%\n  reward \"Badge\" tier \"bronze\"\n  // the teams\n  teams \"coy-a\", \"coy-b\"\n  reward \"Finisher\" points 100\n  tier \"gold\" at 100 %\n  title \"T\"\n  gyms \"gym-01\"\n  window 2026-08-01 to 2026-08-31\n  goal sum(distance) >= 100 km\n}\n";
+    let expected = "\
+challenge \"t\" {
+    title \"T\"
+    window 2026-08-01 to 2026-08-31
+    gyms \"gym-01\"
+    // the teams
+    teams \"coy-a\", \"coy-b\"
+    reward \"Badge\" tier \"bronze\"
+    reward \"Finisher\" points 100
+    // bronze first
+    tier \"bronze\" at 25 %
+    tier \"gold\" at 100 %
+
+    goal sum(distance) >= 100 km
+}
+";
+    assert_eq!(laws(source), expected);
 }

@@ -16,6 +16,7 @@ mod format;
 mod grammar;
 mod props;
 mod render;
+mod teams;
 
 use rules_core::{Challenge, Diagnostic};
 

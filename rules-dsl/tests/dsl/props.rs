@@ -7,7 +7,7 @@ use proptest::prelude::*;
 use rules_core::span::{Span, Spanned};
 use rules_core::tree::{
     Aggregate, BinOp, Challenge, CmpOp, Condition, Count, DeclKind, Expr, Goal, GoalOp, Metric,
-    Param, ParamRef, Period, Quantity, Reward, Target, Value, Window, TREE_VERSION,
+    Param, ParamRef, Period, Quantity, Reward, Target, Tier, Value, Window, TREE_VERSION,
 };
 use rules_core::units::{Dimension, UNITS};
 use rules_core::vocab::{Function, ProfileFigure, WEEKDAYS};
@@ -300,18 +300,35 @@ fn challenge() -> impl Strategy<Value = Challenge> {
         vec(text(), 0..3),
         vec(text(), 0..3),
     );
+    // Rewards with and without a tier, followed by tier lines (language.md §10): a reward
+    // without a tier right before a `tier ... at` line must read back as two items.
     let rewards = vec(
-        (text(), proptest::option::of(0u64..1_000_000)).prop_map(|(name, points)| Reward {
+        (
+            text(),
+            proptest::option::of(0u64..1_000_000),
+            proptest::option::of(text()),
+        )
+            .prop_map(|(name, points, tier)| Reward {
+                name,
+                points,
+                tier: tier.map(Spanned::bare),
+                span: Span::NONE,
+            }),
+        0..3,
+    );
+    let tiers = vec(
+        (text(), quantity()).prop_map(|(name, at)| Tier {
             name,
-            points,
+            at,
             span: Span::NONE,
         }),
         0..3,
     );
-    (header, rewards, vec(param(), 0..3), goal()).prop_map(
+    let teams = vec(text(), 0..3);
+    (header, (teams, rewards, tiers), vec(param(), 0..3), goal()).prop_map(
         |(
             (kind, id, title, description, (start, end), tz, groups, gyms),
-            rewards,
+            (teams, rewards, tiers),
             params,
             goal,
         )| {
@@ -325,7 +342,9 @@ fn challenge() -> impl Strategy<Value = Challenge> {
                 timezone: Spanned::bare(tz),
                 groups: groups.into_iter().map(Spanned::bare).collect(),
                 gyms: gyms.into_iter().map(Spanned::bare).collect(),
+                teams: teams.into_iter().map(Spanned::bare).collect(),
                 rewards,
+                tiers,
                 params,
                 goal,
                 span: Span::NONE,

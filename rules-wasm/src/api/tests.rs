@@ -334,4 +334,59 @@ fn evaluate_rejects_records_over_the_bounds_with_reasons() {
             .as_f64()
             .is_some_and(f64::is_finite));
     }
+const DUEL: &str = "challenge \"duel\" {\n    title \"Duel\"\n    window 2026-08-01 to 2026-08-31\n    teams \"coy-a\", \"coy-b\"\n    tier \"half\" at 50 %\n\n    goal sum(distance) >= 10 km\n}\n";
+
+#[test]
+fn evaluate_gives_team_lines_with_members_and_tiers() {
+    let workouts = r#"[{"id":"w1","user":"u1","exercise":"bike","start":"2026-08-02T07:00:00Z","end":"2026-08-02T07:30:00Z","distance_m":4000},
+                      {"id":"w2","user":"u2","exercise":"bike","start":"2026-08-03T07:00:00Z","end":"2026-08-03T07:30:00Z","distance_m":2000}]"#;
+    let users = r#"[{"id":"u1","groups":["coy-a"]},{"id":"u2","groups":["coy-a"]},{"id":"u3","groups":["coy-b"]}]"#;
+    let out = evaluate(
+        TreeInput::Text(DUEL),
+        RecordsInput::Array(workouts),
+        RecordsInput::Array(users),
+        "2026-08-10T00:00:00Z",
+    )
+    .unwrap();
+    let lines: Vec<serde_json::Value> = out
+        .results
+        .iter()
+        .map(|r| serde_json::to_value(r).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[0]["team"], "coy-a");
+    assert_eq!(lines[0]["progress"], 0.6);
+    assert_eq!(lines[0]["tier"], "half");
+    assert_eq!(
+        lines[0]["members"],
+        serde_json::json!([{"user": "u1", "workouts": 1}, {"user": "u2", "workouts": 1}])
+    );
+    assert_eq!(lines[1]["team"], "coy-b");
+    assert!(lines[1]["tier"].is_null());
+    assert!(lines[0].get("user").is_none());
+}
+
+#[test]
+fn check_reports_e0014_for_text_and_trees() {
+    let bad = DUEL.replace("50 %", "120 %");
+    let ds = check(TreeInput::Text(&bad));
+    assert_eq!(ds.len(), 1);
+    assert_eq!(ds[0].code, "E0014");
+    assert_eq!(ds[0].line, Some(5));
+    let tree = serde_json::to_string(&parse(DUEL).trees[0]).unwrap();
+    let tree = tree.replace(
+        r#""teams":["coy-a","coy-b"]"#,
+        r#""teams":["coy-a","coy-a"]"#,
+    );
+    let ds = check(TreeInput::Json(&tree));
+    assert_eq!(ds.len(), 1, "{tree}");
+    assert_eq!((ds[0].code, ds[0].path.as_str()), ("E0014", "teams[1]"));
+    // Decompiling keeps teams and tiers.
+    let text = decompile(TreeInput::Json(
+        &serde_json::to_string(&parse(DUEL).trees[0]).unwrap(),
+    ));
+    assert!(text
+        .text
+        .unwrap()
+        .contains("teams \"coy-a\", \"coy-b\"\n    tier \"half\" at 50 %"));
 }

@@ -16,7 +16,7 @@ const el = (tag, props = {}, ...children) => {
 
 const KEYWORDS = new Set(("challenge template title description window to timezone groups gyms reward points " +
   "param goal all any at least of on every streak in one workout where and or not sum count max min avg day days " +
-  "week weeks month months strength bodyweight cardio else profile").split(" "));
+  "week weeks month months strength bodyweight cardio else profile teams tier").split(" "));
 const UNITS = new Set(["km/h", "m/s", "kcal", "mph", "bpm", "min", "kg", "lb", "km", "mi", "kJ", "g", "m", "s", "h"]);
 
 /** DSL highlighting: a small tokenizer, no grammar (the parser is the WASM module's). */
@@ -174,7 +174,28 @@ function renderHeader(t) {
       field("timezone", input(["timezone"], t.timezone, { size: 16 }))),
     el("div", { className: "row" },
       field("groups", input(["groups"], t.groups.join(", "), { size: 20, split: true })),
-      field("gyms", input(["gyms"], t.gyms.join(", "), { size: 20, split: true }))));
+      field("gyms", input(["gyms"], t.gyms.join(", "), { size: 20, split: true })),
+      field("teams", input(["teams"], (t.teams ?? []).join(", "), { size: 20, split: true, placeholder: "none: per user" }))),
+    renderTiers(t));
+}
+
+/** Tiers (language.md §10): a name and a percent each; the checker says what is wrong (E0014). */
+function renderTiers(t) {
+  const tiers = t.tiers ?? [];
+  const rows = tiers.map((tier, i) => el("div", { className: "row tier-row" },
+    field("tier", input(["tiers", i, "name"], tier.name, { size: 12 })),
+    field("at", input(["tiers", i, "at", "value"], tier.at.value, { type: "number", step: "any", min: 0, max: 100 })),
+    el("span", {}, tier.at.unit ?? ""),
+    el("button", { type: "button", textContent: "✕", title: "remove the tier",
+      onclick: () => { tiers.splice(i, 1); t.tiers = tiers; treeChanged(true); } })));
+  const add = el("button", { type: "button", textContent: "+ tier", title: "add a tier",
+    onclick: () => {
+      const used = new Set(tiers.map((x) => x.at.value));
+      const at = [25, 50, 75, 100, 10, 90].find((v) => !used.has(v)) ?? 60;
+      t.tiers = [...tiers, { name: ["bronze", "silver", "gold"][tiers.length] ?? `tier ${tiers.length + 1}`, at: { value: at, unit: "%" } }];
+      treeChanged(true);
+    } });
+  return el("fieldset", { className: "tiers" }, el("legend", {}, "tiers"), ...rows, add);
 }
 
 function countControl(path, count) {
@@ -285,11 +306,23 @@ function runPreview() {
     const out = evaluate(challenges, workouts, users, $("as-of").value.trim());
     $("records").textContent = `workouts: read ${out.workouts.read}, accepted ${out.workouts.accepted}, rejected ${out.workouts.rejected.length}` +
       (users ? ` · users: ${out.users.accepted}` : " · no user records (everyone in no group)");
-    body.replaceChildren(...out.results.map((r) => el("tr", {},
-      el("td", {}, challenges.length > 1 ? `${r.challenge} · ${r.user}` : r.user),
-      el("td", {}, el("span", { className: `badge ${r.status}` }, r.status.replace("_", " "))),
-      el("td", {}, bar(r.progress)),
-      el("td", {}, calendar(firstPeriods(r.tree))))));
+    body.replaceChildren(...out.results.map((r) => {
+      // A team row (language.md §10) names the team and lists its members under it.
+      const who = r.team !== undefined ? `team ${r.team}` : r.user;
+      const members = r.members
+        ? el("div", { className: "members" }, r.members.length
+          ? r.members.map((m) => `${m.user} (${m.workouts})`).join(", ")
+          : "no members")
+        : null;
+      const tier = "tier" in r
+        ? el("span", { className: `tier-badge${r.tier ? "" : " none"}` }, r.tier ?? "no tier")
+        : null;
+      return el("tr", { className: r.team !== undefined ? "team-row" : "" },
+        el("td", {}, challenges.length > 1 ? `${r.challenge} · ${who}` : who, members),
+        el("td", {}, el("span", { className: `badge ${r.status}` }, r.status.replace("_", " ")), tier),
+        el("td", {}, bar(r.progress)),
+        el("td", {}, calendar(firstPeriods(r.tree))));
+    }));
   } catch (e) {
     $("records").textContent = e.message;
     body.replaceChildren();
