@@ -843,4 +843,88 @@ CREATE INDEX live_user ON live(user);";
         }
         assert_eq!(views.first(), views.last());
     }
+
+    /// Issue 17: the compaction's purge reads a range of the log's primary key and looks each
+    /// row's session up in `compacted`; no statement of it scans the log.
+    #[test]
+    fn the_purge_of_compacted_events_never_scans_the_log() {
+        let store = SqliteStore::memory().unwrap();
+        let mut st = store
+            .conn
+            .prepare(&format!("EXPLAIN QUERY PLAN {PURGE_COMPACTED}"))
+            .unwrap();
+        let plan: Vec<String> = st
+            .query_map(params![1, 65_537], |r| r.get::<_, String>(3))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        assert!(!plan.is_empty());
+        assert!(
+            plan.iter().all(|step| !step.starts_with("SCAN log")),
+            "{plan:?}"
+        );
+        assert!(
+            plan.iter()
+                .any(|step| step.starts_with("SEARCH log USING INTEGER PRIMARY KEY")),
+            "{plan:?}"
+        );
+    }
+
+    /// A compaction interrupted after its workouts were written and before the purge leaves a
+    /// file whose replay gives the same views, and the next compaction purges what was left.
+    #[test]
+    fn an_interrupted_purge_is_finished_by_the_next_one() {
+        let mut store = SqliteStore::memory().unwrap();
+        let event = |pos: u64, session: &str| LogEntry {
+            pos,
+            kind: LogKind::Event,
+            session: Some(session.to_owned()),
+            body: format!("{{\"pos\":{pos}}}"),
+        };
+        store
+            .commit(&Batch {
+                log: vec![
+                    event(1, "a"),
+                    event(2, "b"),
+                    event(3, "a"),
+                    event(70_000, "a"),
+                ],
+                compacted: vec![(
+                    "a".to_owned(),
+                    CompactedWorkout {
+                        pos: 70_000,
+                        json: "{}".to_owned(),
+                    },
+                )],
+                ..Batch::default()
+            })
+            .unwrap();
+        let head = store.snapshot().unwrap().head;
+        assert_eq!(head, 70_000);
+        // The first page only, as if stopped there.
+        store
+            .commit(&Batch {
+                purge_compacted: Some((0, 65_536)),
+                ..Batch::default()
+            })
+            .unwrap();
+        let positions = |store: &mut SqliteStore| -> Vec<u64> {
+            pages(head)
+                .flat_map(|(from, to)| store.sources(from, to).unwrap().log)
+                .map(|e| e.pos)
+                .collect()
+        };
+        assert_eq!(positions(&mut store), vec![2, 70_000]);
+        for (from, to) in pages(head) {
+            store
+                .commit(&Batch {
+                    purge_compacted: Some((from, to)),
+                    ..Batch::default()
+                })
+                .unwrap();
+        }
+        assert_eq!(positions(&mut store), vec![2]);
+        let page = store.sources(65_536, 131_072).unwrap();
+        assert_eq!(page.compacted.len(), 1);
+    }
 }
