@@ -2361,6 +2361,10 @@ fn an_overflowing_sum_is_undefined_and_never_met() {
             let summary = summarize_prepared(&plan, &u, &prepared, &at(as_of));
             assert_ne!(summary.status, Status::Completed);
             assert!(!completed_prepared(&plan, &u, &prepared, &at(as_of)));
+        }
+    }
+}
+
 // ----- teams and tiers (language.md §10) ------------------------------------------------------
 
 fn team_challenge(goal: Json, teams: &[&str], gyms: &[&str]) -> Plan {

@@ -334,6 +334,8 @@ fn evaluate_rejects_records_over_the_bounds_with_reasons() {
             .as_f64()
             .is_some_and(f64::is_finite));
     }
+}
+
 const DUEL: &str = "challenge \"duel\" {\n    title \"Duel\"\n    window 2026-08-01 to 2026-08-31\n    teams \"coy-a\", \"coy-b\"\n    tier \"half\" at 50 %\n\n    goal sum(distance) >= 10 km\n}\n";
 
 #[test]
