@@ -251,16 +251,19 @@ fn rebuild_verify_and_compact_keep_imported_workouts() {
     ingest(&mut e, "in", &lines);
     let before = hashes(&mut e);
     assert_eq!(workouts(&mut e).len(), 3);
-    let checks = pipeline::verify::verify(e.store(), options()).unwrap();
+    let checks = pipeline::verify::verify(e.store(), options(), &mut |_| {}).unwrap();
     assert!(checks.iter().all(|c| c.equal), "{checks:?}");
     // Compaction purges the sessions' events; the imported workout stays in the log.
     let summary = e
-        .compact(DateTime::parse_from_rfc3339("2026-09-01T00:00:00Z").unwrap())
+        .compact(
+            DateTime::parse_from_rfc3339("2026-09-01T00:00:00Z").unwrap(),
+            &mut |_| {},
+        )
         .unwrap();
     assert_eq!(summary.sessions, 2);
-    let checks = pipeline::verify::verify(e.store(), options()).unwrap();
+    let checks = pipeline::verify::verify(e.store(), options(), &mut |_| {}).unwrap();
     assert!(checks.iter().all(|c| c.equal), "{checks:?}");
-    e.rebuild().unwrap();
+    e.rebuild(&mut |_| {}).unwrap();
     assert_eq!(hashes(&mut e), before);
     // A restart replays the log: the winner is still the newer message.
     let store = e.into_store();
