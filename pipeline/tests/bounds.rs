@@ -11,11 +11,11 @@
     reason = "tests fail loudly"
 )]
 
+mod common;
+
+use common::{engine_with, ingest, view};
 use pipeline::engine::{Engine, Options};
 use pipeline::sqlite::SqliteStore;
-use pipeline::store::Store;
-use pipeline::transport::LineReader;
-use serde_json::Value;
 
 const CHALLENGES: &str = r#"
 challenge "volume" {
@@ -26,25 +26,7 @@ challenge "volume" {
 "#;
 
 fn engine() -> Engine<SqliteStore> {
-    let mut e = Engine::open(SqliteStore::memory().unwrap(), Options::default()).unwrap();
-    let parsed = rules_dsl::parse(CHALLENGES);
-    assert!(parsed.diagnostics.is_empty(), "{:?}", parsed.diagnostics);
-    e.set_challenges(&parsed.decls).unwrap();
-    e
-}
-
-fn ingest(e: &mut Engine<SqliteStore>, text: &str) {
-    let mut reader = LineReader::new("input", text.as_bytes());
-    e.ingest(&mut reader, |_| {}).unwrap();
-}
-
-fn view(e: &mut Engine<SqliteStore>, name: &str) -> Vec<Value> {
-    e.store()
-        .query(name, None, None)
-        .unwrap()
-        .iter()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
+    engine_with(CHALLENGES, Options::default())
 }
 
 const TS: &str = "2026-08-03T07:00:00Z";

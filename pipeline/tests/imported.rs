@@ -11,9 +11,12 @@
     reason = "tests fail loudly"
 )]
 
+mod common;
+
 use std::collections::BTreeMap;
 
 use chrono::DateTime;
+use common::{engine_with, view};
 use pipeline::engine::{Engine, Options, Progress};
 use pipeline::sqlite::SqliteStore;
 use pipeline::store::Store;
@@ -41,11 +44,7 @@ fn engine() -> Engine<SqliteStore> {
         batch_lines: 1000,
         ..Options::default()
     };
-    let mut e = Engine::open(SqliteStore::memory().unwrap(), options).unwrap();
-    let parsed = rules_dsl::parse(CHALLENGES);
-    assert!(parsed.diagnostics.is_empty(), "{:?}", parsed.diagnostics);
-    e.set_challenges(&parsed.decls).unwrap();
-    e
+    engine_with(CHALLENGES, options)
 }
 
 fn ingest(e: &mut Engine<SqliteStore>, key: &str, lines: &[String]) -> Progress {
@@ -62,12 +61,7 @@ fn message(id: &str, user: &str, ts: &str, distance_m: f64) -> String {
 }
 
 fn workouts(e: &mut Engine<SqliteStore>) -> Vec<Value> {
-    e.store()
-        .query("workouts", None, None)
-        .unwrap()
-        .iter()
-        .map(|j| serde_json::from_str(j).unwrap())
-        .collect()
+    view(e, "workouts")
 }
 
 fn progress_of(e: &mut Engine<SqliteStore>, challenge: &str, user: &str) -> f64 {

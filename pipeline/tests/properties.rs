@@ -11,8 +11,11 @@
     reason = "tests fail loudly"
 )]
 
+mod common;
+
 use std::collections::BTreeMap;
 
+use common::{engine_with, ingest};
 use pipeline::engine::{Engine, Options};
 use pipeline::sqlite::SqliteStore;
 use pipeline::store::Store;
@@ -48,11 +51,7 @@ fn options(partitions: u32, batch: usize) -> Options {
 }
 
 fn engine(partitions: u32, batch: usize) -> Engine<SqliteStore> {
-    let mut e = Engine::open(SqliteStore::memory().unwrap(), options(partitions, batch)).unwrap();
-    let parsed = rules_dsl::parse(CHALLENGES);
-    assert!(parsed.diagnostics.is_empty(), "{:?}", parsed.diagnostics);
-    e.set_challenges(&parsed.decls).unwrap();
-    e
+    engine_with(CHALLENGES, options(partitions, batch))
 }
 
 /// One session's events as lines, in seq order.
@@ -132,11 +131,6 @@ fn upserts() -> Vec<String> {
 
 fn hashes(e: &mut Engine<SqliteStore>) -> BTreeMap<String, String> {
     e.store().view_hashes().unwrap()
-}
-
-fn ingest(e: &mut Engine<SqliteStore>, text: &str) {
-    let mut reader = LineReader::new("input", text.as_bytes());
-    e.ingest(&mut reader, |_| {}).unwrap();
 }
 
 /// The progress of `reps-100` per user.

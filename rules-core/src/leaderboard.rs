@@ -36,7 +36,7 @@ use serde::Serialize;
 
 use crate::catalog::{Catalog, Category};
 use crate::diagnostic::did_you_mean;
-use crate::records::{User, Workout};
+use crate::records::{members_of, User, Workout};
 use crate::zone::Zone;
 
 /// What a board totals.
@@ -313,28 +313,58 @@ pub fn leaderboard(
         .collect();
     totals.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(b.0)));
     let name = board.name();
-    let mut out: Vec<Entry> = Vec::with_capacity(totals.len());
-    let mut previous: Option<(f64, u64)> = None;
-    for (i, (user, total)) in totals.into_iter().enumerate() {
-        let rank = match previous {
-            Some((t, r)) if t == total => r,
-            _ => i as u64 + 1,
-        };
-        previous = Some((total, rank));
-        out.push(Entry {
+    let ranks = competition_ranks(totals.iter().map(|&(_, total)| total));
+    totals
+        .into_iter()
+        .zip(ranks)
+        .map(|((user, total), rank)| Entry {
             board: name.clone(),
             rank,
             user: user.to_owned(),
             total,
             unit: board.measure.unit(),
-        });
+        })
+        .collect()
+}
+
+/// Standard competition ranks (1, 2, 2, 4) of totals sorted best first: equal totals share
+/// the rank of the first of them.
+fn competition_ranks(sorted: impl Iterator<Item = f64>) -> Vec<u64> {
+    let mut previous: Option<(f64, u64)> = None;
+    sorted
+        .enumerate()
+        .map(|(i, total)| {
+            let rank = match previous {
+                Some((t, r)) if t == total => r,
+                _ => i as u64 + 1,
+            };
+            previous = Some((total, rank));
+            rank
+        })
+        .collect()
+}
+
+/// A line of a board with a rank: [`Entry`] or [`TeamEntry`].
+pub trait Ranked {
+    /// Its standard competition rank.
+    fn rank(&self) -> u64;
+}
+
+impl Ranked for Entry {
+    fn rank(&self) -> u64 {
+        self.rank
     }
-    out
+}
+
+impl Ranked for TeamEntry {
+    fn rank(&self) -> u64 {
+        self.rank
+    }
 }
 
 /// Keeps every entry ranked `n` or better (ties at the cut included).
-pub fn top(mut entries: Vec<Entry>, n: u64) -> Vec<Entry> {
-    entries.retain(|e| e.rank <= n);
+pub fn top<E: Ranked>(mut entries: Vec<E>, n: u64) -> Vec<E> {
+    entries.retain(|e| e.rank() <= n);
     entries
 }
 
@@ -392,15 +422,8 @@ pub fn team_leaderboard(
     let mut rows: Vec<(&str, f64, u64)> = names
         .into_iter()
         .map(|team| {
-            let mut members: Vec<&str> = users
-                .iter()
-                .filter(|u| u.groups.iter().any(|g| g == team))
-                .map(|u| u.id.as_str())
-                .collect();
-            members.sort_unstable();
-            members.dedup();
             // Summed in member-id order: the same total whatever the input order.
-            let scored: Vec<f64> = members
+            let scored: Vec<f64> = members_of(team, users)
                 .iter()
                 .filter_map(|m| totals.get(*m).copied())
                 .filter(|t| *t > 0.0)
@@ -411,30 +434,18 @@ pub fn team_leaderboard(
         .collect();
     rows.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(b.0)));
     let name = team_board_name(board);
-    let mut out: Vec<TeamEntry> = Vec::with_capacity(rows.len());
-    let mut previous: Option<(f64, u64)> = None;
-    for (i, (team, total, members)) in rows.into_iter().enumerate() {
-        let rank = match previous {
-            Some((t, r)) if t == total => r,
-            _ => i as u64 + 1,
-        };
-        previous = Some((total, rank));
-        out.push(TeamEntry {
+    let ranks = competition_ranks(rows.iter().map(|&(_, total, _)| total));
+    rows.into_iter()
+        .zip(ranks)
+        .map(|((team, total, members), rank)| TeamEntry {
             board: name.clone(),
             rank,
             team: team.to_owned(),
             total,
             unit: board.measure.unit(),
             members,
-        });
-    }
-    out
-}
-
-/// Keeps every team entry ranked `n` or better (ties at the cut included).
-pub fn top_teams(mut entries: Vec<TeamEntry>, n: u64) -> Vec<TeamEntry> {
-    entries.retain(|e| e.rank <= n);
-    entries
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -584,7 +595,7 @@ mod tests {
             serde_json::to_string(&entries[2]).unwrap(),
             r#"{"board":"2026-08/distance/teams","rank":3,"team":"coy-c","total":2000,"unit":"m","members":1}"#
         );
-        assert_eq!(top_teams(entries, 1).len(), 2);
+        assert_eq!(top(entries, 1).len(), 2);
         let with_selector = board(BoardMeasure::Distance, Some("cardio"), Zone::utc());
         assert_eq!(
             team_board_name(&with_selector),

@@ -86,6 +86,19 @@ pub(crate) fn seconds(delta: chrono::TimeDelta) -> f64 {
     }
 }
 
+/// The ids of the users whose record lists `group`, sorted, without repeats: a team's members
+/// (language.md §10; a user without a record is in no team).
+pub fn members_of<'u>(group: &str, users: &'u [User]) -> Vec<&'u str> {
+    let mut members: Vec<&str> = users
+        .iter()
+        .filter(|u| u.groups.iter().any(|g| g == group))
+        .map(|u| u.id.as_str())
+        .collect();
+    members.sort_unstable();
+    members.dedup();
+    members
+}
+
 /// A user record.
 #[derive(Clone, Debug, PartialEq, Default, Serialize)]
 pub struct User {

@@ -510,38 +510,15 @@ fn parse_event_fields(map: &Map<String, Value>) -> Result<SensorEvent, String> {
             seq: seq(map)?,
             ts: time(map, "ts")?,
         })),
-        "user_upsert" => {
-            let user = match map.get("user") {
-                None | Some(Value::Null) => return Err("missing `user`".to_owned()),
-                Some(Value::Object(user)) => {
-                    records::parse_user(user).map_err(|e| format!("`user`: {e}"))?
-                }
-                Some(_) => return Err("`user` must be a user record (an object)".to_owned()),
-            };
-            let seq = match map.get("seq") {
-                None | Some(Value::Null) => None,
-                Some(_) => Some(seq(map)?),
-            };
-            Ok(SensorEvent::UserUpsert(UserUpsert {
-                seq,
-                ts: time(map, "ts")?,
-                user,
-            }))
-        }
+        "user_upsert" => Ok(SensorEvent::UserUpsert(UserUpsert {
+            user: record(map, "user", "a user", records::parse_user)?,
+            seq: optional_seq(map)?,
+            ts: time(map, "ts")?,
+        })),
         "workout" => {
-            let workout = match map.get("workout") {
-                None | Some(Value::Null) => return Err("missing `workout`".to_owned()),
-                Some(Value::Object(workout)) => {
-                    records::parse_workout(workout).map_err(|e| format!("`workout`: {e}"))?
-                }
-                Some(_) => return Err("`workout` must be a workout record (an object)".to_owned()),
-            };
-            let seq = match map.get("seq") {
-                None | Some(Value::Null) => None,
-                Some(_) => Some(seq(map)?),
-            };
+            let workout = record(map, "workout", "a workout", records::parse_workout)?;
             Ok(SensorEvent::Workout(ImportedWorkout {
-                seq,
+                seq: optional_seq(map)?,
                 ts: time(map, "ts")?,
                 source: optional_string(map, "source")?,
                 workout,
@@ -582,6 +559,29 @@ fn seq(map: &Map<String, Value>) -> Result<u64, String> {
         Some(Value::Number(n)) => seq_value(n)
             .ok_or_else(|| format!("`seq` must be a whole number, 0 or more; found {n}")),
         Some(_) => Err("`seq` must be a whole number".to_owned()),
+    }
+}
+
+/// The record held in `key` (a user of a `user_upsert`, the workout of a `workout`), read by
+/// its own reader, its reasons under `key`.
+fn record<T>(
+    map: &Map<String, Value>,
+    key: &str,
+    what: &str,
+    read: fn(&Map<String, Value>) -> Result<T, String>,
+) -> Result<T, String> {
+    match map.get(key) {
+        None | Some(Value::Null) => Err(format!("missing `{key}`")),
+        Some(Value::Object(inner)) => read(inner).map_err(|e| format!("`{key}`: {e}")),
+        Some(_) => Err(format!("`{key}` must be {what} record (an object)")),
+    }
+}
+
+/// `seq` where it is optional (`user_upsert`, `workout`).
+fn optional_seq(map: &Map<String, Value>) -> Result<Option<u64>, String> {
+    match map.get("seq") {
+        None | Some(Value::Null) => Ok(None),
+        Some(_) => seq(map).map(Some),
     }
 }
 

@@ -5,7 +5,8 @@
 
 use std::str::FromStr;
 
-use rules_core::leaderboard::{self, Board, BoardMeasure, Month, Selector};
+use rules_core::leaderboard::{self, Board, BoardMeasure, Month, Ranked, Selector};
+use serde::Serialize;
 
 use crate::cli::{LeaderboardArgs, LeaderboardFormat, LeaderboardMeasure};
 use crate::commands::eval::Records;
@@ -36,10 +37,38 @@ pub fn run(args: &LeaderboardArgs) -> Outcome {
     };
     let teams = args.teams.as_deref().map(team_names).transpose()?;
     let records = Records::load(&args.records)?;
-    if let Some(teams) = teams {
-        return team_board(args, &board, &teams, &records, &catalog);
+    match teams {
+        Some(teams) => {
+            let entries = leaderboard::team_leaderboard(
+                &board,
+                &teams,
+                &records.workouts,
+                &records.users,
+                &catalog,
+            );
+            let name = leaderboard::team_board_name(&board);
+            print(args, &records, entries, |e| {
+                html::team_leaderboard_report(&name, e)
+            })
+        }
+        None => {
+            let entries =
+                leaderboard::leaderboard(&board, &records.workouts, &records.users, &catalog);
+            print(args, &records, entries, |e| {
+                html::leaderboard_report(&board.name(), e)
+            })
+        }
     }
-    let mut entries = leaderboard::leaderboard(&board, &records.workouts, &records.users, &catalog);
+}
+
+/// Prints a board (the `--top` cut applied) as JSON Lines or as the HTML report `html` draws;
+/// `--strict` fails after printing when records were rejected.
+fn print<E: Ranked + Serialize>(
+    args: &LeaderboardArgs,
+    records: &Records,
+    mut entries: Vec<E>,
+    html: impl FnOnce(&[E]) -> String,
+) -> Outcome {
     if let Some(n) = args.top {
         entries = leaderboard::top(entries, n);
     }
@@ -51,7 +80,7 @@ pub fn run(args: &LeaderboardArgs) -> Outcome {
                 out.push('\n');
             }
         }
-        LeaderboardFormat::Html => out = html::leaderboard_report(&board.name(), &entries),
+        LeaderboardFormat::Html => out = html(&entries),
     }
     output::stdout(&out)?;
     if args.records.strict && records.rejected > 0 {
@@ -70,39 +99,6 @@ fn team_names(text: &str) -> Result<Vec<String>, Failure> {
         )));
     }
     Ok(names)
-}
-
-/// A board of teams (data.md, "Team boards").
-fn team_board(
-    args: &LeaderboardArgs,
-    board: &Board,
-    teams: &[String],
-    records: &Records,
-    catalog: &rules_core::Catalog,
-) -> Outcome {
-    let mut entries =
-        leaderboard::team_leaderboard(board, teams, &records.workouts, &records.users, catalog);
-    if let Some(n) = args.top {
-        entries = leaderboard::top_teams(entries, n);
-    }
-    let mut out = String::new();
-    match args.format {
-        LeaderboardFormat::Json => {
-            for e in &entries {
-                out.push_str(&output::to_json(e, false)?);
-                out.push('\n');
-            }
-        }
-        LeaderboardFormat::Html => {
-            out = html::team_leaderboard_report(&leaderboard::team_board_name(board), &entries);
-        }
-    }
-    output::stdout(&out)?;
-    if args.records.strict && records.rejected > 0 {
-        eprintln!("error: {} record(s) rejected (--strict)", records.rejected);
-        return Err(Failure::Input);
-    }
-    Ok(())
 }
 
 fn measure(m: LeaderboardMeasure) -> BoardMeasure {

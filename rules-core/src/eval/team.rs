@@ -17,7 +17,7 @@
 use std::collections::HashMap;
 
 use super::{evaluate_prepared, AsOf, EvalResult, Member, Plan, Prepared};
-use crate::records::{User, Workout};
+use crate::records::{members_of, User, Workout};
 
 /// One team's members and their workouts together, prepared once for any number of plans.
 #[derive(Clone, Debug)]
@@ -34,21 +34,15 @@ impl TeamWorkouts {
     /// The team `team` among `users` (the members are those whose record lists the group),
     /// with their workouts from `by_user` (each user's own workouts).
     pub fn new(team: &str, users: &[User], by_user: &HashMap<&str, Vec<&Workout>>) -> Self {
-        let mut members: Vec<String> = users
-            .iter()
-            .filter(|u| u.groups.iter().any(|g| g == team))
-            .map(|u| u.id.clone())
-            .collect();
-        members.sort();
-        members.dedup();
+        let members = members_of(team, users);
         let workouts = members
             .iter()
-            .filter_map(|m| by_user.get(m.as_str()))
+            .filter_map(|m| by_user.get(m))
             .flat_map(|own| own.iter().copied());
         TeamWorkouts {
             team: team.to_owned(),
             prepared: Prepared::new(workouts),
-            members,
+            members: members.into_iter().map(str::to_owned).collect(),
         }
     }
 
