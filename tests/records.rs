@@ -198,15 +198,7 @@ fn every_bound_at_under_and_over_in_eval_profile_and_leaderboard() {
     }
     // The accepted neighbours at the bounds count: u-a's volume is 1e9 × 1e9 + (1e9 − 1) ×
     // 999,999,999.99, and 10,000 + 9,999 sets of 1 kg for u-b; a sum that does not overflow.
-    let board = util::challenge([
-        "leaderboard",
-        "--workouts",
-        &w,
-        "--month",
-        "2026-08",
-        "--measure",
-        "volume",
-    ]);
+    let board = volume_board(&w, &[]);
     let entries = util::json_lines(&board.stdout);
     let users: Vec<&str> = entries.iter().filter_map(|e| e["user"].as_str()).collect();
     assert_eq!(users, ["u-a", "u-b"]);
@@ -214,16 +206,7 @@ fn every_bound_at_under_and_over_in_eval_profile_and_leaderboard() {
     assert!(entries[0]["total"]
         .as_f64()
         .is_some_and(|t| t.is_finite() && t > 1e18));
-    let strict = util::challenge([
-        "leaderboard",
-        "--workouts",
-        &w,
-        "--month",
-        "2026-08",
-        "--measure",
-        "volume",
-        "--strict",
-    ]);
+    let strict = volume_board(&w, &["--strict"]);
     assert_eq!(strict.code, 1, "{}", strict.stderr);
 }
 
@@ -274,15 +257,7 @@ fn the_hostile_file_of_issue_18_meets_no_goal_and_ranks_no_one() {
     }
     let text = eval("text");
     assert!(!text.stdout.contains('✓'), "{}", text.stdout);
-    let board = util::challenge([
-        "leaderboard",
-        "--workouts",
-        &w,
-        "--month",
-        "2026-08",
-        "--measure",
-        "volume",
-    ]);
+    let board = volume_board(&w, &[]);
     assert_eq!(board.code, 0, "{}", board.stderr);
     assert_eq!(board.stdout.trim(), "", "nobody is ranked");
 }
@@ -364,4 +339,19 @@ fn user_records_are_bounded_in_every_command() {
         assert_eq!(run.code, 0, "{args:?}: {}", run.stderr);
         assert_rejections(&run.stderr, &u, "user", &lines);
     }
+}
+
+/// `leaderboard --month 2026-08 --measure volume` over the workouts file `w`, and `extra`.
+fn volume_board(w: &str, extra: &[&str]) -> util::Run {
+    let mut args = vec![
+        "leaderboard",
+        "--workouts",
+        w,
+        "--month",
+        "2026-08",
+        "--measure",
+        "volume",
+    ];
+    args.extend_from_slice(extra);
+    util::challenge(args)
 }

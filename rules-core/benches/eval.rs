@@ -137,6 +137,23 @@ impl Lcg {
     }
 }
 
+/// 500 users in the group `staff`, with a month of workouts each.
+fn staff_of_500() -> (Vec<User>, Vec<Workout>) {
+    let users: Vec<User> = (0..500)
+        .map(|i| User {
+            id: format!("u-{i:04}"),
+            groups: vec!["staff".to_owned()],
+            ..User::default()
+        })
+        .collect();
+    let workouts = users
+        .iter()
+        .enumerate()
+        .flat_map(|(i, u)| month_of_workouts(&u.id, i as u64, 30))
+        .collect();
+    (users, workouts)
+}
+
 /// About one workout a day for August, in Singapore time, at three gyms.
 fn month_of_workouts(user: &str, seed: u64, count: usize) -> Vec<Workout> {
     const EXERCISES: [&str; 6] = [
@@ -228,18 +245,7 @@ fn bench_evaluate(c: &mut Criterion) {
     group.finish();
 
     // Many users, every plan, on all cores (rayon).
-    let users: Vec<User> = (0..500)
-        .map(|i| User {
-            id: format!("u-{i:04}"),
-            groups: vec!["staff".to_owned()],
-            ..User::default()
-        })
-        .collect();
-    let all_workouts: Vec<Workout> = users
-        .iter()
-        .enumerate()
-        .flat_map(|(i, u)| month_of_workouts(&u.id, i as u64, 30))
-        .collect();
+    let (users, all_workouts) = staff_of_500();
     let all_plans: Vec<Plan> = plans.into_iter().map(|(_, p)| p).collect();
     let mut group = c.benchmark_group("evaluate_all");
     group.throughput(Throughput::Elements((users.len() * all_plans.len()) as u64));
@@ -274,18 +280,7 @@ fn bench_team(c: &mut Criterion) {
     let mut team_tree = august("weekly-team", goal);
     team_tree["teams"] = json!(["staff"]);
     let team = compile(team_tree);
-    let users: Vec<User> = (0..500)
-        .map(|i| User {
-            id: format!("u-{i:04}"),
-            groups: vec!["staff".to_owned()],
-            ..User::default()
-        })
-        .collect();
-    let workouts: Vec<Workout> = users
-        .iter()
-        .enumerate()
-        .flat_map(|(i, u)| month_of_workouts(&u.id, i as u64, 30))
-        .collect();
+    let (users, workouts) = staff_of_500();
     let as_of = AsOf::parse("2026-08-20T12:00:00+08:00").unwrap();
     let mut group = c.benchmark_group("team_500_members_month");
     group.sample_size(10);
