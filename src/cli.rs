@@ -65,7 +65,7 @@ pub enum Command {
     #[command(
         after_help = "Example:\n  challenge pipeline ingest --db gym.db --challenges fixtures/challenges fixtures/events.jsonl\n  challenge pipeline query results --db gym.db --user u-01"
     )]
-    Pipeline(crate::commands::pipeline::PipelineArgs),
+    Pipeline(PipelineArgs),
 }
 
 /// Flags every command takes.
@@ -332,4 +332,141 @@ pub struct ImportArgs {
     pub map: Option<PathBuf>,
     #[command(flatten)]
     pub catalog: CatalogArg,
+}
+
+/// `challenge pipeline`.
+#[derive(Debug, Args)]
+pub struct PipelineArgs {
+    /// The pipeline command.
+    #[command(subcommand)]
+    pub command: PipelineCommand,
+    #[command(flatten)]
+    pub catalog: CatalogArg,
+}
+
+/// The store file every pipeline command works on.
+#[derive(Debug, Args)]
+pub struct DbArg {
+    /// The pipeline's SQLite file (created by `ingest`).
+    #[arg(long, value_name = "FILE")]
+    pub db: PathBuf,
+}
+
+/// The pipeline commands.
+#[derive(Debug, Subcommand)]
+pub enum PipelineCommand {
+    /// Ingest sensor events (JSON Lines) and keep every view up to date.
+    #[command(
+        after_help = "Example:\n  challenge pipeline ingest --db gym.db --challenges fixtures/challenges fixtures/events.jsonl\n  gen-events --users 100 --days 7 | challenge pipeline ingest --db gym.db --challenges fixtures/challenges -\n\nA rerun resumes after the last committed line of each input (its offset is kept in the store)."
+    )]
+    Ingest(IngestArgs),
+    /// The periodic job: profiles, the month's leaderboards and every result, as of a time.
+    #[command(
+        after_help = "Example:\n  challenge pipeline tick --db gym.db --at 2026-08-31T23:59:59+08:00 --timezone Asia/Singapore"
+    )]
+    Tick(TickArgs),
+    /// Print a view as JSON Lines.
+    #[command(
+        after_help = "Example:\n  challenge pipeline query results --db gym.db --user u-01\n  challenge pipeline query live --db gym.db --challenge streak-7\n  challenge pipeline query dead-letters --db gym.db"
+    )]
+    Query(QueryArgs),
+    /// Re-derive every view from the sources of truth (the log, compacted workouts, challenges).
+    #[command(after_help = "Example:\n  challenge pipeline rebuild --db gym.db")]
+    Rebuild(LongRunArgs),
+    /// Rebuild into a scratch store and compare each view by content hash (exit 1 on a difference).
+    #[command(after_help = "Example:\n  challenge pipeline verify --db gym.db")]
+    Verify(LongRunArgs),
+    /// Purge the raw events of sessions that ended before a time; their workouts stay.
+    #[command(
+        after_help = "Example:\n  challenge pipeline compact --db gym.db --before 2026-08-01T00:00:00Z"
+    )]
+    Compact(CompactArgs),
+    /// Counts: events read, accepted and rejected, sessions, workouts, view sizes.
+    #[command(after_help = "Example:\n  challenge pipeline stats --db gym.db")]
+    Stats(DbOnly),
+}
+
+/// `pipeline ingest`.
+#[derive(Debug, Args)]
+pub struct IngestArgs {
+    #[command(flatten)]
+    pub db: DbArg,
+    /// A folder of challenges (`.chal` or `.json`); added, edited and removed challenges are
+    /// re-derived for every user.
+    #[arg(long, value_name = "DIR")]
+    pub challenges: PathBuf,
+    /// Sensor event files, JSON Lines; `-` (or none) reads stdin.
+    #[arg(value_name = "FILES")]
+    pub files: Vec<PathBuf>,
+    /// Partitions (workers); default: the core count.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=256))]
+    pub partitions: Option<u32>,
+    /// Lines per batch (one transaction each).
+    #[arg(long, value_name = "N", default_value_t = 50_000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub batch: u64,
+    /// Show the progress line even when stderr is not a terminal.
+    #[arg(long)]
+    pub progress: bool,
+    /// Exit 1 when any line was rejected.
+    #[arg(long)]
+    pub strict: bool,
+}
+
+/// `pipeline tick`.
+#[derive(Debug, Args)]
+pub struct TickArgs {
+    #[command(flatten)]
+    pub db: DbArg,
+    /// The job's time, RFC 3339 with an offset (echoed as `as_of`).
+    #[arg(long, value_name = "TIME")]
+    pub at: String,
+    /// The timezone whose calendar month the leaderboards cover.
+    #[arg(long, value_name = "TZ", default_value = "UTC")]
+    pub timezone: String,
+}
+
+/// `pipeline query`.
+#[derive(Debug, Args)]
+pub struct QueryArgs {
+    /// The view: results, live, workouts, users, sessions, profiles, leaderboard, dead-letters.
+    #[arg(value_name = "VIEW", value_parser = ["results", "live", "workouts", "users", "sessions", "profiles", "leaderboard", "leaderboards", "dead-letters"])]
+    pub view: String,
+    #[command(flatten)]
+    pub db: DbArg,
+    /// Only this user.
+    #[arg(long, value_name = "ID")]
+    pub user: Option<String>,
+    /// Only this challenge (results and live).
+    #[arg(long, value_name = "ID")]
+    pub challenge: Option<String>,
+}
+
+/// `pipeline compact`.
+#[derive(Debug, Args)]
+pub struct CompactArgs {
+    #[command(flatten)]
+    pub db: DbArg,
+    /// Sessions that ended before this time (RFC 3339 with an offset) are compacted.
+    #[arg(long, value_name = "TIME")]
+    pub before: String,
+    /// Show the progress line even when stderr is not a terminal.
+    #[arg(long)]
+    pub progress: bool,
+}
+
+/// `pipeline rebuild` and `pipeline verify`.
+#[derive(Debug, Args)]
+pub struct LongRunArgs {
+    #[command(flatten)]
+    pub db: DbArg,
+    /// Show the progress line even when stderr is not a terminal.
+    #[arg(long)]
+    pub progress: bool,
+}
+
+/// Commands that take only `--db`.
+#[derive(Debug, Args)]
+pub struct DbOnly {
+    #[command(flatten)]
+    pub db: DbArg,
 }

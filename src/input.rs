@@ -1,14 +1,15 @@
-//! Reading what the commands are given: challenge files (DSL or JSON trees), the catalog, and
-//! record files, with every problem reported on stderr.
+//! Reading what the commands are given, through the front door every entrance shares
+//! (`rules_front`): challenge files (DSL or JSON trees), the catalog, record files and time
+//! flags, with every problem reported on stderr. Files and stderr are the CLI's part; what a
+//! challenge or a record means is the front door's.
 
 use std::path::{Path, PathBuf};
 
-use rules_core::check::{self, Layout};
-use rules_core::diagnostic::has_errors;
-use rules_core::records::{ReadReport, Rejection};
-use rules_core::{json, Catalog, Challenge, Diagnostic};
+use rules_core::eval::AsOf;
+use rules_core::Catalog;
+use rules_front::{RecordReport, Records, RecordsInput, TreeInput};
 
-use crate::cli::CatalogArg;
+use crate::cli::{CatalogArg, RecordArgs};
 use crate::Failure;
 
 /// Reads a file, or fails with exit code 2.
@@ -30,81 +31,90 @@ pub fn catalog(arg: &CatalogArg) -> Result<Catalog, Failure> {
     Ok(catalog)
 }
 
-/// How a challenge file is written.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum SourceKind {
-    /// DSL text (`.chal`).
-    Dsl,
-    /// A JSON tree or an array of trees (`.json`).
-    Json,
-}
-
-/// A challenge file, read and checked.
+/// A challenge file, read and checked by the front door.
 pub struct Source {
     /// The path as given.
     pub path: PathBuf,
-    /// Its text.
-    pub text: String,
-    /// DSL or JSON.
-    pub kind: SourceKind,
-    /// The declarations that could be read.
-    pub decls: Vec<Challenge>,
-    /// Every error and warning, in source order.
-    pub diagnostics: Vec<Diagnostic>,
+    /// What the front door made of it.
+    pub checked: rules_front::Source,
 }
 
 impl Source {
     /// Whether any diagnostic is an error.
     pub fn has_errors(&self) -> bool {
-        has_errors(&self.diagnostics)
+        self.checked.has_errors()
     }
 
     /// The file name for messages.
     pub fn name(&self) -> String {
         self.path.display().to_string()
     }
+
+    /// The diagnostics in the form of `check --format json` (cli.md), with the file name.
+    pub fn json_diagnostics(&self) -> Vec<rules_front::JsonDiagnostic> {
+        let dsl = self.checked.dsl.then_some(self.checked.text.as_str());
+        self.checked
+            .diagnostics
+            .iter()
+            .map(|d| rules_front::JsonDiagnostic::in_file(d, dsl, Some(self.name())))
+            .collect()
+    }
 }
 
 /// Reads and checks a challenge file: `.json` as a tree (or array of trees), anything else as DSL.
 pub fn source(path: &Path, catalog: &Catalog) -> Result<Source, Failure> {
     let text = read_text(path)?;
-    let kind = if path
+    let json = path
         .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("json"))
-    {
-        SourceKind::Json
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"));
+    let input = if json {
+        TreeInput::Json(&text)
     } else {
-        SourceKind::Dsl
+        TreeInput::Dsl(&text)
     };
-    let (decls, mut diagnostics, layout) = match kind {
-        SourceKind::Dsl => {
-            let parsed = rules_dsl::parse(&text);
-            (parsed.decls, parsed.diagnostics, Layout::Single)
-        }
-        SourceKind::Json => {
-            let trees = json::read_trees(&text);
-            let layout = if trees.array {
-                Layout::Array
-            } else {
-                Layout::Single
-            };
-            (trees.decls, trees.diagnostics, layout)
-        }
-    };
-    diagnostics.extend(check::check_file(&decls, catalog, layout));
-    diagnostics.sort_by_key(|d| (d.span.range().map_or(usize::MAX, |r| r.start), d.code));
     Ok(Source {
         path: path.to_owned(),
-        text,
-        kind,
-        decls,
-        diagnostics,
+        checked: rules_front::Source::read(input, catalog),
     })
 }
 
+/// Reads `--workouts` and `--users`, reporting each file's rejections and counts on stderr.
+pub fn records(args: &RecordArgs) -> Result<Records, Failure> {
+    let workouts = read_text(&args.workouts)?;
+    let users = args.users.as_deref().map(read_text).transpose()?;
+    let users_input = users
+        .as_deref()
+        .map_or(RecordsInput::None, RecordsInput::Lines);
+    let records = Records::read(RecordsInput::Lines(&workouts), users_input)
+        .map_err(|e| Failure::Usage(e.message))?;
+    report_records(&args.workouts, "workout", &records.workout_report);
+    if let Some(path) = &args.users {
+        report_records(path, "user", &records.user_report);
+    }
+    Ok(records)
+}
+
+/// The users a command considers (data.md), only `only` when given; an unknown `only` is
+/// evaluated as a user in no group, with a warning.
+pub fn users_to_evaluate(records: &Records, only: Option<&str>) -> Vec<rules_core::records::User> {
+    if let Some(only) = only.filter(|u| !records.knows(u)) {
+        eprintln!("warning: user `{only}` has no record and no workout");
+    }
+    records.users_to_evaluate(only)
+}
+
+/// `--strict`: the exit code is 1 when any record was rejected (the output is printed first).
+pub fn strict(args: &RecordArgs, rejected: usize) -> crate::Outcome {
+    if args.strict && rejected > 0 {
+        eprintln!("error: {rejected} record(s) rejected (--strict)");
+        return Err(Failure::Input);
+    }
+    Ok(())
+}
+
 /// Prints a reader's rejections on stderr with the file and line, then the counts.
-pub fn report_records<T>(path: &Path, what: &str, report: &ReadReport<T>) {
-    for Rejection { line, reason } in &report.rejected {
+pub fn report_records(path: &Path, what: &str, report: &RecordReport) {
+    for rules_core::records::Rejection { line, reason } in &report.rejected {
         eprintln!(
             "{}:{line}: rejected {what} record: {reason}",
             path.display()
@@ -113,8 +123,21 @@ pub fn report_records<T>(path: &Path, what: &str, report: &ReadReport<T>) {
     eprintln!(
         "{}: read {} {what} records, accepted {}, rejected {}",
         path.display(),
-        report.read(),
-        report.accepted.len(),
+        report.read,
+        report.accepted,
         report.rejected.len()
     );
+}
+
+/// A time flag (`--as-of`, `--at`, `--before`): RFC 3339 with an offset, or a usage error.
+pub fn time(text: &str, flag: &str) -> Result<AsOf, Failure> {
+    rules_front::as_of(text, flag).map_err(|e| Failure::Usage(e.message))
+}
+
+/// `--as-of`, or the current time in UTC (the only clock read of the product's commands).
+pub fn as_of_or_now(flag: Option<&str>) -> Result<AsOf, Failure> {
+    match flag {
+        Some(text) => time(text, "--as-of"),
+        None => Ok(AsOf::from_time(chrono::Utc::now().fixed_offset())),
+    }
 }

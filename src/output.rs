@@ -2,10 +2,9 @@
 
 use std::io::{IsTerminal, Write};
 
-use rules_core::{Diagnostic, Severity};
 use serde::Serialize;
 
-use crate::input::{Source, SourceKind};
+use crate::input::Source;
 use crate::Failure;
 
 /// Whether stderr is a terminal that wants colour (`NO_COLOR` turns it off).
@@ -20,56 +19,18 @@ pub fn stdout_color() -> bool {
 
 /// Prints a source's diagnostics on stderr, rustc style.
 pub fn print_diagnostics(source: &Source) {
-    if source.diagnostics.is_empty() {
+    if source.checked.diagnostics.is_empty() {
         return;
     }
     eprint!(
         "{}",
         rules_dsl::render(
-            &source.diagnostics,
-            &source.text,
+            &source.checked.diagnostics,
+            &source.checked.text,
             &source.name(),
             stderr_color()
         )
     );
-}
-
-/// One diagnostic of `check --format json` (cli.md).
-#[derive(Serialize)]
-pub struct JsonDiagnostic<'a> {
-    severity: Severity,
-    code: &'a str,
-    message: &'a str,
-    file: String,
-    line: Option<usize>,
-    column: Option<usize>,
-    end_line: Option<usize>,
-    end_column: Option<usize>,
-    help: Option<&'a str>,
-    /// The JSON path of the node (always given; the way JSON trees are located).
-    path: &'a str,
-}
-
-impl<'a> JsonDiagnostic<'a> {
-    /// The JSON form of a diagnostic of `source`.
-    pub fn new(source: &Source, diagnostic: &'a Diagnostic) -> JsonDiagnostic<'a> {
-        let location = match source.kind {
-            SourceKind::Dsl => rules_dsl::locate(&source.text, diagnostic.span),
-            SourceKind::Json => None,
-        };
-        JsonDiagnostic {
-            severity: diagnostic.severity(),
-            code: diagnostic.code.as_str(),
-            message: &diagnostic.message,
-            file: source.name(),
-            line: location.as_ref().map(|l| l.line),
-            column: location.as_ref().map(|l| l.column),
-            end_line: location.as_ref().map(|l| l.end_line),
-            end_column: location.as_ref().map(|l| l.end_column),
-            help: diagnostic.help.as_deref(),
-            path: &diagnostic.path,
-        }
-    }
 }
 
 /// Writes text to stdout; a closed pipe is not an error worth a panic.

@@ -1,4 +1,4 @@
-//! The WASM module's JSON API — `rules_wasm::api` and `rules_wasm::live`, what every export of
+//! The WASM module's JSON API — the front door `rules_front` and `rules_wasm::live`, what every export of
 //! the module calls with the strings JavaScript passes — on input anyone can forge: never a
 //! panic (a panic is a trap in the browser), every output serializes, and what the API promises
 //! holds:
@@ -18,7 +18,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use rules_core::Severity;
-use rules_wasm::api::{self, JsonDiagnostic, RecordsInput, TreeInput};
+use rules_front::{self as api, JsonDiagnostic, RecordsInput, TreeInput};
 use rules_wasm::live::Live;
 
 fn records(form: u8, text: &str) -> RecordsInput<'_> {
@@ -32,7 +32,8 @@ fn records(form: u8, text: &str) -> RecordsInput<'_> {
 fn check_located(diagnostics: &[JsonDiagnostic], text: &str) {
     let utf16_len = text.encode_utf16().count();
     for d in diagnostics {
-        if let (Some(start), Some(end)) = (d.utf16_start, d.utf16_end) {
+        let utf16 = d.utf16.map(|u| (u.utf16_start, u.utf16_end));
+        if let Some((Some(start), Some(end))) = utf16 {
             assert!(start <= end && end <= utf16_len, "{d:?} outside {utf16_len} UTF-16 units");
         }
         assert!(d.line.is_none_or(|l| l >= 1) && d.column.is_none_or(|c| c >= 1), "{d:?}");

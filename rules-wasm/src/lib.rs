@@ -1,7 +1,7 @@
 //! WebAssembly bindings of the challenge rule engine, for browsers and Node.
 //!
 //! Thin glue (house style, "Thin bindings"): every export turns its JavaScript arguments into
-//! text, calls the plain-Rust API of [`api`] (or [`live`]), and turns the JSON it gives back
+//! text, calls the front door every entrance shares, `rules_front` (or [`live`]), and turns the JSON it gives back
 //! into JavaScript values with `JSON.parse`. No rule of the product lives here; the types of
 //! what crosses are in `types.d.ts`, which wasm-bindgen puts into the package's `.d.ts`.
 //!
@@ -15,14 +15,13 @@
 //! Size and depth are bounded by the library (1 MiB, 320 JSON levels, 64 goal levels) before
 //! anything recurses.
 
-pub mod api;
 pub mod live;
 
 use js_sys::{Error, Reflect, JSON};
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
-use crate::api::{ApiError, RecordsInput, TreeInput};
+use rules_front::{self as api, ApiError, RecordsInput, TreeInput};
 
 #[wasm_bindgen(typescript_custom_section)]
 const TYPES: &str = include_str!("../types.d.ts");

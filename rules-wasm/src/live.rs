@@ -16,7 +16,8 @@ use rules_core::records::{self, User, Workout};
 use rules_core::session::{self, PushOutcome, SensorEvent, SessionState};
 use serde::Serialize;
 
-use crate::api::{self, ApiError, RecordsInput, TreeInput};
+use rules_core::Catalog;
+use rules_front::{self as api, ApiError, RecordsInput, TreeInput};
 
 /// A challenge followed live for one user through one session.
 #[derive(Clone, Debug)]
@@ -58,8 +59,9 @@ impl Live {
         start: &str,
         user: RecordsInput<'_>,
     ) -> Result<Live, ApiError> {
-        let as_of = api::as_of(as_of)?;
-        let mut plans = api::Source::read(challenge).plans()?;
+        let as_of = api::as_of(as_of, "asOf")?;
+        let catalog = Catalog::builtin();
+        let mut plans = api::Source::read(challenge, &catalog).plans(&catalog)?;
         let plan =
             match (plans.pop(), plans.is_empty()) {
                 (Some(plan), true) => plan,

@@ -4,7 +4,7 @@ use rules_core::Severity;
 
 use crate::cli::{CheckArgs, CheckFormat};
 use crate::input;
-use crate::output::{self, JsonDiagnostic};
+use crate::output;
 use crate::{Failure, Outcome};
 
 /// Runs the command.
@@ -17,7 +17,7 @@ pub fn run(args: &CheckArgs) -> Outcome {
         .collect::<Result<Vec<_>, _>>()?;
     let (mut errors, mut warnings) = (0, 0);
     for source in &sources {
-        for d in &source.diagnostics {
+        for d in &source.checked.diagnostics {
             match d.severity() {
                 Severity::Error => errors += 1,
                 Severity::Warning => warnings += 1,
@@ -26,17 +26,14 @@ pub fn run(args: &CheckArgs) -> Outcome {
     }
     match args.format {
         CheckFormat::Json => {
-            let all: Vec<JsonDiagnostic> = sources
-                .iter()
-                .flat_map(|s| s.diagnostics.iter().map(move |d| JsonDiagnostic::new(s, d)))
-                .collect();
+            let all: Vec<_> = sources.iter().flat_map(|s| s.json_diagnostics()).collect();
             output::stdout(&(output::to_json(&all, true)? + "\n"))?;
         }
         CheckFormat::Text => {
             for source in &sources {
                 output::print_diagnostics(source);
             }
-            let declarations: usize = sources.iter().map(|s| s.decls.len()).sum();
+            let declarations: usize = sources.iter().map(|s| s.checked.decls.len()).sum();
             eprintln!(
                 "checked {} file{} ({declarations} declaration{}): {errors} error{}, {warnings} warning{}",
                 sources.len(),

@@ -14,14 +14,14 @@ pub fn run(args: &CompileArgs) -> Outcome {
         return Err(Failure::Input);
     }
     let json = if args.all {
-        output::to_json(&source.decls, true)?
+        output::to_json(&source.checked.decls, true)?
     } else {
-        let decl = match (&args.id, source.decls.as_slice()) {
+        let decl = match (&args.id, source.checked.decls.as_slice()) {
             (Some(id), decls) => decls.iter().find(|d| d.id.as_str() == id).ok_or_else(|| {
                 Failure::Usage(format!(
                     "no declaration `{id}` in `{}`; it has {}",
                     source.name(),
-                    ids(&source.decls)
+                    ids(&source.checked.decls)
                 ))
             })?,
             (None, [one]) => one,

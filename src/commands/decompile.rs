@@ -1,7 +1,7 @@
 //! `challenge decompile FILE.json`: DSL text from a JSON tree or an array of trees.
 
 use crate::cli::DecompileArgs;
-use crate::input::{self, SourceKind};
+use crate::input;
 use crate::output;
 use crate::{Failure, Outcome};
 
@@ -10,7 +10,7 @@ use crate::{Failure, Outcome};
 pub fn run(args: &DecompileArgs) -> Outcome {
     let catalog = input::catalog(&args.catalog)?;
     let source = input::source(&args.file, &catalog)?;
-    if source.kind != SourceKind::Json {
+    if source.checked.dsl {
         return Err(Failure::Usage(format!(
             "`{}` is not a .json tree; decompile reads JSON trees (use `challenge fmt` for DSL)",
             source.name()
@@ -20,5 +20,5 @@ pub fn run(args: &DecompileArgs) -> Outcome {
     if source.has_errors() {
         return Err(Failure::Input);
     }
-    output::stdout(&rules_dsl::print_file(&source.decls))
+    output::stdout(&rules_dsl::print_file(&source.checked.decls))
 }

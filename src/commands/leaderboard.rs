@@ -9,10 +9,9 @@ use rules_core::leaderboard::{self, Board, BoardMeasure, Month, Ranked, Selector
 use serde::Serialize;
 
 use crate::cli::{LeaderboardArgs, LeaderboardFormat, LeaderboardMeasure};
-use crate::commands::eval::Records;
-use crate::commands::html;
 use crate::input;
 use crate::output;
+use crate::render::html;
 use crate::{Failure, Outcome};
 
 /// Runs the command.
@@ -36,7 +35,7 @@ pub fn run(args: &LeaderboardArgs) -> Outcome {
         group: args.group.clone(),
     };
     let teams = args.teams.as_deref().map(team_names).transpose()?;
-    let records = Records::load(&args.records)?;
+    let records = input::records(&args.records)?;
     match teams {
         Some(teams) => {
             let entries = leaderboard::team_leaderboard(
@@ -65,7 +64,7 @@ pub fn run(args: &LeaderboardArgs) -> Outcome {
 /// `--strict` fails after printing when records were rejected.
 fn print<E: Ranked + Serialize>(
     args: &LeaderboardArgs,
-    records: &Records,
+    records: &rules_front::Records,
     mut entries: Vec<E>,
     html: impl FnOnce(&[E]) -> String,
 ) -> Outcome {
@@ -83,11 +82,7 @@ fn print<E: Ranked + Serialize>(
         LeaderboardFormat::Html => out = html(&entries),
     }
     output::stdout(&out)?;
-    if args.records.strict && records.rejected > 0 {
-        eprintln!("error: {} record(s) rejected (--strict)", records.rejected);
-        return Err(Failure::Input);
-    }
-    Ok(())
+    input::strict(&args.records, records.rejected())
 }
 
 /// `--teams G1,G2,...`: the group names; an empty one is a usage error (data.md).

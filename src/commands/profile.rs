@@ -4,17 +4,16 @@
 use rules_core::profile;
 
 use crate::cli::ProfileArgs;
-use crate::commands::eval::{self, Records};
 use crate::input;
 use crate::output;
-use crate::{Failure, Outcome};
+use crate::Outcome;
 
 /// Runs the command.
 pub fn run(args: &ProfileArgs) -> Outcome {
     let catalog = input::catalog(&args.catalog)?;
-    let as_of = eval::as_of(Some(&args.as_of))?;
-    let records = Records::load(&args.records)?;
-    let users = records.users_to_evaluate(None);
+    let as_of = input::time(&args.as_of, "--as-of")?;
+    let records = input::records(&args.records)?;
+    let users = input::users_to_evaluate(&records, None);
     let profiles = profile::profiles_all(
         &users,
         &records.workouts,
@@ -28,9 +27,5 @@ pub fn run(args: &ProfileArgs) -> Outcome {
         out.push('\n');
     }
     output::stdout(&out)?;
-    if args.records.strict && records.rejected > 0 {
-        eprintln!("error: {} record(s) rejected (--strict)", records.rejected);
-        return Err(Failure::Input);
-    }
-    Ok(())
+    input::strict(&args.records, records.rejected())
 }

@@ -19,10 +19,10 @@ use rules_core::records::{self, User};
 use rules_core::template::{self, Binding, FigureUse, Recommender, Source, TemplateError};
 use rules_core::tree::{DeclKind, Expr, Quantity};
 use rules_core::Challenge;
+use rules_front::{RecordReport, Records};
 use serde::Serialize;
 
 use crate::cli::{RecommendArgs, RecommendFormat, RecordArgs};
-use crate::commands::eval::{self, Records};
 use crate::input;
 use crate::output;
 use crate::{Failure, Outcome};
@@ -36,6 +36,7 @@ pub fn run(args: &RecommendArgs) -> Outcome {
         return Err(Failure::Input);
     }
     let templates: Vec<&Challenge> = source
+        .checked
         .decls
         .iter()
         .filter(|d| d.kind == DeclKind::Template)
@@ -156,18 +157,18 @@ impl People {
                         "--workouts needs --as-of: the time the profiles are made at".into(),
                     ));
                 };
-                let as_of = eval::as_of(Some(as_of))?;
-                let records = Records::load(&RecordArgs {
+                let as_of = input::time(as_of, "--as-of")?;
+                let records = input::records(&RecordArgs {
                     workouts: workouts.clone(),
                     users: args.users.clone(),
                     strict: args.strict,
                 })?;
                 Ok(People {
-                    users: records.users_to_evaluate(args.user.as_deref()),
+                    users: input::users_to_evaluate(&records, args.user.as_deref()),
                     profiles: BTreeMap::new(),
                     as_of,
                     lookback_days: args.lookback_days.unwrap_or(profile::DEFAULT_LOOKBACK_DAYS),
-                    rejected: records.rejected,
+                    rejected: records.rejected(),
                     from_workouts: Some(records),
                 })
             }
@@ -180,7 +181,7 @@ impl People {
     fn from_profiles(path: &Path, args: &RecommendArgs) -> Result<People, Failure> {
         let text = input::read_text(path)?;
         let report = profile::read_profiles(&text);
-        input::report_records(path, "profile", &report);
+        input::report_records(path, "profile", &RecordReport::of(&report));
         let mut rejected = report.rejected.len();
         let profiles = profile::upsert_profiles(report.into_records());
         let records = match &args.users {
@@ -188,7 +189,7 @@ impl People {
             Some(users) => {
                 let text = input::read_text(users)?;
                 let report = records::read_users(&text);
-                input::report_records(users, "user", &report);
+                input::report_records(users, "user", &RecordReport::of(&report));
                 rejected += report.rejected.len();
                 records::upsert_users(report.into_records())
             }

@@ -1,21 +1,22 @@
-//! The JSON-in/JSON-out API behind the WASM exports, in plain Rust so that it is tested natively
-//! (`cargo test -p rules-wasm`) and the bindings in `lib.rs` only move strings across.
+//! The one front door of the engine: what the CLI, the WASM module and the server do when they
+//! are handed a challenge or records, written once (cedar's `ffi` shape).
 //!
-//! Every function takes text (DSL, a JSON tree, JSON Lines records) and gives a value that
-//! serializes to what JavaScript receives. The work is done by the library: `rules_dsl::parse`,
-//! `rules_core::json`, `rules_core::check`, `rules_core::eval`, `rules_core::records`; this
-//! module only reads the inputs the way the CLI reads its files and shapes the outputs.
+//! - A challenge arrives as [`TreeInput`]: DSL text, JSON text of a tree or an array of trees, or
+//!   a string that says which by its first character. [`Source::read`] parses it, checks it and
+//!   orders its diagnostics; [`Source::plans`] compiles what checked.
+//! - A diagnostic has one wire form, [`JsonDiagnostic`]: `check --format json` prints it with its
+//!   file, the WASM module returns it with UTF-16 offsets, the server answers it in a `422`.
+//! - Records arrive as [`RecordsInput`] (JSON Lines or a JSON array) and are read into
+//!   [`Records`] with their counts (`read == accepted + rejected`, data.md).
+//! - The JSON-in/JSON-out operations of the editor (`parse`, `check`, `format`, `decompile`,
+//!   `evaluate`, `vocabulary`) are plain functions here; `rules-wasm` only moves strings across.
+//! - Problems with a challenge itself are diagnostics; problems with a call (a time that is not
+//!   a time, records that are not JSON Lines or an array, a challenge with errors given to
+//!   `evaluate`) are an [`ApiError`].
 //!
-//! - A challenge argument is [`TreeInput`]: a JSON value from JavaScript (one tree or an array),
-//!   or a string holding JSON text or DSL text (JSON when it starts with `{` or `[`).
-//! - Diagnostics ([`JsonDiagnostic`]) carry 1-based lines and columns and UTF-16 offsets for DSL
-//!   text, and always the JSON path.
-//! - Problems with the challenge itself are diagnostics; problems with the call (an `asOf` that is
-//!   not a time, records that are not JSON Lines or an array, a challenge with errors given to
-//!   `evaluate`) are an [`ApiError`], which the bindings throw as a JavaScript `Error`.
-//!
-//! **Invariant:** nothing here panics on any input; the evaluation results are serialized exactly
-//! as `challenge eval` prints them (`serde_json::to_string` of the same values, same order).
+//! **Invariant:** nothing here panics on any input, and nothing reads a clock: times come in.
+//! Evaluation results are serialized exactly as `challenge eval` prints them (`serde_json` of
+//! the same values, in the same order).
 
 use rules_core::check::{self, Layout};
 use rules_core::diagnostic::has_errors;
@@ -26,19 +27,34 @@ use rules_core::{json, Catalog, Challenge, Diagnostic, Severity};
 use serde::Serialize;
 use serde_json::Value;
 
-/// How a challenge argument arrived.
+/// How a challenge arrived.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TreeInput<'a> {
-    /// JSON text made from a JavaScript value (`JSON.stringify` of a tree or array of trees).
+    /// DSL text (a `.chal` file, a `text/plain` body).
+    Dsl(&'a str),
+    /// JSON text of a tree or an array of trees (a `.json` file, `JSON.stringify` of a value,
+    /// an `application/json` body).
     Json(&'a str),
-    /// A string from JavaScript: JSON text when it starts with `{` or `[`, DSL text otherwise.
+    /// Text that says which by itself: JSON when it starts with `{` or `[`, DSL otherwise (a
+    /// string from JavaScript).
     Text(&'a str),
+}
+
+impl<'a> TreeInput<'a> {
+    /// The text, and whether it is DSL.
+    fn resolve(self) -> (&'a str, bool) {
+        match self {
+            TreeInput::Dsl(text) => (text, true),
+            TreeInput::Json(text) => (text, false),
+            TreeInput::Text(text) => (text, !text.trim_start().starts_with(['{', '['])),
+        }
+    }
 }
 
 /// How a records argument (workouts or users) arrived.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RecordsInput<'a> {
-    /// Not given (`undefined` or `null`): no records.
+    /// Not given (`undefined` or `null`, no `--users`): no records.
     None,
     /// JSON Lines text, one record per line (data.md).
     Lines(&'a str),
@@ -47,8 +63,9 @@ pub enum RecordsInput<'a> {
     Array(&'a str),
 }
 
-/// An error in how a function was called; thrown in JavaScript as an `Error` named
-/// `RulesError` with these fields.
+/// An error in how a function was called: a message, and the challenge's diagnostics when
+/// they are the reason. The WASM module throws it as a `RulesError`; the CLI prints the
+/// message after `error: `.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ApiError {
     /// What is wrong, in a user's words.
@@ -67,7 +84,15 @@ impl ApiError {
     }
 }
 
-/// A challenge argument, read and checked as the CLI reads a file.
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for ApiError {}
+
+/// A challenge, read and checked.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Source {
     /// The text the diagnostics point into.
@@ -76,21 +101,15 @@ pub struct Source {
     pub dsl: bool,
     /// The declarations that could be read.
     pub decls: Vec<Challenge>,
-    /// Every error and warning, in the CLI's order.
+    /// Every error and warning, by position then code (JSON diagnostics, which have no
+    /// position, by code after them).
     pub diagnostics: Vec<Diagnostic>,
 }
 
 impl Source {
-    /// Reads and checks a challenge argument against the built-in catalog.
-    pub fn read(input: TreeInput<'_>) -> Source {
-        let (text, dsl) = match input {
-            TreeInput::Json(text) => (text, false),
-            TreeInput::Text(text) => {
-                let json = text.trim_start().starts_with(['{', '[']);
-                (text, !json)
-            }
-        };
-        let catalog = Catalog::builtin();
+    /// Reads and checks a challenge against `catalog`.
+    pub fn read(input: TreeInput<'_>, catalog: &Catalog) -> Source {
+        let (text, dsl) = input.resolve();
         let (decls, mut diagnostics, layout) = if dsl {
             let parsed = rules_dsl::parse(text);
             (parsed.decls, parsed.diagnostics, Layout::Single)
@@ -103,8 +122,7 @@ impl Source {
             };
             (trees.decls, trees.diagnostics, layout)
         };
-        diagnostics.extend(check::check_file(&decls, &catalog, layout));
-        // The CLI's order (src/input.rs): by span, then code; JSON diagnostics by code.
+        diagnostics.extend(check::check_file(&decls, catalog, layout));
         diagnostics.sort_by_key(|d| (d.span.range().map_or(usize::MAX, |r| r.start), d.code));
         Source {
             text: text.to_owned(),
@@ -114,7 +132,7 @@ impl Source {
         }
     }
 
-    /// The diagnostics in their JSON form.
+    /// The diagnostics in their wire form (no file; UTF-16 offsets for DSL text).
     pub fn json_diagnostics(&self) -> Vec<JsonDiagnostic> {
         self.diagnostics
             .iter()
@@ -128,8 +146,8 @@ impl Source {
     }
 
     /// The checked challenges (templates left out) compiled for evaluation, or the reason
-    /// they cannot be.
-    pub fn plans(&self) -> Result<Vec<Plan>, ApiError> {
+    /// they cannot be: the first error when the challenge has errors.
+    pub fn plans(&self, catalog: &Catalog) -> Result<Vec<Plan>, ApiError> {
         if self.has_errors() {
             let diagnostics = self.json_diagnostics();
             let first = diagnostics
@@ -142,19 +160,20 @@ impl Source {
                 diagnostics,
             });
         }
-        let catalog = Catalog::builtin();
         self.decls
             .iter()
             .filter(|d| d.kind == DeclKind::Challenge)
             .map(|d| {
-                Plan::compile(d, &catalog)
+                Plan::compile(d, catalog)
                     .map_err(|e| ApiError::new(format!("challenge `{}`: {e}", d.id)))
             })
             .collect()
     }
 }
 
-/// One diagnostic as JavaScript sees it.
+/// One diagnostic in its one wire form. The fields come in the order of cli.md's `check
+/// --format json`; `file` is there when the challenge came from a named file, the UTF-16
+/// offsets when it came to the WASM module (what JavaScript strings and editors index by).
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct JsonDiagnostic {
     /// `error` or `warning`.
@@ -163,10 +182,9 @@ pub struct JsonDiagnostic {
     pub code: &'static str,
     /// What is wrong.
     pub message: String,
-    /// How to fix it, when there is something to say.
-    pub help: Option<String>,
-    /// The JSON path of the node (`goal.goals[1].target`); empty for the whole document.
-    pub path: String,
+    /// The file the challenge was read from (the CLI's form).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
     /// 1-based line of the first character (DSL text only).
     pub line: Option<usize>,
     /// 1-based column (characters) of the first character.
@@ -175,30 +193,54 @@ pub struct JsonDiagnostic {
     pub end_line: Option<usize>,
     /// 1-based column of the position after the last character.
     pub end_column: Option<usize>,
-    /// UTF-16 offset of the first character from the start of the text (what JavaScript
-    /// strings and editors index by).
+    /// How to fix it, when there is something to say.
+    pub help: Option<String>,
+    /// The JSON path of the node (`goal.goals[1].target`); empty for the whole document.
+    pub path: String,
+    /// UTF-16 offsets (the editor's form).
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub utf16: Option<Utf16Range>,
+}
+
+/// Where a diagnostic is in UTF-16 code units from the start of the text (`null` for JSON).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct Utf16Range {
+    /// The offset of the first character.
     pub utf16_start: Option<usize>,
-    /// UTF-16 offset just after the last character.
+    /// The offset just after the last character.
     pub utf16_end: Option<usize>,
 }
 
 impl JsonDiagnostic {
-    /// The JSON form of `d`, located in `dsl` when the challenge was DSL text.
+    /// The editor's form of `d` (UTF-16 offsets, no file), located in `dsl` when the challenge
+    /// was DSL text.
     pub fn new(d: &Diagnostic, dsl: Option<&str>) -> JsonDiagnostic {
-        let location = dsl.and_then(|text| rules_dsl::locate(text, d.span));
         let utf16 = dsl.and_then(|text| rules_dsl::utf16_range(text, d.span));
+        JsonDiagnostic {
+            utf16: Some(Utf16Range {
+                utf16_start: utf16.map(|r| r.0),
+                utf16_end: utf16.map(|r| r.1),
+            }),
+            ..JsonDiagnostic::in_file(d, dsl, None)
+        }
+    }
+
+    /// The CLI's and the server's form of `d` (cli.md `check --format json`): read from
+    /// `file` when named, located in `dsl` when the challenge was DSL text.
+    pub fn in_file(d: &Diagnostic, dsl: Option<&str>, file: Option<String>) -> JsonDiagnostic {
+        let location = dsl.and_then(|text| rules_dsl::locate(text, d.span));
         JsonDiagnostic {
             severity: d.severity(),
             code: d.code.as_str(),
             message: d.message.clone(),
-            help: d.help.clone(),
-            path: d.path.clone(),
+            file,
             line: location.map(|l| l.line),
             column: location.map(|l| l.column),
             end_line: location.map(|l| l.end_line),
             end_column: location.map(|l| l.end_column),
-            utf16_start: utf16.map(|r| r.0),
-            utf16_end: utf16.map(|r| r.1),
+            help: d.help.clone(),
+            path: d.path.clone(),
+            utf16: None,
         }
     }
 }
@@ -214,7 +256,7 @@ pub struct Parsed {
 
 /// `parse(text)`: DSL text to trees, with every diagnostic (syntax and checks) of the text.
 pub fn parse(text: &str) -> Parsed {
-    let source = Source::read(TreeInput::Text(text));
+    let source = Source::read(TreeInput::Text(text), &Catalog::builtin());
     let diagnostics = source.json_diagnostics();
     Parsed {
         trees: source.decls,
@@ -224,7 +266,7 @@ pub fn parse(text: &str) -> Parsed {
 
 /// `check(tree)`: the diagnostics of a challenge argument (the CLI's `check`).
 pub fn check(input: TreeInput<'_>) -> Vec<JsonDiagnostic> {
-    Source::read(input).json_diagnostics()
+    Source::read(input, &Catalog::builtin()).json_diagnostics()
 }
 
 /// What `format` and `decompile` give: the text, or `None` with the diagnostics that prevent it.
@@ -257,7 +299,7 @@ pub fn format(text: &str) -> Text {
 /// `decompile(tree)`: DSL text of a tree or array of trees (the CLI's `decompile`); printed only
 /// when the tree checks without errors, so the text compiles back to the same tree.
 pub fn decompile(input: TreeInput<'_>) -> Text {
-    let source = Source::read(input);
+    let source = Source::read(input, &Catalog::builtin());
     let diagnostics = source.json_diagnostics();
     let text = (!source.has_errors()).then(|| rules_dsl::print_file(&source.decls));
     Text { text, diagnostics }
@@ -276,7 +318,8 @@ pub struct RecordReport {
 }
 
 impl RecordReport {
-    fn of<T>(report: &ReadReport<T>) -> RecordReport {
+    /// The counts and reasons of a reader's report.
+    pub fn of<T>(report: &ReadReport<T>) -> RecordReport {
         RecordReport {
             read: report.read(),
             accepted: report.accepted.len(),
@@ -309,6 +352,49 @@ impl Records {
             workouts: records::upsert_workouts(w.into_records()),
             users: records::upsert_users(u.into_records()),
         })
+    }
+
+    /// Records rejected by both readers.
+    pub fn rejected(&self) -> usize {
+        self.workout_report.rejected.len() + self.user_report.rejected.len()
+    }
+
+    /// Whether `user` has a record or a workout.
+    pub fn knows(&self, user: &str) -> bool {
+        self.users.iter().any(|u| u.id == user) || self.workouts.iter().any(|w| w.user == user)
+    }
+
+    /// The users a command considers (data.md): those with an accepted record or an accepted
+    /// workout, sorted by id; only `only` when given (an unknown id is a user in no group).
+    pub fn users_to_evaluate(&self, only: Option<&str>) -> Vec<User> {
+        records::users_to_evaluate(&self.users, &self.workouts, only)
+    }
+
+    /// Every plan for every considered user (or team), as `challenge eval` does: sorted by
+    /// challenge then user (or team). With `only`, the user's results and the results of the
+    /// teams that have that member (a team's result needs all its members, language.md §10).
+    pub fn evaluate(&self, plans: &[Plan], as_of: &AsOf, only: Option<&str>) -> Vec<EvalResult> {
+        let users = self.users_to_evaluate(only);
+        let Some(only) = only.filter(|_| plans.iter().any(|p| !p.teams().is_empty())) else {
+            return eval::evaluate_all(plans, &users, &self.workouts, as_of);
+        };
+        let (team_plans, user_plans): (Vec<&Plan>, Vec<&Plan>) =
+            plans.iter().partition(|p| !p.teams().is_empty());
+        let user_plans: Vec<Plan> = user_plans.into_iter().cloned().collect();
+        let team_plans: Vec<Plan> = team_plans.into_iter().cloned().collect();
+        let everyone = self.users_to_evaluate(None);
+        let mut results = eval::evaluate_all(&user_plans, &users, &self.workouts, as_of);
+        results.extend(
+            eval::evaluate_all(&team_plans, &everyone, &self.workouts, as_of)
+                .into_iter()
+                .filter(|r| {
+                    r.members
+                        .as_ref()
+                        .is_some_and(|m| m.iter().any(|m| m.user == only))
+                }),
+        );
+        results.sort_by(|a, b| (&a.challenge, &a.user).cmp(&(&b.challenge, &b.user)));
+        results
     }
 }
 
@@ -357,11 +443,12 @@ fn read_records<T>(
     }
 }
 
-/// Reads `asOf`: an RFC 3339 time with an offset, echoed as given.
-pub fn as_of(text: &str) -> Result<AsOf, ApiError> {
+/// Reads a time argument (`--as-of`, `asOf`, `at`): an RFC 3339 time with an offset, echoed
+/// as given; `name` is what the caller calls it, for the message.
+pub fn as_of(text: &str, name: &str) -> Result<AsOf, ApiError> {
     AsOf::parse(text).ok_or_else(|| {
         ApiError::new(format!(
-            "asOf `{text}` is not an RFC 3339 time with an offset, such as 2026-08-15T12:00:00+08:00"
+            "{name} `{text}` is not an RFC 3339 time with an offset, such as 2026-08-15T12:00:00+08:00"
         ))
     })
 }
@@ -388,12 +475,12 @@ pub fn evaluate(
     users: RecordsInput<'_>,
     as_of_text: &str,
 ) -> Result<Evaluation, ApiError> {
-    let as_of = as_of(as_of_text)?;
-    let source = Source::read(tree);
-    let plans = source.plans()?;
+    let as_of = as_of(as_of_text, "asOf")?;
+    let catalog = Catalog::builtin();
+    let source = Source::read(tree, &catalog);
+    let plans = source.plans(&catalog)?;
     let records = Records::read(workouts, users)?;
-    let users = records::users_to_evaluate(&records.users, &records.workouts, None);
-    let results = eval::evaluate_all(&plans, &users, &records.workouts, &as_of);
+    let results = records.evaluate(&plans, &as_of, None);
     Ok(Evaluation {
         results,
         diagnostics: source.json_diagnostics(),

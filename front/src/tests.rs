@@ -1,4 +1,4 @@
-//! Native tests of the JSON API: what each export gives, malformed input, and that evaluation
+//! Tests of the front door: what each export gives, malformed input, and that evaluation
 //! results serialize exactly as the CLI writes them.
 
 use super::*;
@@ -35,8 +35,9 @@ fn diagnostics_carry_lines_columns_and_utf16_offsets() {
     assert_eq!(d.line, Some(5));
     assert_eq!(d.column, Some(22));
     assert_eq!(d.help.as_deref(), Some("did you mean `leg_press`?"));
-    let start = d.utf16_start.unwrap();
-    let end = d.utf16_end.unwrap();
+    let utf16 = d.utf16.unwrap();
+    let start = utf16.utf16_start.unwrap();
+    let end = utf16.utf16_end.unwrap();
     let units: Vec<u16> = text.encode_utf16().collect();
     assert_eq!(String::from_utf16(&units[start..end]).unwrap(), "leg_pres");
 }
@@ -63,7 +64,7 @@ fn check_reports_json_paths_for_trees_and_e0001_for_bad_json() {
     assert_eq!(diagnostics[0].code, "E0007");
     assert_eq!(diagnostics[0].path, "goal.goal.target");
     assert_eq!(diagnostics[0].line, None);
-    assert_eq!(diagnostics[0].utf16_start, None);
+    assert_eq!(diagnostics[0].utf16.and_then(|u| u.utf16_start), None);
 
     for bad in ["{", "42", "null", "{\"version\": 1}", "[1, 2]", "\"text\""] {
         let diagnostics = check(TreeInput::Json(bad));
