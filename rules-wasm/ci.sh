@@ -38,7 +38,7 @@ fi
 
 # ---- build -----------------------------------------------------------------------------------
 echo "== native tests of the JSON API"
-cargo test --locked -p rules-wasm
+cargo test --locked -p rules-front -p rules-wasm
 echo "== the native CLI (parity reference)"
 cargo build --locked --release --bin challenge
 echo "== rules-wasm/build.sh"
