@@ -66,6 +66,11 @@ pub enum Command {
         after_help = "Example:\n  challenge pipeline ingest --db gym.db --challenges fixtures/challenges fixtures/events.jsonl\n  challenge pipeline query results --db gym.db --user u-01"
     )]
     Pipeline(PipelineArgs),
+    /// The service: the pipeline behind an HTTP API, with every view pushed to its clients.
+    #[command(
+        after_help = "Example:\n  challenge serve --db gym.db --challenges fixtures/challenges\n  gen-events --users 20 --days 3 | curl -sS -X POST --data-binary @- -H 'Content-Type: application/x-ndjson' http://127.0.0.1:8080/v1/events\n  challenge serve token --role member --user u-01 >> tokens.jsonl\n  challenge serve --db gym.db --listen 0.0.0.0:8080 --tokens tokens.jsonl --tick-every 1h --timezone Asia/Singapore"
+    )]
+    Serve(ServeArgs),
 }
 
 /// Flags every command takes.
@@ -469,4 +474,94 @@ pub struct LongRunArgs {
 pub struct DbOnly {
     #[command(flatten)]
     pub db: DbArg,
+}
+
+/// `challenge serve`.
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct ServeArgs {
+    /// `token`: make a token.
+    #[command(subcommand)]
+    pub command: Option<ServeCommand>,
+    /// The database file (created if missing).
+    #[arg(long, value_name = "FILE", default_value = "gym.db")]
+    pub db: PathBuf,
+    /// A folder of `.chal` (or `.json`) challenges to load at start, as `pipeline ingest
+    /// --challenges` does: added and edited ones are evaluated, the stored ones not in the
+    /// folder are removed. Leave it out to keep the stored challenges (those put through the
+    /// API included).
+    #[arg(long, value_name = "DIR")]
+    pub challenges: Option<PathBuf>,
+    /// Where to listen.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
+    pub listen: std::net::SocketAddr,
+    /// JSON Lines of `{"sha256", "role", "user"}` (make lines with `challenge serve token`).
+    /// Without it every request is admin and only a loopback address is allowed.
+    #[arg(long, value_name = "FILE")]
+    pub tokens: Option<PathBuf>,
+    /// Run the periodic job at this interval (`30m`, `1h`, `1d`), aligned in `--timezone`.
+    #[arg(long, value_name = "DURATION", value_parser = parse_interval)]
+    pub tick_every: Option<std::time::Duration>,
+    /// The time zone of ticks and leaderboards.
+    #[arg(long, value_name = "TZ", default_value = "UTC")]
+    pub timezone: String,
+    /// Logs on stderr as text or JSON lines.
+    #[arg(long, value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+    /// The catalog.
+    #[command(flatten)]
+    pub catalog: CatalogArg,
+}
+
+/// `challenge serve` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum ServeCommand {
+    /// Print a new random token on stderr and its line for the `--tokens` file on stdout.
+    #[command(
+        after_help = "Example:\n  challenge serve token --role admin >> tokens.jsonl\n  challenge serve token --role member --user u-01 >> tokens.jsonl"
+    )]
+    Token(TokenArgs),
+}
+
+/// `challenge serve token`.
+#[derive(Debug, Args)]
+pub struct TokenArgs {
+    /// `admin`, `device` or `member`.
+    #[arg(long, value_parser = ["admin", "device", "member"])]
+    pub role: String,
+    /// The member's user (members only).
+    #[arg(long, value_name = "ID")]
+    pub user: Option<String>,
+}
+
+/// How the service writes its logs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// `30s`, `30m`, `1h`, `1d`: a positive whole number and a unit.
+fn parse_interval(text: &str) -> Result<std::time::Duration, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .ok_or_else(|| format!("`{text}` needs a unit: s, m, h or d (such as 30m or 1h)"))?;
+    let (n, unit) = text.split_at(split);
+    let n: u64 = n
+        .parse()
+        .map_err(|_| format!("`{text}` is not a duration such as 30m, 1h or 1d"))?;
+    let secs = match unit {
+        "s" => n,
+        "m" => n * 60,
+        "h" => n * 3600,
+        "d" => n * 86_400,
+        _ => return Err(format!("unknown unit `{unit}` in `{text}`: s, m, h or d")),
+    };
+    if secs == 0 {
+        return Err("the interval must be longer than zero".to_owned());
+    }
+    Ok(std::time::Duration::from_secs(secs))
 }

@@ -78,6 +78,46 @@ pub fn source(path: &Path, catalog: &Catalog) -> Result<Source, Failure> {
     })
 }
 
+/// Reads every challenge file of `dir` (sorted), reporting diagnostics; templates are skipped.
+pub fn challenges_in(dir: &Path, catalog: &Catalog) -> Result<Vec<rules_core::Challenge>, Failure> {
+    let entries = std::fs::read_dir(dir)
+        .map_err(|e| Failure::Usage(format!("cannot read `{}`: {e}", dir.display())))?;
+    let mut files: Vec<PathBuf> = entries
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| {
+            p.extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("chal") || e.eq_ignore_ascii_case("json"))
+        })
+        .collect();
+    files.sort();
+    let mut decls: Vec<rules_core::Challenge> = Vec::new();
+    let mut failed = false;
+    for file in &files {
+        let source = source(file, catalog)?;
+        crate::output::print_diagnostics(&source);
+        failed |= source.has_errors();
+        for decl in source.checked.decls {
+            if decl.kind != rules_core::tree::DeclKind::Challenge {
+                continue;
+            }
+            if decls.iter().any(|d| d.id.as_str() == decl.id.as_str()) {
+                eprintln!(
+                    "error: challenge `{}` is declared twice in `{}`",
+                    decl.id.as_str(),
+                    dir.display()
+                );
+                failed = true;
+            }
+            decls.push(decl);
+        }
+    }
+    if failed {
+        return Err(Failure::Input);
+    }
+    Ok(decls)
+}
+
 /// Reads `--workouts` and `--users`, reporting each file's rejections and counts on stderr.
 pub fn records(args: &RecordArgs) -> Result<Records, Failure> {
     let workouts = read_text(&args.workouts)?;

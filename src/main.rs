@@ -42,6 +42,7 @@ fn main() -> ExitCode {
         Command::Leaderboard(args) => commands::leaderboard::run(&args),
         Command::Import(args) => commands::import::run(&args),
         Command::Pipeline(args) => commands::pipeline::run(&args),
+        Command::Serve(args) => commands::serve::run(&args),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

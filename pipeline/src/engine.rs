@@ -69,6 +69,9 @@ pub struct Options {
     pub partitions: u32,
     /// Lines per batch (one transaction each).
     pub batch_lines: usize,
+    /// Whether batches carry what the change feed needs (the sensor events' users); the
+    /// store decides whether it keeps an outbox ([`crate::SqliteStore::enable_feed`]).
+    pub feed: bool,
 }
 
 impl Default for Options {
@@ -77,6 +80,7 @@ impl Default for Options {
             catalog: Catalog::builtin(),
             partitions: partition::default_partitions(),
             batch_lines: 50_000,
+            feed: false,
         }
     }
 }
@@ -96,6 +100,15 @@ pub struct Progress {
     pub sessions: u64,
     /// Workouts saved so far (all runs).
     pub workouts: u64,
+}
+
+/// What one request of [`Engine::ingest_requests`] came to.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Admitted {
+    /// Its counts (`read == accepted + rejected`).
+    pub counters: Counters,
+    /// Its rejected lines: (line number in the request, reason).
+    pub rejections: Vec<(u64, String)>,
 }
 
 /// What changed when the challenge set was replaced.
@@ -338,6 +351,45 @@ impl<S: Store> Engine<S> {
         Ok(changes)
     }
 
+    /// The stored challenges as trees, by id.
+    pub fn challenge_decls(&self) -> Result<Vec<Challenge>, PipelineError> {
+        let mut decls = Vec::with_capacity(self.stored.len());
+        for c in self.stored.values() {
+            let trees = json::read_trees(&c.tree);
+            if let Some(d) = trees.diagnostics.first() {
+                return Err(PipelineError::Challenge(c.id.clone(), d.message.clone()));
+            }
+            decls.extend(trees.decls);
+        }
+        Ok(decls)
+    }
+
+    /// Adds or replaces one challenge (re-deriving its results for every considered user);
+    /// the others stay as they are.
+    pub fn put_challenge(&mut self, decl: &Challenge) -> Result<ChallengeChanges, PipelineError> {
+        let mut decls = self.challenge_decls()?;
+        decls.retain(|d| d.id.as_str() != decl.id.as_str());
+        decls.push(decl.clone());
+        self.set_challenges(&decls)
+    }
+
+    /// Removes one challenge and its results; `Ok(false)` when there was none.
+    pub fn delete_challenge(&mut self, id: &str) -> Result<bool, PipelineError> {
+        let mut decls = self.challenge_decls()?;
+        let before = decls.len();
+        decls.retain(|d| d.id.as_str() != id);
+        if decls.len() == before {
+            return Ok(false);
+        }
+        self.set_challenges(&decls)?;
+        Ok(true)
+    }
+
+    /// The stored challenge `id` (its JSON tree and hash).
+    pub fn stored_challenge(&self, id: &str) -> Option<&StoredChallenge> {
+        self.stored.get(id)
+    }
+
     /// Ingests a transport to its end, resuming after its committed offset. `progress` is called
     /// after every committed batch.
     ///
@@ -367,6 +419,7 @@ impl<S: Store> Engine<S> {
         let source_key = source.key().to_owned();
         let batch_lines = self.options.batch_lines;
         let partitions = self.options.partitions;
+        let feed = self.options.feed;
         let read = |source: &mut T| {
             source
                 .next_chunk(batch_lines)
@@ -438,7 +491,15 @@ impl<S: Store> Engine<S> {
                 };
                 let mut batch = Batch::default();
                 let mut dirty = Dirty::default();
-                let c = admit_lines(state, &source_key, chunk, validated, &mut batch, &mut dirty);
+                let c = admit_lines(
+                    state,
+                    &source_key,
+                    chunk,
+                    validated,
+                    &mut batch,
+                    &mut dirty,
+                    feed,
+                );
                 derive(state, challenges, partitions, &mut dirty, &mut batch);
                 batch.offsets.push((key.clone(), offset));
                 batch.offsets.push(("views".to_owned(), state.head));
@@ -514,6 +575,7 @@ impl<S: Store> Engine<S> {
             validated,
             &mut batch,
             &mut dirty,
+            self.options.feed,
         );
         self.derive(&mut dirty, &mut batch);
         batch.offsets.push((key.to_owned(), offset));
@@ -523,6 +585,56 @@ impl<S: Store> Engine<S> {
         self.counters.add(&counters);
         self.offsets.insert(key.to_owned(), offset);
         Ok(counters)
+    }
+
+    /// One batch of several requests (the server gathers the ones that arrive together into
+    /// one transaction): validates, admits, saves, re-evaluates and commits every chunk's
+    /// lines, in order, as input `source`. Each chunk's lines are numbered within the chunk;
+    /// its answer gives its own counts and rejections.
+    pub fn ingest_requests(
+        &mut self,
+        source: &str,
+        requests: Vec<Chunk>,
+    ) -> Result<Vec<Admitted>, PipelineError> {
+        let mut batch = Batch::default();
+        let mut dirty = Dirty::default();
+        let mut answers = Vec::with_capacity(requests.len());
+        let mut total = Counters::default();
+        for chunk in requests {
+            let validated = stream::validate_chunk(&chunk);
+            let first_rejection = batch.dead_letters.len();
+            let counters = admit_lines(
+                &mut self.state,
+                source,
+                chunk,
+                validated,
+                &mut batch,
+                &mut dirty,
+                self.options.feed,
+            );
+            total.add(&counters);
+            answers.push(Admitted {
+                counters,
+                rejections: batch
+                    .dead_letters
+                    .get(first_rejection..)
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|d| (d.line, d.reason.clone()))
+                    .collect(),
+            });
+        }
+        self.derive(&mut dirty, &mut batch);
+        batch.offsets.push(("views".to_owned(), self.state.head));
+        batch.counters = total;
+        self.store.commit(&batch)?;
+        self.counters.add(&total);
+        Ok(answers)
+    }
+
+    /// The last log position (the head of the log).
+    pub fn head(&self) -> u64 {
+        self.state.head
     }
 
     /// The save and on-demand stages over what `dirty` marks, writing into `batch`.
@@ -827,10 +939,22 @@ fn admit_lines(
     validated: Vec<Result<session::SensorEvent, String>>,
     batch: &mut Batch,
     dirty: &mut Dirty,
+    feed: bool,
 ) -> Counters {
     let mut counters = Counters::default();
-    let Chunk { text, lines } = chunk;
-    batch.log_text = text;
+    let Chunk { text, mut lines } = chunk;
+    // A batch may gather several chunks (the server's concurrent requests): each chunk's text
+    // is appended, and its lines' ranges move with it.
+    if batch.log_text.is_empty() {
+        batch.log_text = text;
+    } else {
+        let shift = batch.log_text.len();
+        batch.log_text.push_str(&text);
+        for line in &mut lines {
+            line.start += shift;
+            line.end += shift;
+        }
+    }
     // Room for the session ids, appended after the lines.
     batch.log_text.reserve(lines.len() * 16);
     batch.log_spans.reserve(lines.len());
@@ -865,6 +989,17 @@ fn admit_lines(
                     Admission::New => {
                         state.head = pos;
                         counters.accepted += 1;
+                        if feed {
+                            let user = session
+                                .as_ref()
+                                .and_then(|r| batch.log_text.get(r.clone()))
+                                .and_then(|s| state.sessions.get(s))
+                                .and_then(|s| s.user());
+                            if let Some(user) = user {
+                                let i = batch.log_spans.len();
+                                batch.sensor.events.push((i, user.to_owned()));
+                            }
+                        }
                         batch.log_spans.push(LogSpan {
                             pos,
                             body: line.start..line.end,

@@ -18,6 +18,7 @@
 //! - [`periodic`]: `tick --at T`;
 //! - [`engine`]: batches, partitions, transactions, rebuild and compaction;
 //! - [`store`] / [`sqlite`]: the storage boundary and the embedded SQLite store;
+//! - [`feed`]: the change feed (what each batch changed, for the server's stream);
 //! - [`transport`]: the input boundary, with consumer offsets;
 //! - [`partition`]: the consistent hash that routes users to partitions;
 //! - [`gen`]: the seeded generators.
@@ -33,6 +34,7 @@
 pub mod dirty;
 pub mod engine;
 pub mod fasthash;
+pub mod feed;
 pub mod gen;
 pub mod json;
 pub mod ondemand;

@@ -20,6 +20,7 @@ use rusqlite::hooks::Wal;
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 use sha2::{Digest, Sha256};
 
+use crate::feed::{self, Committed};
 use crate::store::{
     pages, Batch, CompactedWorkout, Counters, LogEntry, LogKind, Snapshot, SourcePage, Store,
     StoreError, StoredChallenge,
@@ -47,6 +48,7 @@ CREATE TABLE IF NOT EXISTS live(challenge TEXT NOT NULL, user TEXT NOT NULL, ver
 CREATE INDEX IF NOT EXISTS results_challenge ON results(challenge);
 CREATE INDEX IF NOT EXISTS live_challenge ON live(challenge);
 CREATE INDEX IF NOT EXISTS compacted_pos ON compacted(pos);
+CREATE TABLE IF NOT EXISTS changes(seq INTEGER PRIMARY KEY, kind TEXT NOT NULL, user TEXT, team TEXT, data TEXT NOT NULL);
 ";
 // Results and live rows are keyed by (user, challenge): a user's rows, all rewritten together
 // when the user's workouts change, sit side by side on one or two pages, instead of one row
@@ -85,6 +87,21 @@ pub struct SqliteStore {
     checkpointer: Option<Checkpointer>,
     /// The WAL's size in pages when the checkpointer was last woken.
     wal_mark: i64,
+    /// The change feed's outbox, when on.
+    feed: Option<Outbox>,
+    /// The owner's lock on the file (writers only), held while the store lives.
+    _owner: Option<std::fs::File>,
+}
+
+/// The outbox of the change feed: each commit appends its batch's changes
+/// ([`crate::feed::changes_of`]) with the next sequence numbers, and keeps the newest `keep`.
+struct Outbox {
+    /// The next sequence number.
+    next: u64,
+    /// Changes kept in the table (older ones are pruned as new ones are written).
+    keep: u64,
+    /// The changes of the last commits, not yet taken by [`SqliteStore::take_committed`].
+    committed: Vec<Committed>,
 }
 
 /// A thread with its own connection that runs `PASSIVE` checkpoints when woken, so that the
@@ -209,7 +226,147 @@ impl SqliteStore {
             path: None,
             checkpointer: None,
             wal_mark: 0,
+            feed: None,
+            _owner: None,
         })
+    }
+
+    /// Opens the store at `path` as its one writer: a second writer (another `serve`,
+    /// `pipeline ingest`, `tick`, `rebuild` or `compact`) gets [`StoreError::Owned`] while
+    /// this store lives. Readers ([`SqliteStore::open_reader`], `query`, `verify`) are not
+    /// affected. The lock is an advisory `flock` on the file, released by the OS when the
+    /// process ends, however it ends.
+    pub fn open_owner(path: &Path) -> Result<SqliteStore, StoreError> {
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(path)
+            .map_err(|e| StoreError::Backend(e.to_string()))?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => {
+                return Err(StoreError::Owned(path.display().to_string()))
+            }
+            Err(std::fs::TryLockError::Error(e)) => return Err(StoreError::Backend(e.to_string())),
+        }
+        let mut store = SqliteStore::open(path)?;
+        store._owner = Some(file);
+        Ok(store)
+    }
+
+    /// Opens the store at `path` for reading only (the server's readers, beside its writer):
+    /// no schema is created, nothing is written.
+    pub fn open_reader(path: &Path) -> Result<SqliteStore, StoreError> {
+        let conn = Connection::open_with_flags(
+            path,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(err)?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))
+            .map_err(err)?;
+        Ok(SqliteStore {
+            conn,
+            path: None,
+            checkpointer: None,
+            wal_mark: 0,
+            feed: None,
+            _owner: None,
+        })
+    }
+
+    /// Turns the change feed on: every later commit also writes its changes to the outbox
+    /// (in the same transaction), keeping the newest `keep`.
+    pub fn enable_feed(&mut self, keep: u64) -> Result<(), StoreError> {
+        let last: i64 = self
+            .conn
+            .query_row("SELECT coalesce(max(seq), 0) FROM changes", [], |r| {
+                r.get(0)
+            })
+            .map_err(err)?;
+        self.feed = Some(Outbox {
+            next: as_u64(last) + 1,
+            keep: keep.max(1),
+            committed: Vec::new(),
+        });
+        Ok(())
+    }
+
+    /// The changes committed since the last call, in sequence order.
+    pub fn take_committed(&mut self) -> Vec<Committed> {
+        self.feed
+            .as_mut()
+            .map(|f| std::mem::take(&mut f.committed))
+            .unwrap_or_default()
+    }
+
+    /// Up to `limit` outbox changes after sequence number `after`, in order.
+    pub fn changes_after(&mut self, after: u64, limit: u64) -> Result<Vec<Committed>, StoreError> {
+        let mut st = self
+            .conn
+            .prepare_cached(
+                "SELECT seq, kind, user, team, data FROM changes WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+            )
+            .map_err(err)?;
+        let rows = st
+            .query_map(params![position(after), position(limit)], |r| {
+                let kind: String = r.get(1)?;
+                Ok(Committed {
+                    seq: as_u64(r.get(0)?),
+                    change: feed::Change {
+                        kind: feed::kind(&kind),
+                        user: r.get(2)?,
+                        team: r.get(3)?,
+                        data: r.get(4)?,
+                    },
+                })
+            })
+            .map_err(err)?;
+        rows.collect::<Result<_, _>>().map_err(err)
+    }
+
+    /// The oldest and the newest sequence numbers in the outbox (0, 0 when empty).
+    pub fn change_bounds(&mut self) -> Result<(u64, u64), StoreError> {
+        self.conn
+            .query_row(
+                "SELECT coalesce(min(seq), 0), coalesce(max(seq), 0) FROM changes",
+                [],
+                |r| Ok((as_u64(r.get(0)?), as_u64(r.get(1)?))),
+            )
+            .map_err(err)
+    }
+
+    /// The stored challenges (id, JSON tree, hash), by id.
+    pub fn stored_challenges(&mut self) -> Result<Vec<StoredChallenge>, StoreError> {
+        let mut st = self
+            .conn
+            .prepare_cached("SELECT id, tree, hash FROM challenges ORDER BY id")
+            .map_err(err)?;
+        let rows = st
+            .query_map([], |r| {
+                Ok(StoredChallenge {
+                    id: r.get(0)?,
+                    tree: r.get(1)?,
+                    hash: r.get(2)?,
+                })
+            })
+            .map_err(err)?;
+        rows.collect::<Result<_, _>>().map_err(err)
+    }
+
+    /// The last log position the views were derived to.
+    pub fn log_head(&mut self) -> Result<u64, StoreError> {
+        let head: Option<i64> = self
+            .conn
+            .query_row(
+                "SELECT pos FROM offsets WHERE consumer = 'views'",
+                [],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(err)?;
+        Ok(head.map_or(0, as_u64))
     }
 
     /// Copies the sources of truth (log, compacted workouts, challenges, settings) into
@@ -528,6 +685,36 @@ fn position(pos: u64) -> i64 {
 pub(crate) const PURGE_COMPACTED: &str = "DELETE FROM log WHERE pos >= ?1 AND pos < ?2 \
      AND kind = 'event' AND session IN (SELECT session FROM compacted)";
 
+/// Appends a batch's changes to the outbox and prunes what is older than the outbox keeps;
+/// gives the changes with their sequence numbers (visible once the transaction commits).
+fn write_changes(
+    tx: &Transaction<'_>,
+    outbox: &Outbox,
+    batch: &Batch,
+) -> rusqlite::Result<Vec<Committed>> {
+    let changes = feed::changes_of(batch);
+    let mut insert = tx.prepare_cached(
+        "INSERT INTO changes(seq, kind, user, team, data) VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?;
+    let mut written = Vec::with_capacity(changes.len());
+    for (seq, change) in (outbox.next..).zip(changes) {
+        insert.execute(params![
+            position(seq),
+            change.kind,
+            change.user,
+            change.team,
+            change.data
+        ])?;
+        written.push(Committed { seq, change });
+    }
+    let next = outbox.next + written.len() as u64;
+    if let Some(oldest) = next.checked_sub(outbox.keep) {
+        tx.prepare_cached("DELETE FROM changes WHERE seq < ?1")?
+            .execute([position(oldest)])?;
+    }
+    Ok(written)
+}
+
 impl Store for SqliteStore {
     fn snapshot(&mut self) -> Result<Snapshot, StoreError> {
         let mut snapshot = Snapshot::default();
@@ -673,7 +860,15 @@ impl Store for SqliteStore {
     fn commit(&mut self, batch: &Batch) -> Result<(), StoreError> {
         let tx = self.conn.transaction().map_err(err)?;
         apply(&tx, batch).map_err(err)?;
+        let written = match &self.feed {
+            Some(outbox) => write_changes(&tx, outbox, batch).map_err(err)?,
+            None => Vec::new(),
+        };
         tx.commit().map_err(err)?;
+        if let Some(outbox) = &mut self.feed {
+            outbox.next += written.len() as u64;
+            outbox.committed.extend(written);
+        }
         self.after_commit()
     }
 

@@ -19,6 +19,13 @@ pub enum StoreError {
     /// The backend failed.
     #[error("store: {0}")]
     Backend(String),
+    /// Another process writes to the store.
+    #[error(
+        "`{0}` is in use by another writer (a running `challenge serve` or `challenge pipeline \
+         ingest`, `tick`, `rebuild` or `compact`): one process owns a database file; \
+         `pipeline query`, `verify` and `stats` work beside it"
+    )]
+    Owned(String),
 }
 
 /// The derived views, by name. `query`, `verify` and the content hashes use these names.
@@ -203,6 +210,8 @@ pub struct Batch {
     pub offsets: Vec<(String, u64)>,
     /// Settings to keep (`catalog`, `partitions`).
     pub meta: Vec<(String, String)>,
+    /// The accepted sensor events' users, for the change feed (empty when the feed is off).
+    pub sensor: crate::feed::SensorFeed,
 }
 
 /// What a store holds at start-up besides the sources of truth, which are read a page of

@@ -10,3 +10,4 @@ pub mod leaderboard;
 pub mod pipeline;
 pub mod profile;
 pub mod recommend;
+pub mod serve;

@@ -12,8 +12,6 @@ use pipeline::engine::{Engine, Options, Progress, Step};
 use pipeline::sqlite::SqliteStore;
 use pipeline::store::Store;
 use pipeline::transport::LineReader;
-use rules_core::tree::DeclKind;
-use rules_core::Challenge;
 
 use crate::cli::{IngestArgs, PipelineArgs, PipelineCommand};
 use crate::input;
@@ -41,7 +39,7 @@ pub fn run(args: &PipelineArgs) -> Outcome {
             Ok(())
         }
         PipelineCommand::Query(a) => {
-            let mut store = open_store(&a.db.db, true)?;
+            let mut store = open_store(&a.db.db, true, false)?;
             let view = if a.view == "leaderboard" {
                 "leaderboards"
             } else {
@@ -71,7 +69,7 @@ pub fn run(args: &PipelineArgs) -> Outcome {
             Ok(())
         }
         PipelineCommand::Verify(a) => {
-            let mut store = open_store(&a.db.db, true)?;
+            let mut store = open_store(&a.db.db, true, false)?;
             let checks = pipeline::verify::verify(&mut store, options, &mut steps(a.progress))
                 .map_err(usage)?;
             let mut out = String::new();
@@ -109,7 +107,8 @@ pub fn run(args: &PipelineArgs) -> Outcome {
             Ok(())
         }
         PipelineCommand::Stats(a) => {
-            let mut engine = open_engine(&a.db.db, options, true)?;
+            let store = open_store(&a.db.db, true, false)?;
+            let mut engine = Engine::open(store, options).map_err(usage)?;
             let stats = stats(&mut engine)?;
             output::stdout(&format!("{}\n", output::to_json(&stats, true)?))
         }
@@ -172,67 +171,34 @@ fn usage(e: pipeline::PipelineError) -> Failure {
     Failure::Usage(e.to_string())
 }
 
-fn open_store(path: &Path, must_exist: bool) -> Result<SqliteStore, Failure> {
+/// Opens the store; as its one writer when `owner` (a second writer is a usage error, exit 2).
+fn open_store(path: &Path, must_exist: bool, owner: bool) -> Result<SqliteStore, Failure> {
     if must_exist && !path.exists() {
         return Err(Failure::Usage(format!(
             "no pipeline store `{}` (create it with `challenge pipeline ingest`)",
             path.display()
         )));
     }
-    SqliteStore::open(path).map_err(|e| Failure::Usage(format!("{}: {e}", path.display())))
+    let store = if owner {
+        SqliteStore::open_owner(path)
+    } else {
+        SqliteStore::open(path)
+    };
+    store.map_err(|e| Failure::Usage(format!("{}: {e}", path.display())))
 }
 
+/// Opens the engine as the file's one writer (`ingest`, `tick`, `rebuild`, `compact`).
 fn open_engine(
     path: &Path,
     options: Options,
     must_exist: bool,
 ) -> Result<Engine<SqliteStore>, Failure> {
-    let store = open_store(path, must_exist)?;
+    let store = open_store(path, must_exist, true)?;
     Engine::open(store, options).map_err(usage)
 }
 
-/// Reads every challenge file of `dir` (sorted), reporting diagnostics; templates are skipped.
-fn load_challenges(dir: &Path, catalog: &rules_core::Catalog) -> Result<Vec<Challenge>, Failure> {
-    let entries = std::fs::read_dir(dir)
-        .map_err(|e| Failure::Usage(format!("cannot read `{}`: {e}", dir.display())))?;
-    let mut files: Vec<PathBuf> = entries
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .filter(|p| {
-            p.extension()
-                .is_some_and(|e| e.eq_ignore_ascii_case("chal") || e.eq_ignore_ascii_case("json"))
-        })
-        .collect();
-    files.sort();
-    let mut decls: Vec<Challenge> = Vec::new();
-    let mut failed = false;
-    for file in &files {
-        let source = input::source(file, catalog)?;
-        output::print_diagnostics(&source);
-        failed |= source.has_errors();
-        for decl in source.checked.decls {
-            if decl.kind != DeclKind::Challenge {
-                continue;
-            }
-            if decls.iter().any(|d| d.id.as_str() == decl.id.as_str()) {
-                eprintln!(
-                    "error: challenge `{}` is declared twice in `{}`",
-                    decl.id.as_str(),
-                    dir.display()
-                );
-                failed = true;
-            }
-            decls.push(decl);
-        }
-    }
-    if failed {
-        return Err(Failure::Input);
-    }
-    Ok(decls)
-}
-
 fn ingest(args: &IngestArgs, mut options: Options) -> Outcome {
-    let decls = load_challenges(&args.challenges, &options.catalog)?;
+    let decls = input::challenges_in(&args.challenges, &options.catalog)?;
     if let Some(n) = args.partitions {
         options.partitions = n;
     }

@@ -1,0 +1,64 @@
+//! `challenge serve`: reads the flags, the tokens and the challenges through the CLI's input
+//! readers, and runs the service (`challenge-server`); `challenge serve token` makes a token.
+
+use challenge_server::auth::{self, Tokens};
+use challenge_server::{Config, ServeError};
+
+use crate::cli::{LogFormat, ServeArgs, ServeCommand, TokenArgs};
+use crate::input;
+use crate::output;
+use crate::{Failure, Outcome};
+
+/// Runs the command.
+pub fn run(args: &ServeArgs) -> Outcome {
+    if let Some(ServeCommand::Token(t)) = &args.command {
+        return token(t);
+    }
+    let catalog = input::catalog(&args.catalog)?;
+    rules_core::leaderboard::parse_timezone(&args.timezone)
+        .map_err(|e| Failure::Usage(format!("--timezone: {e}")))?;
+    let tokens = match &args.tokens {
+        None => Tokens::open(),
+        Some(path) => {
+            let text = input::read_text(path)?;
+            Tokens::read(path, &text).map_err(|e| Failure::Usage(e.to_string()))?
+        }
+    };
+    let challenges = args
+        .challenges
+        .as_deref()
+        .map(|dir| input::challenges_in(dir, &catalog))
+        .transpose()?;
+    let config = Config {
+        db: args.db.clone(),
+        challenges,
+        listen: args.listen,
+        tokens,
+        timezone: args.timezone.clone(),
+        catalog,
+        tick_every: args.tick_every,
+    };
+    challenge_server::run(config, args.log_format == LogFormat::Json).map_err(|e| match e {
+        ServeError::Usage(m) => Failure::Usage(m),
+        ServeError::Failed(m) => Failure::Usage(format!("serve: {m}")),
+    })
+}
+
+/// `serve token`: the token on stderr (shown once), its line for the tokens file on stdout.
+fn token(args: &TokenArgs) -> Outcome {
+    match (args.role.as_str(), &args.user) {
+        ("member", None) => {
+            return Err(Failure::Usage(
+                "a member token needs --user ID: the user it may read".into(),
+            ))
+        }
+        ("admin" | "device", Some(_)) => {
+            return Err(Failure::Usage("--user is for member tokens only".into()))
+        }
+        _ => {}
+    }
+    let (token, line) =
+        auth::new_token(&args.role, args.user.as_deref()).map_err(Failure::Usage)?;
+    eprintln!("{token}");
+    output::stdout(&format!("{line}\n"))
+}
