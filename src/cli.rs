@@ -508,6 +508,9 @@ pub struct ServeArgs {
     /// Logs on stderr as text or JSON lines.
     #[arg(long, value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
+    /// Changes kept for clients that reconnect with `Last-Event-ID` (older: `reset`).
+    #[arg(long, value_name = "N", default_value_t = challenge_server::OUTBOX_KEEP)]
+    pub outbox_keep: u64,
     /// The catalog.
     #[command(flatten)]
     pub catalog: CatalogArg,

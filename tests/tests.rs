@@ -24,4 +24,5 @@ mod pipeline;
 mod profile;
 mod recommend;
 mod records;
+mod serve;
 mod teams;

@@ -50,6 +50,11 @@ pub struct State {
     /// the later delivered). An imported workout takes its id's place in `workouts` over a
     /// sensor session with the same id: the two never merge.
     pub imported: FastMap<String, ImportedWorkout>,
+    /// Each user's logged `user_upsert`s that do not win (earlier or older ones): an
+    /// identical resend of one of them is a duplicate, not a new log entry.
+    pub superseded_users: FastMap<String, Vec<UserUpsert>>,
+    /// Likewise, each imported workout id's logged `workout` messages that do not win.
+    pub superseded_imports: FastMap<String, Vec<ImportedWorkout>>,
     /// Each user's clock: the `as_of` of their results.
     pub clocks: FastMap<String, AsOf>,
     /// The last log position.

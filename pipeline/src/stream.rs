@@ -66,21 +66,29 @@ pub fn admit(state: &mut State, pos: u64, event: SensorEvent, dirty: &mut Dirty)
     match event {
         SensorEvent::UserUpsert(upsert) => {
             let id = upsert.user.id.clone();
+            let incoming = SensorEvent::UserUpsert(upsert.clone());
             if let Some(current) = state.users.get(&id) {
-                let (a, b) = (
-                    SensorEvent::UserUpsert(current.upsert.clone()),
-                    SensorEvent::UserUpsert(upsert.clone()),
-                );
-                if a.identical(&b) {
+                let earlier = state.superseded_users.get(&id).into_iter().flatten();
+                if std::iter::once(&current.upsert)
+                    .chain(earlier)
+                    .any(|u| SensorEvent::UserUpsert(u.clone()).identical(&incoming))
+                {
                     return Admission::Duplicate;
                 }
                 if upsert.ts < current.upsert.ts {
                     // Logged, but an older record does not win.
+                    state.superseded_users.entry(id).or_default().push(upsert);
                     return Admission::New;
                 }
             }
             let ts = upsert.ts;
-            state.users.insert(id.clone(), UserEntry { upsert });
+            if let Some(old) = state.users.insert(id.clone(), UserEntry { upsert }) {
+                state
+                    .superseded_users
+                    .entry(id.clone())
+                    .or_default()
+                    .push(old.upsert);
+            }
             state.bump_clock(&id, ts);
             dirty.user(&id, pos, true);
             dirty.user_records.push(id);
@@ -88,20 +96,32 @@ pub fn admit(state: &mut State, pos: u64, event: SensorEvent, dirty: &mut Dirty)
         }
         SensorEvent::Workout(message) => {
             let id = message.workout.id.clone();
+            let incoming = SensorEvent::Workout(message.clone());
             if let Some(current) = state.imported.get(&id) {
-                let (a, b) = (
-                    SensorEvent::Workout(current.clone()),
-                    SensorEvent::Workout(message.clone()),
-                );
-                if a.identical(&b) {
+                let earlier = state.superseded_imports.get(&id).into_iter().flatten();
+                if std::iter::once(current)
+                    .chain(earlier)
+                    .any(|w| SensorEvent::Workout(w.clone()).identical(&incoming))
+                {
                     return Admission::Duplicate;
                 }
                 if message.ts < current.ts {
                     // Logged, but an older message does not win.
+                    state
+                        .superseded_imports
+                        .entry(id)
+                        .or_default()
+                        .push(message);
                     return Admission::New;
                 }
             }
-            state.imported.insert(id.clone(), message);
+            if let Some(old) = state.imported.insert(id.clone(), message) {
+                state
+                    .superseded_imports
+                    .entry(id.clone())
+                    .or_default()
+                    .push(old);
+            }
             dirty.imported(&id, pos);
             Admission::New
         }

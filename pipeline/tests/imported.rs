@@ -119,6 +119,40 @@ fn re_import_is_a_no_op() {
 }
 
 #[test]
+fn a_resend_of_a_message_that_lost_is_a_duplicate_too() {
+    // Over HTTP a client retries whole requests: the older message of an id, or an earlier
+    // `user_upsert` of a user, comes again after a newer one won. It is not logged twice.
+    let upsert = |ts: &str, name: &str| {
+        format!(
+            r#"{{"type":"user_upsert","seq":0,"ts":"{ts}","user":{{"id":"u-01","name":"{name}"}}}}"#
+        )
+    };
+    let lines = vec![
+        message("imp-a", "u-01", "2026-08-02T07:00:00+08:00", 4000.0),
+        message("imp-a", "u-01", "2026-08-03T07:00:00+08:00", 12000.0),
+        upsert("2026-07-01T00:00:00Z", "Old"),
+        upsert("2026-07-02T00:00:00Z", "New"),
+    ];
+    let mut e = engine();
+    ingest(&mut e, "first", &lines);
+    let (before, log_before) = (hashes(&mut e), e.store().counts().unwrap());
+    let again = ingest(&mut e, "retry", &lines);
+    assert_eq!((again.read, again.accepted, again.duplicates), (4, 4, 4));
+    assert_eq!(hashes(&mut e), before);
+    assert_eq!(
+        e.store().counts().unwrap(),
+        log_before,
+        "nothing logged twice"
+    );
+    let older_first: Vec<String> = lines.iter().rev().cloned().collect();
+    let mut other = engine();
+    ingest(&mut other, "reversed", &older_first);
+    let again = ingest(&mut other, "retry", &lines);
+    assert_eq!(again.duplicates, 4, "whatever order they first came in");
+    assert_eq!(hashes(&mut other), before);
+}
+
+#[test]
 fn the_latest_ts_wins_whatever_the_delivery_order() {
     let older = message("imp-a", "u-01", "2026-08-02T07:00:00+08:00", 4000.0);
     let newer = message("imp-a", "u-01", "2026-08-03T07:00:00+08:00", 12000.0);

@@ -445,10 +445,12 @@ pub async fn put_challenge(
     let dsl = match media_type(&headers).as_deref() {
         Some("text/plain") => true,
         Some("application/json") => false,
-        other => return Err(ApiError::media_type(format!(
+        other => {
+            return Err(ApiError::media_type(format!(
             "a challenge is DSL text (`text/plain`) or a JSON tree (`application/json`), not `{}`",
             other.unwrap_or("a body without a content type")
-        ))),
+        )))
+        }
     };
     let text = body_text(body).await?;
     let input = if dsl {

@@ -14,7 +14,8 @@ use std::sync::{Arc, RwLock};
 use pipeline::feed::Committed;
 use tokio::sync::watch;
 
-/// Changes kept in memory for the subscribers that keep up.
+/// Changes kept in memory for the subscribers that keep up (at most: never more than the
+/// outbox keeps, so that "older than the server keeps" means the same from both).
 pub const RING: usize = 65_536;
 
 /// Changes a subscriber takes at once.
@@ -23,6 +24,7 @@ pub const PAGE: usize = 256;
 /// The ring of the newest committed changes, and the signal of a new commit.
 pub struct Hub {
     ring: RwLock<Ring>,
+    capacity: usize,
     head: watch::Sender<u64>,
 }
 
@@ -43,13 +45,15 @@ pub enum Next {
 }
 
 impl Hub {
-    /// A hub whose last committed change is `head`.
-    pub fn new(head: u64) -> Hub {
+    /// A hub whose last committed change is `head`, keeping up to `capacity` changes (and at
+    /// most [`RING`]).
+    pub fn new(head: u64, capacity: usize) -> Hub {
         Hub {
             ring: RwLock::new(Ring {
                 first: head + 1,
                 entries: VecDeque::new(),
             }),
+            capacity: capacity.clamp(1, RING),
             head: watch::channel(head).0,
         }
     }
@@ -72,7 +76,7 @@ impl Hub {
                 }
                 ring.entries.push_back(Arc::new(c));
             }
-            while ring.entries.len() > RING {
+            while ring.entries.len() > self.capacity {
                 ring.entries.pop_front();
                 ring.first += 1;
             }
@@ -144,7 +148,7 @@ mod tests {
 
     #[test]
     fn subscribers_get_changes_after_their_cursor_in_order() {
-        let hub = Hub::new(10);
+        let hub = Hub::new(10, RING);
         assert!(matches!(hub.after(10, 10, |_| true).0, Next::Idle));
         hub.publish((11..=15).map(|s| change(s, "u")).collect());
         assert_eq!(hub.head(), 15);
@@ -158,7 +162,7 @@ mod tests {
 
     #[test]
     fn a_filter_skips_without_losing_the_cursor() {
-        let hub = Hub::new(0);
+        let hub = Hub::new(0, RING);
         hub.publish(vec![change(1, "a"), change(2, "b"), change(3, "a")]);
         let keep = |c: &Committed| c.change.user.as_deref() == Some("b");
         let (Next::Changes(c), cursor) = hub.after(0, 1, keep) else {
@@ -173,7 +177,7 @@ mod tests {
 
     #[test]
     fn the_ring_is_bounded() {
-        let hub = Hub::new(0);
+        let hub = Hub::new(0, RING);
         let n = u64::try_from(RING).unwrap() + 10;
         hub.publish((1..=n).map(|s| change(s, "u")).collect());
         assert!(matches!(hub.after(5, 1, |_| true).0, Next::Behind));

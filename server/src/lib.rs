@@ -51,7 +51,7 @@ use crate::hub::Hub;
 use crate::metrics::Metrics;
 use crate::writer::{Command, Shared};
 
-/// Changes the outbox keeps for clients that reconnect (older ones get `reset`).
+/// Changes the outbox keeps by default for clients that reconnect (older ones get `reset`).
 pub const OUTBOX_KEEP: u64 = 1_000_000;
 
 /// How the server runs.
@@ -71,6 +71,8 @@ pub struct Config {
     pub catalog: Catalog,
     /// The periodic job's interval (`--tick-every`), if any.
     pub tick_every: Option<std::time::Duration>,
+    /// Changes the outbox keeps for reconnecting clients (`--outbox-keep`).
+    pub outbox_keep: u64,
 }
 
 /// Why the server could not start or stopped.
@@ -221,7 +223,7 @@ pub async fn serve(config: Config) -> Result<(), ServeError> {
         Engine::open(store, options.clone()).map_err(|e| ServeError::Failed(e.to_string()))?;
     engine
         .store()
-        .enable_feed(OUTBOX_KEEP)
+        .enable_feed(config.outbox_keep)
         .map_err(|e| ServeError::Failed(e.to_string()))?;
     if let Some(decls) = &config.challenges {
         let changes = engine
@@ -240,7 +242,8 @@ pub async fn serve(config: Config) -> Result<(), ServeError> {
         .store()
         .change_bounds()
         .map_err(|e| ServeError::Failed(e.to_string()))?;
-    let hub = Arc::new(Hub::new(outbox_head));
+    let ring = usize::try_from(config.outbox_keep).unwrap_or(usize::MAX);
+    let hub = Arc::new(Hub::new(outbox_head, ring));
     let shared = Arc::new(Shared {
         log_head: AtomicU64::new(engine.head()),
         batches: AtomicU64::new(0),
@@ -291,13 +294,16 @@ pub async fn serve(config: Config) -> Result<(), ServeError> {
         config.db.display()
     );
     tracing::info!(%addr, "listening");
-    let served = axum::serve(listener, app(state))
-        .with_graceful_shutdown(async move {
-            signal().await;
-            tracing::info!("stopping: answering the requests under way");
-            let _ = stop.send(true);
-        })
-        .await;
+    let served = axum::serve(
+        listener,
+        app(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async move {
+        signal().await;
+        tracing::info!("stopping: answering the requests under way");
+        let _ = stop.send(true);
+    })
+    .await;
     // Every handler (and so every command sender) is gone: the writer drains and stops.
     if writer.join().is_err() {
         return Err(ServeError::Failed("the writer thread failed".to_owned()));
@@ -350,5 +356,52 @@ async fn signal() {
     tokio::select! {
         () = ctrl_c => {}
         () = term => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The document is made from the router's own routes: every request the router serves is
+    /// in it, with its method, and nothing else.
+    #[test]
+    fn the_openapi_document_lists_the_routes() {
+        let (_, doc) = routes();
+        let mut listed: Vec<String> = Vec::new();
+        for (path, item) in &doc.paths.paths {
+            for (method, op) in [
+                ("GET", &item.get),
+                ("PUT", &item.put),
+                ("POST", &item.post),
+                ("DELETE", &item.delete),
+            ] {
+                if op.is_some() {
+                    listed.push(format!("{method} {path}"));
+                }
+            }
+        }
+        listed.sort();
+        let mut want = vec![
+            "GET /v1/health",
+            "POST /v1/events",
+            "GET /v1/users/{id}",
+            "PUT /v1/users/{id}",
+            "GET /v1/challenges",
+            "GET /v1/challenges/{id}",
+            "PUT /v1/challenges/{id}",
+            "DELETE /v1/challenges/{id}",
+            "GET /v1/users/{id}/results",
+            "GET /v1/challenges/{id}/results",
+            "GET /v1/users/{id}/profile",
+            "GET /v1/leaderboards",
+            "POST /v1/tick",
+            "GET /v1/stream",
+        ];
+        want.sort_unstable();
+        assert_eq!(listed, want);
+        let json = serde_json::to_value(&doc).unwrap();
+        assert!(json["openapi"].as_str().unwrap().starts_with("3.1"));
+        assert!(json["components"]["securitySchemes"]["bearer"].is_object());
     }
 }

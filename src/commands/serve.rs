@@ -37,6 +37,7 @@ pub fn run(args: &ServeArgs) -> Outcome {
         timezone: args.timezone.clone(),
         catalog,
         tick_every: args.tick_every,
+        outbox_keep: args.outbox_keep,
     };
     challenge_server::run(config, args.log_format == LogFormat::Json).map_err(|e| match e {
         ServeError::Usage(m) => Failure::Usage(m),
