@@ -11,8 +11,49 @@
 use std::collections::VecDeque;
 use std::sync::{Arc, RwLock};
 
+use axum::body::Bytes;
 use pipeline::feed::Committed;
 use tokio::sync::watch;
+
+/// A committed change, with its server-sent event written once for every subscriber.
+#[derive(Debug)]
+pub struct Frame {
+    /// The change's sequence number.
+    pub seq: u64,
+    /// Its kind (the `event:`).
+    pub kind: &'static str,
+    /// The user the row is about (`None`: everyone's, or a team's).
+    pub user: Option<String>,
+    /// The team a team row is about.
+    pub team: Option<String>,
+    /// `event: KIND\nid: SEQ\ndata: ROW\n\n`.
+    pub bytes: Bytes,
+}
+
+impl Frame {
+    /// The frame of a committed change.
+    pub fn of(c: Committed) -> Frame {
+        let mut text = String::with_capacity(c.change.data.len() + 40);
+        text.push_str("event: ");
+        text.push_str(c.change.kind);
+        text.push_str("\nid: ");
+        text.push_str(&c.seq.to_string());
+        // A row is one line of JSON; a sensor event is one line as posted. Should a line
+        // break ever be in there, each line gets its own `data:` (the SSE rule).
+        for line in c.change.data.split('\n') {
+            text.push_str("\ndata: ");
+            text.push_str(line.strip_suffix('\r').unwrap_or(line));
+        }
+        text.push_str("\n\n");
+        Frame {
+            seq: c.seq,
+            kind: c.change.kind,
+            user: c.change.user,
+            team: c.change.team,
+            bytes: Bytes::from(text),
+        }
+    }
+}
 
 /// Changes kept in memory for the subscribers that keep up (at most: never more than the
 /// outbox keeps, so that "older than the server keeps" means the same from both).
@@ -31,13 +72,13 @@ pub struct Hub {
 struct Ring {
     /// The sequence number of the first entry (when not empty: entries are consecutive).
     first: u64,
-    entries: VecDeque<Arc<Committed>>,
+    entries: VecDeque<Arc<Frame>>,
 }
 
 /// What a subscriber gets next.
 pub enum Next {
     /// Changes after its cursor, in order (from the ring).
-    Changes(Vec<Arc<Committed>>),
+    Changes(Vec<Arc<Frame>>),
     /// Its cursor is older than the ring: read the outbox.
     Behind,
     /// Nothing newer yet.
@@ -74,7 +115,7 @@ impl Hub {
                 if ring.entries.is_empty() {
                     ring.first = c.seq;
                 }
-                ring.entries.push_back(Arc::new(c));
+                ring.entries.push_back(Arc::new(Frame::of(c)));
             }
             while ring.entries.len() > self.capacity {
                 ring.entries.pop_front();
@@ -91,12 +132,7 @@ impl Hub {
 
     /// Up to `limit` changes after `cursor` that `keep` accepts (those it skips still move
     /// the cursor: the second value is the new cursor).
-    pub fn after(
-        &self,
-        cursor: u64,
-        limit: usize,
-        keep: impl Fn(&Committed) -> bool,
-    ) -> (Next, u64) {
+    pub fn after(&self, cursor: u64, limit: usize, keep: impl Fn(&Frame) -> bool) -> (Next, u64) {
         let Ok(ring) = self.ring.read() else {
             return (Next::Idle, cursor);
         };
@@ -112,7 +148,7 @@ impl Hub {
         let skip = usize::try_from(cursor + 1 - ring.first).unwrap_or(usize::MAX);
         let mut out = Vec::new();
         let mut moved = cursor;
-        for c in ring.entries.iter().skip(skip) {
+        for c in ring.entries.range(skip.min(ring.entries.len())..) {
             moved = c.seq;
             if keep(c) {
                 out.push(Arc::clone(c));
@@ -164,7 +200,7 @@ mod tests {
     fn a_filter_skips_without_losing_the_cursor() {
         let hub = Hub::new(0, RING);
         hub.publish(vec![change(1, "a"), change(2, "b"), change(3, "a")]);
-        let keep = |c: &Committed| c.change.user.as_deref() == Some("b");
+        let keep = |c: &Frame| c.user.as_deref() == Some("b");
         let (Next::Changes(c), cursor) = hub.after(0, 1, keep) else {
             panic!("expected changes");
         };

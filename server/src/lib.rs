@@ -294,6 +294,12 @@ pub async fn serve(config: Config) -> Result<(), ServeError> {
         config.db.display()
     );
     tracing::info!(%addr, "listening");
+    // Small writes (one event to a subscriber) go out at once, not after the peer's ACK.
+    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp: &mut tokio::net::TcpStream| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::warn!(error = %e, "TCP_NODELAY not set");
+        }
+    });
     let served = axum::serve(
         listener,
         app(state).into_make_service_with_connect_info::<SocketAddr>(),

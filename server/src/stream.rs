@@ -13,12 +13,11 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::body::{Body, Bytes};
 use axum::extract::{Query, State};
-use axum::http::HeaderMap;
-use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
 use futures_util::stream;
-use pipeline::feed::Committed;
 use pipeline::Store;
 use serde::Deserialize;
 use tokio::sync::watch;
@@ -26,7 +25,7 @@ use utoipa::IntoParams;
 
 use crate::auth::Principal;
 use crate::error::ApiError;
-use crate::hub::{Next, PAGE};
+use crate::hub::{Frame, Next, PAGE};
 use crate::AppState;
 
 /// How often a comment line keeps an idle stream open.
@@ -50,8 +49,7 @@ struct Filter {
 }
 
 impl Filter {
-    fn keeps(&self, c: &Committed) -> bool {
-        let change = &c.change;
+    fn keeps(&self, change: &Frame) -> bool {
         match &self.user {
             None => change.kind != "sensor",
             Some(me) => match (&change.user, &change.team) {
@@ -68,7 +66,7 @@ struct Subscriber {
     app: Arc<AppState>,
     cursor: u64,
     filter: Filter,
-    queue: VecDeque<Committed>,
+    queue: VecDeque<Arc<Frame>>,
     woken: watch::Receiver<u64>,
     shutdown: watch::Receiver<bool>,
     /// Set once `reset` was sent: the stream ends.
@@ -134,7 +132,7 @@ pub async fn stream(
         ended: false,
         _gauge: Gauge(Arc::clone(&app)),
     };
-    let mut first: Option<Event> = None;
+    let mut first: Option<Bytes> = None;
     match last {
         Some(n) if n > head => {
             // An id this server never gave (another file, a restore): start over.
@@ -145,14 +143,21 @@ pub async fn stream(
         None => {}
     }
     let events = stream::unfold((subscriber, first), |(mut s, first)| async move {
-        if let Some(event) = first {
-            return Some((Ok::<Event, Infallible>(event), (s, None)));
+        if let Some(bytes) = first {
+            return Some((Ok::<Bytes, Infallible>(bytes), (s, None)));
         }
-        let event = s.next().await?;
-        Some((Ok(event), (s, None)))
+        let bytes = s.next().await?;
+        Some((Ok(bytes), (s, None)))
     });
-    Ok(Sse::new(events)
-        .keep_alive(KeepAlive::new().interval(KEEP_ALIVE).text("keep-alive"))
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/event-stream"),
+            (header::CACHE_CONTROL, "no-cache"),
+            // Asks a reverse proxy (nginx) not to buffer the stream.
+            (header::HeaderName::from_static("x-accel-buffering"), "no"),
+        ],
+        Body::from_stream(events),
+    )
         .into_response())
 }
 
@@ -172,23 +177,32 @@ async fn groups_of(app: &AppState, user: String) -> Result<Vec<String>, ApiError
     Ok(groups)
 }
 
-fn reset() -> Event {
-    Event::default().event("reset").data("{}")
+/// `event: reset`: the client must refetch; the stream ends after it.
+fn reset() -> Bytes {
+    Bytes::from_static(b"event: reset\ndata: {}\n\n")
 }
 
-fn event_of(c: &Committed) -> Event {
-    Event::default()
-        .event(c.change.kind)
-        .id(c.seq.to_string())
-        .data(&c.change.data)
+/// The comment sent on an idle stream.
+fn keep_alive() -> Bytes {
+    Bytes::from_static(b": keep-alive\n\n")
 }
 
 impl Subscriber {
-    /// The next event, waiting for one; `None` when the stream ends.
-    async fn next(&mut self) -> Option<Event> {
+    /// The next event (or keep-alive comment), waiting for one; `None` when the stream ends.
+    async fn next(&mut self) -> Option<Bytes> {
         loop {
-            if let Some(c) = self.queue.pop_front() {
-                return Some(event_of(&c));
+            match self.queue.len() {
+                0 => {}
+                1 => return self.queue.pop_front().map(|f| f.bytes.clone()),
+                _ => {
+                    // Everything taken at once goes out in one write.
+                    let size = self.queue.iter().map(|f| f.bytes.len()).sum();
+                    let mut out = Vec::with_capacity(size);
+                    for frame in self.queue.drain(..) {
+                        out.extend_from_slice(&frame.bytes);
+                    }
+                    return Some(Bytes::from(out));
+                }
             }
             if self.ended || *self.shutdown.borrow() {
                 return None;
@@ -198,7 +212,7 @@ impl Subscriber {
             match next {
                 Next::Changes(changes) => {
                     self.cursor = cursor;
-                    self.queue.extend(changes.iter().map(|c| (**c).clone()));
+                    self.queue.extend(changes);
                 }
                 Next::Behind => match self.read_outbox().await {
                     Some(()) => {}
@@ -216,6 +230,7 @@ impl Subscriber {
                             }
                         }
                         _ = self.shutdown.changed() => return None,
+                        () = tokio::time::sleep(KEEP_ALIVE) => return Some(keep_alive()),
                     }
                 }
             }
@@ -241,8 +256,13 @@ impl Subscriber {
         .ok()??;
         let last = page.last()?.seq;
         self.cursor = last;
-        self.queue
-            .extend(page.into_iter().filter(|c| self.filter.keeps(c)));
+        let filter = &self.filter;
+        self.queue.extend(
+            page.into_iter()
+                .map(Frame::of)
+                .filter(|f| filter.keeps(f))
+                .map(Arc::new),
+        );
         Some(())
     }
 }
