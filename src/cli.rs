@@ -389,6 +389,21 @@ pub enum PipelineCommand {
     /// Counts: events read, accepted and rejected, sessions, workouts, view sizes.
     #[command(after_help = "Example:\n  challenge pipeline stats --db gym.db")]
     Stats(DbOnly),
+    /// Write a consistent copy of the file, also while `serve` or `ingest` runs.
+    #[command(
+        after_help = "Example:\n  challenge pipeline backup --db gym.db --to gym-2026-12-05.db\n  challenge pipeline verify --db gym-2026-12-05.db"
+    )]
+    Backup(BackupArgs),
+}
+
+/// `pipeline backup`.
+#[derive(Debug, Args)]
+pub struct BackupArgs {
+    #[command(flatten)]
+    pub db: DbArg,
+    /// The copy (a new file).
+    #[arg(long, value_name = "FILE")]
+    pub to: PathBuf,
 }
 
 /// `pipeline ingest`.

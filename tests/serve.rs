@@ -995,3 +995,37 @@ fn sigkill_mid_ingest_loses_no_acknowledged_event() {
     }
     p(&["pipeline", "verify", "--db", db]);
 }
+
+#[test]
+fn a_backup_taken_while_serving_passes_verify() {
+    let mut server = Server::fresh("backup", &[]);
+    let scratch = server.take_scratch().unwrap();
+    let lines = fixture_events();
+    let copy = scratch.0.join("copy.db");
+    std::thread::scope(|scope| {
+        let server = &server;
+        let lines = &lines;
+        scope.spawn(move || post_concurrently(server, lines, 2, 3));
+        std::thread::sleep(Duration::from_millis(30));
+        let run = challenge([
+            "pipeline",
+            "backup",
+            "--db",
+            server.db.to_str().unwrap(),
+            "--to",
+            copy.to_str().unwrap(),
+        ]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+    });
+    let verify = challenge(["pipeline", "verify", "--db", copy.to_str().unwrap()]);
+    assert_eq!(verify.code, 0, "{}{}", verify.stdout, verify.stderr);
+    let again = challenge([
+        "pipeline",
+        "backup",
+        "--db",
+        server.db.to_str().unwrap(),
+        "--to",
+        copy.to_str().unwrap(),
+    ]);
+    assert_eq!(again.code, 2, "never over an existing file");
+}

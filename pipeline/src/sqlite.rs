@@ -276,6 +276,36 @@ impl SqliteStore {
         })
     }
 
+    /// Writes a consistent copy of the file at `path` to `to` with SQLite's online backup,
+    /// while a writer may be running (`pipeline backup`): the copy is taken in one step, inside
+    /// one read transaction, so it is the state of one commit, and in WAL mode the writer is
+    /// never blocked. `to` must not exist.
+    pub fn backup(path: &Path, to: &Path) -> Result<(), StoreError> {
+        if to.exists() {
+            return Err(StoreError::Backend(format!(
+                "`{}` exists; the copy goes to a new file",
+                to.display()
+            )));
+        }
+        let source = SqliteStore::open_reader(path)?;
+        let mut copy = Connection::open(to).map_err(err)?;
+        let backup = rusqlite::backup::Backup::new(&source.conn, &mut copy).map_err(err)?;
+        loop {
+            match backup.step(-1).map_err(err)? {
+                rusqlite::backup::StepResult::Done => break,
+                rusqlite::backup::StepResult::More => continue,
+                rusqlite::backup::StepResult::Busy | rusqlite::backup::StepResult::Locked => {
+                    std::thread::sleep(std::time::Duration::from_millis(10));
+                }
+                _ => std::thread::sleep(std::time::Duration::from_millis(10)),
+            }
+        }
+        drop(backup);
+        copy.pragma_update(None, "journal_mode", "WAL")
+            .map_err(err)?;
+        Ok(())
+    }
+
     /// Turns the change feed on: every later commit also writes its changes to the outbox
     /// (in the same transaction), keeping the newest `keep`.
     pub fn enable_feed(&mut self, keep: u64) -> Result<(), StoreError> {

@@ -106,6 +106,24 @@ pub fn run(args: &PipelineArgs) -> Outcome {
             );
             Ok(())
         }
+        PipelineCommand::Backup(a) => {
+            if !a.db.db.exists() {
+                return Err(Failure::Usage(format!(
+                    "no pipeline store `{}`",
+                    a.db.db.display()
+                )));
+            }
+            let started = Instant::now();
+            SqliteStore::backup(&a.db.db, &a.to)
+                .map_err(|e| Failure::Usage(format!("{}: {e}", a.db.db.display())))?;
+            eprintln!(
+                "backup: {} -> {} in {:.2} s",
+                a.db.db.display(),
+                a.to.display(),
+                started.elapsed().as_secs_f64()
+            );
+            Ok(())
+        }
         PipelineCommand::Stats(a) => {
             let store = open_store(&a.db.db, true, false)?;
             let mut engine = Engine::open(store, options).map_err(usage)?;
