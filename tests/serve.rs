@@ -458,6 +458,20 @@ fn every_request_answers_as_service_md_says() {
         404,
         "no profile before a tick"
     );
+    let template = std::fs::read_to_string(fixture("templates/pushup-ladder.chal")).unwrap();
+    let body = |set: &str| serde_json::json!({"template": template, "set": json(set)}).to_string();
+    let (status, text) = server.send(
+        "POST",
+        "/v1/users/u-01/recommend",
+        None,
+        "application/json",
+        &body("{}"),
+    );
+    assert_eq!(
+        (status, error_code(&text)),
+        (409, "conflict".into()),
+        "no profile before a tick: {text}"
+    );
     let (status, text) = server.send(
         "POST",
         "/v1/tick",
@@ -479,6 +493,49 @@ fn every_request_answers_as_service_md_says() {
         (status, json(&profile)["user"].clone()),
         (200, Value::from("u-01"))
     );
+    let (status, text) = server.send(
+        "POST",
+        "/v1/users/u-01/recommend",
+        None,
+        "application/json",
+        &body(r#"{"per_week": 4}"#),
+    );
+    assert_eq!(status, 200, "{text}");
+    let rec = json(&text);
+    assert_eq!(rec["challenge"]["id"], "pushup-ladder/u-01");
+    assert!(rec["dsl"]
+        .as_str()
+        .unwrap()
+        .starts_with("challenge \"pushup-ladder/u-01\""));
+    let per_week = rec["explain"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["param"] == "per_week")
+        .unwrap();
+    assert_eq!(
+        (
+            per_week["from"].as_str(),
+            per_week["value"]["value"].as_f64()
+        ),
+        (Some("override"), Some(4.0))
+    );
+    let (status, _) = server.send(
+        "POST",
+        "/v1/users/u-01/recommend",
+        None,
+        "application/json",
+        &body(r#"{"nope": 4}"#),
+    );
+    assert_eq!(status, 400, "an unknown param");
+    let (status, _) = server.send(
+        "POST",
+        "/v1/users/u-05/recommend",
+        None,
+        "application/json",
+        &body("{}"),
+    );
+    assert_eq!(status, 409, "u-05 is not in the template's groups");
     let (status, board) = server.get("/v1/leaderboards?month=2026-08&measure=volume", None);
     assert_eq!(status, 200);
     let board = json(&board);

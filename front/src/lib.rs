@@ -587,5 +587,7 @@ pub fn vocabulary() -> Vocabulary {
     }
 }
 
+pub mod recommend;
+
 #[cfg(test)]
 mod tests;

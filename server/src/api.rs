@@ -676,3 +676,117 @@ pub async fn method_not_allowed() -> Response {
     *r.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
     r
 }
+
+/// `POST /v1/users/{id}/recommend`.
+#[derive(Deserialize, ToSchema)]
+pub struct RecommendBody {
+    /// The template, as DSL text (one `template` declaration).
+    template: String,
+    /// The expert's overrides of params: `{"daily": "40", "pace": "9 km/h"}`.
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    set: std::collections::BTreeMap<String, serde_json::Value>,
+    /// Store the personal challenge and evaluate it for this user alone.
+    #[serde(default)]
+    assign: bool,
+}
+
+/// The personal challenge of a user: the template filled from the user's profile (as of the
+/// last tick), as DSL and as a tree, with each param's value and where it came from.
+#[utoipa::path(post, path = "/v1/users/{id}/recommend", tag = "users",
+    params(("id" = String, Path, description = "the user id")),
+    request_body = RecommendBody,
+    responses((status = 200, description = "`{\"dsl\", \"challenge\", \"explain\", \"assigned\"}`", body = Object),
+        (status = 400, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn recommend(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Body,
+) -> Answer {
+    use rules_core::template::{self, Recommender};
+    state.tokens.principal(&headers)?.admin()?;
+    let body: RecommendBody = json_body(&headers, body).await?;
+    let source = Source::read(TreeInput::Dsl(&body.template), &state.catalog);
+    if source.has_errors() {
+        let diagnostics = source
+            .diagnostics
+            .iter()
+            .map(|d| JsonDiagnostic::in_file(d, Some(&source.text), Some("template".to_owned())))
+            .collect();
+        return Err(ApiError::unprocessable(
+            "the template does not check",
+            diagnostics,
+        ));
+    }
+    let Some(template) = source.decls.iter().find(|d| d.kind == DeclKind::Template) else {
+        return Err(ApiError::bad_request(
+            "`template` holds no template (`template \"id\" { ... }`)",
+        ));
+    };
+    let mut overrides = std::collections::BTreeMap::new();
+    for (name, value) in &body.set {
+        let value = match value {
+            serde_json::Value::String(s) => s.clone(),
+            serde_json::Value::Number(n) => n.to_string(),
+            other => {
+                return Err(ApiError::bad_request(format!(
+                    "set.{name}: {other} is not a value such as 40 or \"9 km/h\""
+                )))
+            }
+        };
+        let (name, q) = template::parse_override(&format!("{name}={value}"))
+            .map_err(|e| ApiError::bad_request(format!("set: {e}")))?;
+        overrides.insert(name, q);
+    }
+    let recommender = Recommender::new(template, &state.catalog, overrides)
+        .map_err(|e| ApiError::bad_request(format!("set: {e}")))?;
+    let key = id.clone();
+    let (profile, user) = read(&state, move |s| {
+        Ok((
+            s.query("profiles", Some(&key), None)?.into_iter().next(),
+            s.query("users", Some(&key), None)?.into_iter().next(),
+        ))
+    })
+    .await?;
+    let object = |text: &str| match serde_json::from_str::<serde_json::Value>(text) {
+        Ok(serde_json::Value::Object(map)) => Ok(map),
+        _ => Err(ApiError::internal("a stored row is not a JSON object")),
+    };
+    let Some(profile) = profile else {
+        return Err(ApiError::conflict(format!(
+            "no profile of `{id}` yet: profiles are made by the periodic job (POST /v1/tick)"
+        )));
+    };
+    let profile = rules_core::profile::parse_profile(&object(&profile)?)
+        .map_err(|e| ApiError::internal(format!("the stored profile of `{id}`: {e}")))?;
+    let user = match user {
+        Some(text) => rules_core::records::parse_user(&object(&text)?)
+            .map_err(|e| ApiError::internal(format!("the stored record of `{id}`: {e}")))?,
+        None => rules_core::records::User::unknown(&id),
+    };
+    if !recommender.is_eligible(&user) {
+        return Err(ApiError::conflict(format!(
+            "`{id}` is not in the groups of template `{}`",
+            template.id.as_str()
+        )));
+    }
+    let rec = recommender
+        .recommend(&profile)
+        .map_err(|e| ApiError::conflict(e.to_string()))?;
+    if body.assign {
+        return Err(ApiError::bad_request(
+            "`assign` is not available in this version: put the challenge with PUT /v1/challenges/{id}",
+        ));
+    }
+    let explained = rules_front::recommend::explain(&rec.bindings, template);
+    Ok(Json(serde_json::json!({
+        "dsl": rules_dsl::print(&rec.challenge),
+        "challenge": &rec.challenge,
+        "explain": explained,
+        "assigned": false,
+    }))
+    .into_response())
+}

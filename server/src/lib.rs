@@ -160,6 +160,7 @@ pub fn routes() -> (Router<Arc<AppState>>, utoipa::openapi::OpenApi) {
         .routes(routes!(api::health))
         .routes(routes!(api::post_events))
         .routes(routes!(api::get_user, api::put_user))
+        .routes(routes!(api::recommend))
         .routes(routes!(api::list_challenges))
         .routes(routes!(
             api::get_challenge,
@@ -400,6 +401,7 @@ mod tests {
             "GET /v1/users/{id}/results",
             "GET /v1/challenges/{id}/results",
             "GET /v1/users/{id}/profile",
+            "POST /v1/users/{id}/recommend",
             "GET /v1/leaderboards",
             "POST /v1/tick",
             "GET /v1/stream",

@@ -16,11 +16,11 @@ use std::path::Path;
 use rules_core::eval::AsOf;
 use rules_core::profile::{self, Profile};
 use rules_core::records::{self, User};
-use rules_core::template::{self, Binding, FigureUse, Recommender, Source, TemplateError};
-use rules_core::tree::{DeclKind, Expr, Quantity};
+use rules_core::template::{self, Binding, Recommender, Source, TemplateError};
+use rules_core::tree::{DeclKind, Quantity};
 use rules_core::Challenge;
+use rules_front::recommend::{explain, Explained, WithExplain};
 use rules_front::{RecordReport, Records};
-use serde::Serialize;
 
 use crate::cli::{RecommendArgs, RecommendFormat, RecordArgs};
 use crate::input;
@@ -257,46 +257,6 @@ impl People {
                 .collect(),
         }
     }
-}
-
-/// A challenge with its `--explain` (JSON format).
-#[derive(Serialize)]
-struct WithExplain<'a> {
-    challenge: &'a Challenge,
-    explain: Vec<Explained<'a>>,
-}
-
-/// One param of `--explain`.
-#[derive(Serialize)]
-struct Explained<'a> {
-    param: &'a str,
-    value: Option<&'a Quantity>,
-    from: Source,
-    expression: String,
-    #[serde(rename = "else")]
-    fallback: Option<String>,
-    figures: &'a [FigureUse],
-}
-
-fn expr_text(e: &Expr) -> String {
-    let mut s = String::new();
-    rules_dsl::printer::expr_text(e, &mut s);
-    s
-}
-
-fn explain<'a>(bindings: &'a [Binding], template: &Challenge) -> Vec<Explained<'a>> {
-    bindings
-        .iter()
-        .zip(&template.params)
-        .map(|(b, p)| Explained {
-            param: &b.param,
-            value: b.value.as_ref(),
-            from: b.source,
-            expression: expr_text(&p.expr),
-            fallback: p.fallback.as_ref().map(expr_text),
-            figures: &b.figures,
-        })
-        .collect()
 }
 
 /// Appends one user's challenge in the chosen format.
