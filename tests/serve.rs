@@ -584,6 +584,16 @@ fn every_request_answers_as_service_md_says() {
         .as_str()
         .unwrap()
         .starts_with("3.1"));
+    let (status, metrics) = server.get("/metrics", None);
+    assert_eq!(status, 200, "loopback callers read the metrics");
+    for name in [
+        "challenge_events_accepted_total",
+        "challenge_batch_seconds_bucket{le=\"+Inf\"}",
+        "challenge_open_sessions",
+        "challenge_stream_subscribers",
+    ] {
+        assert!(metrics.contains(name), "{name} in\n{metrics}");
+    }
     assert_eq!(server.stop(), 0, "SIGTERM ends the server cleanly");
 }
 

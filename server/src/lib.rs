@@ -249,6 +249,8 @@ pub async fn serve(config: Config) -> Result<(), ServeError> {
         log_head: AtomicU64::new(engine.head()),
         batches: AtomicU64::new(0),
         reload: AtomicBool::new(false),
+        open_sessions: AtomicU64::new(0),
+        commit_seconds: writer::Histogram::default(),
     });
     let (commands, inbox) = mpsc::channel::<Command>(1024);
     let writer = {

@@ -69,6 +69,57 @@ pub struct Shared {
     /// Set when a commit failed: the writer reloads its engine from the store before the next
     /// command.
     pub reload: AtomicBool,
+    /// Sessions under way (with a start, without an end).
+    pub open_sessions: AtomicU64,
+    /// How long each batch took from the writer taking it to its commit.
+    pub commit_seconds: Histogram,
+}
+
+/// A Prometheus histogram of durations, with fixed buckets (seconds).
+#[derive(Default)]
+pub struct Histogram {
+    /// Observations at or under each bound of [`Histogram::BOUNDS`] (cumulative when read).
+    buckets: [AtomicU64; 12],
+    count: AtomicU64,
+    /// The sum in microseconds.
+    sum_us: AtomicU64,
+}
+
+impl Histogram {
+    /// The buckets' upper bounds, in seconds.
+    pub const BOUNDS: [f64; 12] = [
+        0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
+    ];
+
+    /// Records one duration.
+    pub fn observe(&self, d: std::time::Duration) {
+        let secs = d.as_secs_f64();
+        if let Some(i) = Self::BOUNDS.iter().position(|b| secs <= *b) {
+            if let Some(b) = self.buckets.get(i) {
+                b.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        self.count.fetch_add(1, Ordering::Relaxed);
+        self.sum_us.fetch_add(
+            u64::try_from(d.as_micros()).unwrap_or(u64::MAX),
+            Ordering::Relaxed,
+        );
+    }
+
+    /// Writes the histogram in Prometheus text format.
+    pub fn write(&self, name: &str, help: &str, out: &mut String) {
+        use std::fmt::Write as _;
+        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} histogram");
+        let mut cumulative = 0;
+        for (bound, bucket) in Self::BOUNDS.iter().zip(&self.buckets) {
+            cumulative += bucket.load(Ordering::Relaxed);
+            let _ = writeln!(out, "{name}_bucket{{le=\"{bound}\"}} {cumulative}");
+        }
+        let count = self.count.load(Ordering::Relaxed);
+        let _ = writeln!(out, "{name}_bucket{{le=\"+Inf\"}} {count}");
+        let sum = self.sum_us.load(Ordering::Relaxed) as f64 / 1e6;
+        let _ = writeln!(out, "{name}_sum {sum}\n{name}_count {count}");
+    }
 }
 
 /// The writer's loop: runs until every sender is dropped (the server stopped accepting and
@@ -127,7 +178,10 @@ pub fn run(
                     }
                 }
                 let (chunks, replies): (Vec<Chunk>, Vec<_>) = batch.into_iter().unzip();
-                match engine.ingest_requests(source, chunks) {
+                let started = std::time::Instant::now();
+                let result = engine.ingest_requests(source, chunks);
+                shared.commit_seconds.observe(started.elapsed());
+                match result {
                     Ok(answers) => {
                         publish(&mut engine, &hub, &shared);
                         for (reply, answer) in replies.into_iter().zip(answers) {
@@ -168,6 +222,8 @@ pub fn run(
 fn publish(engine: &mut Engine<SqliteStore>, hub: &Hub, shared: &Shared) {
     hub.publish(engine.store().take_committed());
     shared.log_head.store(engine.head(), Ordering::Release);
+    let open: usize = engine.state().open.values().map(|s| s.len()).sum();
+    shared.open_sessions.store(open as u64, Ordering::Relaxed);
     shared.batches.fetch_add(1, Ordering::Relaxed);
 }
 
