@@ -92,5 +92,16 @@ pub async fn handler(
         "The last change id published to the stream.",
         state.hub.head(),
     );
+    metric(
+        "challenge_open_sessions",
+        "gauge",
+        "Sessions under way (a start, no end yet).",
+        get(&state.shared.open_sessions),
+    );
+    state.shared.commit_seconds.write(
+        "challenge_batch_seconds",
+        "Time from the writer taking a batch of event posts to its commit.",
+        &mut out,
+    );
     Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out).into_response())
 }
