@@ -948,7 +948,10 @@ fn a_reconnecting_client_gets_exactly_what_it_missed() {
 #[test]
 fn a_client_behind_the_outbox_gets_reset() {
     let server = Server::fresh("reset", &["--outbox-keep", "10"]);
-    server.post_events(&fixture_events().join("\n"));
+    // Many commits: the outbox keeps whole commits, the newest ones.
+    for chunk in fixture_events().chunks(100) {
+        server.post_events(&chunk.join("\n"));
+    }
     let mut old = Sse::connect(&server, "", Some(1));
     let e = old.next().unwrap();
     assert_eq!(e.event, "reset");

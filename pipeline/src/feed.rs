@@ -42,6 +42,10 @@ pub struct Change {
     pub user: Option<String>,
     /// The team a team row is about (its members watch it).
     pub team: Option<String>,
+    /// What finds the row again in its view (with `user`): the challenge of a result or live
+    /// row, the key of a workout, profile or board row, the log position of a sensor event.
+    /// The outbox keeps this rather than a copy of the row.
+    pub key: String,
     /// The row as the matching `GET` gives it (JSON), or the sensor event as it was posted.
     pub data: String,
 }
@@ -67,33 +71,34 @@ pub struct SensorFeed {
 /// Every change a batch makes to the watched views, in a fixed order.
 pub fn changes_of(batch: &Batch) -> Vec<Change> {
     let mut out = Vec::new();
-    let row = |kind: &'static str, user: Option<&str>, data: &str| Change {
+    let row = |kind: &'static str, user: Option<&str>, key: &str, data: &str| Change {
         kind,
         user: user.map(str::to_owned),
         team: None,
+        key: key.to_owned(),
         data: data.to_owned(),
     };
     for r in &batch.results {
-        out.push(row("result", Some(&r.user), &r.json));
+        out.push(row("result", Some(&r.user), &r.challenge, &r.json));
     }
     for r in &batch.live {
-        out.push(row("live", Some(&r.user), &r.json));
+        out.push(row("live", Some(&r.user), &r.challenge, &r.json));
     }
     for (view, r) in &batch.put {
         if *view == "workouts" {
-            out.push(row("workout", r.user.as_deref(), &r.json));
+            out.push(row("workout", r.user.as_deref(), &r.key, &r.json));
         }
     }
     for r in batch.profiles.iter().flatten() {
-        out.push(row("profile", r.user.as_deref(), &r.json));
+        out.push(row("profile", r.user.as_deref(), &r.key, &r.json));
     }
     for r in batch.leaderboards.iter().flatten() {
-        out.push(row("leaderboard", None, &r.json));
+        out.push(row("leaderboard", None, &r.key, &r.json));
     }
     for (i, user) in &batch.sensor.events {
         if let Some(span) = batch.log_spans.get(*i) {
             let (body, _) = batch.span_text(span);
-            out.push(row("sensor", Some(user), body));
+            out.push(row("sensor", Some(user), &span.pos.to_string(), body));
         }
     }
     out

@@ -48,7 +48,7 @@ CREATE TABLE IF NOT EXISTS live(challenge TEXT NOT NULL, user TEXT NOT NULL, ver
 CREATE INDEX IF NOT EXISTS results_challenge ON results(challenge);
 CREATE INDEX IF NOT EXISTS live_challenge ON live(challenge);
 CREATE INDEX IF NOT EXISTS compacted_pos ON compacted(pos);
-CREATE TABLE IF NOT EXISTS changes(seq INTEGER PRIMARY KEY, kind TEXT NOT NULL, user TEXT, team TEXT, data TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS changes(first INTEGER PRIMARY KEY, last INTEGER NOT NULL, items TEXT NOT NULL);
 ";
 // Results and live rows are keyed by (user, challenge): a user's rows, all rewritten together
 // when the user's workouts change, sit side by side on one or two pages, instead of one row
@@ -311,7 +311,7 @@ impl SqliteStore {
     pub fn enable_feed(&mut self, keep: u64) -> Result<(), StoreError> {
         let last: i64 = self
             .conn
-            .query_row("SELECT coalesce(max(seq), 0) FROM changes", [], |r| {
+            .query_row("SELECT coalesce(max(last), 0) FROM changes", [], |r| {
                 r.get(0)
             })
             .map_err(err)?;
@@ -331,36 +331,92 @@ impl SqliteStore {
             .unwrap_or_default()
     }
 
-    /// Up to `limit` outbox changes after sequence number `after`, in order.
-    pub fn changes_after(&mut self, after: u64, limit: u64) -> Result<Vec<Committed>, StoreError> {
-        let mut st = self
-            .conn
-            .prepare_cached(
-                "SELECT seq, kind, user, team, data FROM changes WHERE seq > ?1 ORDER BY seq LIMIT ?2",
-            )
-            .map_err(err)?;
-        let rows = st
-            .query_map(params![position(after), position(limit)], |r| {
-                let kind: String = r.get(1)?;
-                Ok(Committed {
-                    seq: as_u64(r.get(0)?),
-                    change: feed::Change {
-                        kind: feed::kind(&kind),
-                        user: r.get(2)?,
-                        team: r.get(3)?,
-                        data: r.get(4)?,
-                    },
-                })
-            })
-            .map_err(err)?;
-        rows.collect::<Result<_, _>>().map_err(err)
+    /// Up to about `limit` outbox changes after sequence number `after`, in order, each with
+    /// its row as it is now (the outbox holds the row's key, not a copy: a later change of the
+    /// same row follows, so a reader ends in the same state); changes of rows deleted since
+    /// are left out. Also gives the last sequence number scanned (`after` when none).
+    pub fn changes_after(
+        &mut self,
+        after: u64,
+        limit: u64,
+    ) -> Result<(Vec<Committed>, u64), StoreError> {
+        let mut entries: Vec<(u64, String)> = Vec::new();
+        {
+            let mut st = self
+                .conn
+                .prepare_cached(
+                    "SELECT first, items FROM changes WHERE last > ?1 ORDER BY first LIMIT 64",
+                )
+                .map_err(err)?;
+            let rows = st
+                .query_map([position(after)], |r| Ok((as_u64(r.get(0)?), r.get(1)?)))
+                .map_err(err)?;
+            let mut taken = 0;
+            for row in rows {
+                let (first, items): (u64, String) = row.map_err(err)?;
+                taken += serde_json::from_str::<Vec<serde_json::Value>>(&items)
+                    .map_or(0, |v| v.len() as u64);
+                entries.push((first, items));
+                if taken >= limit {
+                    break;
+                }
+            }
+        }
+        let mut last = after;
+        let mut out = Vec::new();
+        for (first, items) in entries {
+            let items: Vec<(String, Option<String>, Option<String>, String)> =
+                serde_json::from_str(&items).map_err(|e| StoreError::Backend(e.to_string()))?;
+            for (seq, (kind, user, team, key)) in (first..).zip(items) {
+                if seq <= after {
+                    continue;
+                }
+                last = seq;
+                let kind = feed::kind(&kind);
+                if let Some(data) = self.row_of(kind, user.as_deref(), &key)? {
+                    out.push(Committed {
+                        seq,
+                        change: feed::Change {
+                            kind,
+                            user,
+                            team,
+                            key,
+                            data,
+                        },
+                    });
+                }
+            }
+        }
+        Ok((out, last))
+    }
+
+    /// The current row a change of `kind` points at, if it is still there.
+    fn row_of(
+        &self,
+        kind: &str,
+        user: Option<&str>,
+        key: &str,
+    ) -> Result<Option<String>, StoreError> {
+        let sql = match kind {
+            "result" => "SELECT json FROM results WHERE user = ?1 AND challenge = ?2",
+            "live" => "SELECT json FROM live WHERE user = ?1 AND challenge = ?2",
+            "workout" => "SELECT json FROM workouts WHERE ?1 IS NOT NULL AND key = ?2",
+            "profile" => "SELECT json FROM profiles WHERE ?1 IS NOT NULL AND key = ?2",
+            "leaderboard" => "SELECT json FROM leaderboards WHERE ?1 IS NULL AND key = ?2",
+            "sensor" => "SELECT body FROM log WHERE ?1 IS NOT NULL AND pos = CAST(?2 AS INTEGER)",
+            _ => return Ok(None),
+        };
+        self.conn
+            .prepare_cached(sql)
+            .and_then(|mut st| st.query_row(params![user, key], |r| r.get(0)).optional())
+            .map_err(err)
     }
 
     /// The oldest and the newest sequence numbers in the outbox (0, 0 when empty).
     pub fn change_bounds(&mut self) -> Result<(u64, u64), StoreError> {
         self.conn
             .query_row(
-                "SELECT coalesce(min(seq), 0), coalesce(max(seq), 0) FROM changes",
+                "SELECT coalesce(min(first), 0), coalesce(max(last), 0) FROM changes",
                 [],
                 |r| Ok((as_u64(r.get(0)?), as_u64(r.get(1)?))),
             )
@@ -723,26 +779,28 @@ fn write_changes(
     batch: &Batch,
 ) -> rusqlite::Result<Vec<Committed>> {
     let changes = feed::changes_of(batch);
-    let mut insert = tx.prepare_cached(
-        "INSERT INTO changes(seq, kind, user, team, data) VALUES (?1, ?2, ?3, ?4, ?5)",
-    )?;
-    let mut written = Vec::with_capacity(changes.len());
-    for (seq, change) in (outbox.next..).zip(changes) {
-        insert.execute(params![
-            position(seq),
-            change.kind,
-            change.user,
-            change.team,
-            change.data
-        ])?;
-        written.push(Committed { seq, change });
+    if changes.is_empty() {
+        return Ok(Vec::new());
     }
-    let next = outbox.next + written.len() as u64;
-    if let Some(oldest) = next.checked_sub(outbox.keep) {
-        tx.prepare_cached("DELETE FROM changes WHERE seq < ?1")?
+    // One outbox row per commit: its sequence numbers and, per change, what finds its row.
+    let items: Vec<(&str, Option<&str>, Option<&str>, &str)> = changes
+        .iter()
+        .map(|c| (c.kind, c.user.as_deref(), c.team.as_deref(), c.key.as_str()))
+        .collect();
+    let items = serde_json::to_string(&items)
+        .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
+    let first = outbox.next;
+    let last = first + changes.len() as u64 - 1;
+    tx.prepare_cached("INSERT INTO changes(first, last, items) VALUES (?1, ?2, ?3)")?
+        .execute(params![position(first), position(last), items])?;
+    if let Some(oldest) = (last + 1).checked_sub(outbox.keep) {
+        tx.prepare_cached("DELETE FROM changes WHERE last < ?1")?
             .execute([position(oldest)])?;
     }
-    Ok(written)
+    Ok((first..)
+        .zip(changes)
+        .map(|(seq, change)| Committed { seq, change })
+        .collect())
 }
 
 impl Store for SqliteStore {

@@ -94,10 +94,23 @@ async fn body_text(body: Body) -> Result<String, ApiError> {
     })
 }
 
+/// A request body read whole (at most [`MAX_BODY`] bytes) as UTF-8 text, before the handler
+/// runs: a request refused for its role or its content type has been read to its end, so the
+/// client gets the answer rather than a broken connection.
+pub struct BodyText(pub String);
+
+impl<S: Send + Sync> axum::extract::FromRequest<S> for BodyText {
+    type Rejection = ApiError;
+
+    async fn from_request(request: axum::extract::Request, _: &S) -> Result<BodyText, ApiError> {
+        body_text(request.into_body()).await.map(BodyText)
+    }
+}
+
 /// Reads a JSON body (`application/json`) into `T`.
-async fn json_body<T: serde::de::DeserializeOwned>(
+fn json_body<T: serde::de::DeserializeOwned>(
     headers: &HeaderMap,
-    body: Body,
+    text: &str,
 ) -> Result<T, ApiError> {
     match media_type(headers).as_deref() {
         Some("application/json") | None => {}
@@ -107,8 +120,7 @@ async fn json_body<T: serde::de::DeserializeOwned>(
             )))
         }
     }
-    let text = body_text(body).await?;
-    serde_json::from_str(&text)
+    serde_json::from_str(text)
         .map_err(|e| ApiError::bad_request(format!("the body is not the JSON expected: {e}")))
 }
 
@@ -216,7 +228,7 @@ fn chunk_of(text: &str) -> Result<Chunk, ApiError> {
 pub async fn post_events(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
-    body: Body,
+    BodyText(text): BodyText,
 ) -> Answer {
     let who = state.tokens.principal(&headers)?;
     if who == crate::auth::Principal::Device {
@@ -239,7 +251,6 @@ pub async fn post_events(
             )))
         }
     }
-    let text = body_text(body).await?;
     let chunk = chunk_of(&text)?;
     drop(text);
     let admitted = write(&state, |reply| Command::Lines {
@@ -300,10 +311,10 @@ pub async fn put_user(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
     Path(id): Path<String>,
-    body: Body,
+    BodyText(text): BodyText,
 ) -> Answer {
     state.tokens.principal(&headers)?.admin()?;
-    let mut record: serde_json::Value = json_body(&headers, body).await?;
+    let mut record: serde_json::Value = json_body(&headers, &text)?;
     let Some(fields) = record.as_object_mut() else {
         return Err(ApiError::bad_request(
             "the user record must be a JSON object",
@@ -439,7 +450,7 @@ pub async fn put_challenge(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
     Path(id): Path<String>,
-    body: Body,
+    BodyText(text): BodyText,
 ) -> Answer {
     state.tokens.principal(&headers)?.admin()?;
     let dsl = match media_type(&headers).as_deref() {
@@ -452,7 +463,6 @@ pub async fn put_challenge(
         )))
         }
     };
-    let text = body_text(body).await?;
     let input = if dsl {
         TreeInput::Dsl(&text)
     } else {
@@ -650,10 +660,10 @@ pub struct TickAnswer {
 pub async fn post_tick(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
-    body: Body,
+    BodyText(text): BodyText,
 ) -> Answer {
     state.tokens.principal(&headers)?.admin()?;
-    let TickBody { at } = json_body(&headers, body).await?;
+    let TickBody { at } = json_body(&headers, &text)?;
     let time = rules_front::as_of(&at, "at").map_err(|e| ApiError::bad_request(e.message))?;
     write(&state, |reply| Command::Tick { at: time, reply }).await?;
     Ok(Json(TickAnswer {
@@ -704,11 +714,11 @@ pub async fn recommend(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
     Path(id): Path<String>,
-    body: Body,
+    BodyText(text): BodyText,
 ) -> Answer {
     use rules_core::template::{self, Recommender};
     state.tokens.principal(&headers)?.admin()?;
-    let body: RecommendBody = json_body(&headers, body).await?;
+    let body: RecommendBody = json_body(&headers, &text)?;
     let source = Source::read(TreeInput::Dsl(&body.template), &state.catalog);
     if source.has_errors() {
         let diagnostics = source

@@ -9,13 +9,14 @@
 //! beyond that page, whatever the traffic.
 
 use std::collections::VecDeque;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, OnceLock, RwLock};
 
 use axum::body::Bytes;
 use pipeline::feed::Committed;
 use tokio::sync::watch;
 
-/// A committed change, with its server-sent event written once for every subscriber.
+/// A committed change, with its server-sent event written once, by the first subscriber that
+/// sends it, and shared by every other (no subscriber, no cost).
 #[derive(Debug)]
 pub struct Frame {
     /// The change's sequence number.
@@ -26,32 +27,42 @@ pub struct Frame {
     pub user: Option<String>,
     /// The team a team row is about.
     pub team: Option<String>,
-    /// `event: KIND\nid: SEQ\ndata: ROW\n\n`.
-    pub bytes: Bytes,
+    /// The row (or the sensor event as posted).
+    data: String,
+    /// `event: KIND\nid: SEQ\ndata: ROW\n\n`, written on first use.
+    bytes: OnceLock<Bytes>,
 }
 
 impl Frame {
     /// The frame of a committed change.
     pub fn of(c: Committed) -> Frame {
-        let mut text = String::with_capacity(c.change.data.len() + 40);
-        text.push_str("event: ");
-        text.push_str(c.change.kind);
-        text.push_str("\nid: ");
-        text.push_str(&c.seq.to_string());
-        // A row is one line of JSON; a sensor event is one line as posted. Should a line
-        // break ever be in there, each line gets its own `data:` (the SSE rule).
-        for line in c.change.data.split('\n') {
-            text.push_str("\ndata: ");
-            text.push_str(line.strip_suffix('\r').unwrap_or(line));
-        }
-        text.push_str("\n\n");
         Frame {
             seq: c.seq,
             kind: c.change.kind,
             user: c.change.user,
             team: c.change.team,
-            bytes: Bytes::from(text),
+            data: c.change.data,
+            bytes: OnceLock::new(),
         }
+    }
+
+    /// The server-sent event.
+    pub fn bytes(&self) -> &Bytes {
+        self.bytes.get_or_init(|| {
+            let mut text = String::with_capacity(self.data.len() + 40);
+            text.push_str("event: ");
+            text.push_str(self.kind);
+            text.push_str("\nid: ");
+            text.push_str(&self.seq.to_string());
+            // A row is one line of JSON; a sensor event is one line as posted. Should a line
+            // break ever be in there, each line gets its own `data:` (the SSE rule).
+            for line in self.data.split('\n') {
+                text.push_str("\ndata: ");
+                text.push_str(line.strip_suffix('\r').unwrap_or(line));
+            }
+            text.push_str("\n\n");
+            Bytes::from(text)
+        })
     }
 }
 
@@ -177,6 +188,7 @@ mod tests {
                 kind: "result",
                 user: Some(user.into()),
                 team: None,
+                key: "c".into(),
                 data: format!("{{\"n\":{seq}}}"),
             },
         }

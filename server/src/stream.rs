@@ -193,13 +193,13 @@ impl Subscriber {
         loop {
             match self.queue.len() {
                 0 => {}
-                1 => return self.queue.pop_front().map(|f| f.bytes.clone()),
+                1 => return self.queue.pop_front().map(|f| f.bytes().clone()),
                 _ => {
                     // Everything taken at once goes out in one write.
-                    let size = self.queue.iter().map(|f| f.bytes.len()).sum();
+                    let size = self.queue.iter().map(|f| f.bytes().len()).sum();
                     let mut out = Vec::with_capacity(size);
                     for frame in self.queue.drain(..) {
-                        out.extend_from_slice(&frame.bytes);
+                        out.extend_from_slice(frame.bytes());
                     }
                     return Some(Bytes::from(out));
                 }
@@ -254,7 +254,11 @@ impl Subscriber {
         .await
         .ok()?
         .ok()??;
-        let last = page.last()?.seq;
+        let (page, last) = page;
+        if last == after {
+            // Behind the ring, but nothing in the outbox after the cursor: pruned meanwhile.
+            return None;
+        }
         self.cursor = last;
         let filter = &self.filter;
         self.queue.extend(
