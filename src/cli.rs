@@ -523,6 +523,11 @@ pub struct ServeArgs {
     /// Logs on stderr as text or JSON lines.
     #[arg(long, value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
+    /// Keep the raw events of sessions for this long (`30d`): each periodic job (ticks of
+    /// `--tick-every` and `POST /v1/tick`) compacts the sessions that ended longer ago than
+    /// that before its time; their workouts stay, late events for them are dead letters.
+    #[arg(long, value_name = "DURATION", value_parser = parse_interval)]
+    pub retain_events: Option<std::time::Duration>,
     /// Changes kept for clients that reconnect with `Last-Event-ID` (older: `reset`).
     #[arg(long, value_name = "N", default_value_t = challenge_server::OUTBOX_KEEP)]
     pub outbox_keep: u64,

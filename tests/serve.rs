@@ -1099,3 +1099,49 @@ fn a_backup_taken_while_serving_passes_verify() {
     ]);
     assert_eq!(again.code, 2, "never over an existing file");
 }
+
+#[test]
+fn retention_compacts_at_each_periodic_job() {
+    let mut server = Server::fresh("retain", &["--retain-events", "1d"]);
+    let _scratch = server.take_scratch();
+    server.post_events(&fixture_events().join("\n"));
+    let db = server.db.to_str().unwrap().to_owned();
+    let stats = |db: &str| json(&challenge(["pipeline", "stats", "--db", db]).stdout);
+    let log_before = stats(&db)["tables"]["log"].as_u64();
+    let (_, before) = server.get("/v1/users/u-01/results", None);
+    let (status, _) = server.send(
+        "POST",
+        "/v1/tick",
+        None,
+        "application/json",
+        r#"{"at": "2026-08-05T00:00:00+08:00"}"#,
+    );
+    assert_eq!(status, 200);
+    let log_after = stats(&db)["tables"]["log"].as_u64();
+    assert!(
+        log_after < log_before,
+        "{log_after:?} < {log_before:?}: events purged"
+    );
+    // A late event of a session that ended before 2026-08-04 is a dead letter.
+    let late = r#"{"type":"rep","session":"s-u-01-001","seq":999,"ts":"2026-08-01T19:40:00+08:00","weight_kg":40}"#;
+    let answer = server.post_events(late);
+    assert_eq!(answer["rejected"], 1);
+    assert_eq!(
+        answer["rejections"][0]["reason"],
+        "late event for a compacted session"
+    );
+    // The results are as before (as of the tick); the file still verifies.
+    let (_, after) = server.get("/v1/users/u-01/results", None);
+    let challenges = |text: &str| {
+        json(text)
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["challenge"].clone())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(challenges(&before), challenges(&after));
+    assert_eq!(server.stop(), 0);
+    let verify = challenge(["pipeline", "verify", "--db", &db]);
+    assert_eq!(verify.code, 0, "{}{}", verify.stdout, verify.stderr);
+}

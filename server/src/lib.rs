@@ -73,6 +73,9 @@ pub struct Config {
     pub tick_every: Option<std::time::Duration>,
     /// Changes the outbox keeps for reconnecting clients (`--outbox-keep`).
     pub outbox_keep: u64,
+    /// `--retain-events`: each periodic job compacts the sessions that ended longer ago than
+    /// this before its time.
+    pub retain_events: Option<std::time::Duration>,
 }
 
 /// Why the server could not start or stopped.
@@ -257,9 +260,10 @@ pub async fn serve(config: Config) -> Result<(), ServeError> {
         let hub = Arc::clone(&hub);
         let shared = Arc::clone(&shared);
         let timezone = config.timezone.clone();
+        let retain = config.retain_events;
         std::thread::Builder::new()
             .name("writer".to_owned())
-            .spawn(move || writer::run(engine, options, inbox, hub, shared, timezone))
+            .spawn(move || writer::run(engine, options, inbox, hub, shared, timezone, retain))
             .map_err(|e| ServeError::Failed(format!("cannot start the writer: {e}")))?
     };
     let (stop, shutdown) = watch::channel(false);

@@ -131,6 +131,7 @@ pub fn run(
     hub: Arc<Hub>,
     shared: Arc<Shared>,
     timezone: String,
+    retain: Option<std::time::Duration>,
 ) {
     let mut pending: Option<Command> = None;
     loop {
@@ -197,7 +198,19 @@ pub fn run(
                 }
             }
             Command::Tick { at, reply } => {
-                let answer = engine.tick(&at, &timezone);
+                let answer = engine.tick(&at, &timezone).and_then(|()| {
+                    // `--retain-events`: the periodic job also compacts the sessions that ended
+                    // longer ago than that before the tick's own time (a logged time), so a
+                    // replay of the log meets the same compactions.
+                    let Some(retain) = retain.and_then(|r| chrono::Duration::from_std(r).ok())
+                    else {
+                        return Ok(());
+                    };
+                    let before = at.time - retain;
+                    let summary = engine.compact(before, &mut |_| {})?;
+                    tracing::info!(sessions = summary.sessions, before = %before, "events compacted");
+                    Ok(())
+                });
                 let _ = reply.send(done(&mut engine, &hub, &shared, answer));
             }
             Command::PutChallenge { decl, reply } => {

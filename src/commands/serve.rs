@@ -38,6 +38,7 @@ pub fn run(args: &ServeArgs) -> Outcome {
         catalog,
         tick_every: args.tick_every,
         outbox_keep: args.outbox_keep,
+        retain_events: args.retain_events,
     };
     challenge_server::run(config, args.log_format == LogFormat::Json).map_err(|e| match e {
         ServeError::Usage(m) => Failure::Usage(m),
