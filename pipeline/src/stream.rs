@@ -80,7 +80,12 @@ pub fn admit(state: &mut State, pos: u64, event: SensorEvent, dirty: &mut Dirty)
                 }
             }
             let ts = upsert.ts;
-            state.users.insert(id.clone(), UserEntry { upsert });
+            let groups = upsert.user.groups.clone();
+            let old = state.put_user(UserEntry { upsert });
+            // Joining and leaving both change a team: the old groups and the new.
+            for g in old.iter().chain(&groups) {
+                dirty.team(g, pos);
+            }
             state.bump_clock(&id, ts);
             dirty.user(&id, pos, true);
             dirty.user_records.push(id);

@@ -55,7 +55,7 @@ pub enum PipelineCommand {
     Tick(TickArgs),
     /// Print a view as JSON Lines.
     #[command(
-        after_help = "Example:\n  challenge pipeline query results --db gym.db --user u-01\n  challenge pipeline query live --db gym.db --challenge streak-7\n  challenge pipeline query dead-letters --db gym.db"
+        after_help = "Example:\n  challenge pipeline query results --db gym.db --user u-01\n  challenge pipeline query results --db gym.db --team coy-a\n  challenge pipeline query live --db gym.db --challenge streak-7\n  challenge pipeline query rewards --db gym.db --user u-01\n  challenge pipeline query dead-letters --db gym.db"
     )]
     Query(QueryArgs),
     /// Re-derive every view from the sources of truth (the log, compacted workouts, challenges).
@@ -116,14 +116,18 @@ pub struct TickArgs {
 /// `pipeline query`.
 #[derive(Debug, Args)]
 pub struct QueryArgs {
-    /// The view: results, live, workouts, users, sessions, profiles, leaderboard, dead-letters.
-    #[arg(value_name = "VIEW", value_parser = ["results", "live", "workouts", "users", "sessions", "profiles", "leaderboard", "leaderboards", "dead-letters"])]
+    /// The view: results, live, workouts, users, sessions, profiles, leaderboard, dead-letters,
+    /// or the rewards ledger.
+    #[arg(value_name = "VIEW", value_parser = ["results", "live", "workouts", "users", "sessions", "profiles", "leaderboard", "leaderboards", "dead-letters", "rewards"])]
     pub view: String,
     #[command(flatten)]
     pub db: DbArg,
-    /// Only this user.
+    /// Only this user (results: the user's own rows; rewards: the user's).
     #[arg(long, value_name = "ID")]
     pub user: Option<String>,
+    /// Only this team's rows (results of team challenges; rewards: the team's).
+    #[arg(long, value_name = "NAME", conflicts_with = "user")]
+    pub team: Option<String>,
     /// Only this challenge (results and live).
     #[arg(long, value_name = "ID")]
     pub challenge: Option<String>,
@@ -181,13 +185,20 @@ pub fn run(args: &PipelineArgs) -> Outcome {
         }
         PipelineCommand::Query(a) => {
             let mut store = open_store(&a.db.db, true)?;
-            let view = if a.view == "leaderboard" {
-                "leaderboards"
-            } else {
-                a.view.as_str()
+            let view = match (a.view.as_str(), &a.team) {
+                ("leaderboard", _) => "leaderboards",
+                ("results", Some(_)) => "team_results",
+                ("rewards", Some(_)) => "team_rewards",
+                (v, Some(_)) => {
+                    return Err(Failure::Usage(format!(
+                        "--team applies to results and rewards, not to {v}"
+                    )))
+                }
+                (v, None) => v,
             };
+            let holder = a.team.as_deref().or(a.user.as_deref());
             let lines = store
-                .query(view, a.user.as_deref(), a.challenge.as_deref())
+                .query(view, holder, a.challenge.as_deref())
                 .map_err(|e| Failure::Usage(e.to_string()))?;
             let mut out = String::new();
             for line in lines {
