@@ -158,19 +158,19 @@ pub struct RewardRow {
 }
 
 impl RewardRow {
-    /// The row as JSON: `{"challenge", "user" (or "team"), "name", "points", "at"}`.
+    /// The row as JSON: `{"challenge", "user" (or "team"), "name", "points", "at"}`, in that
+    /// order (`points` null when the reward has none).
     pub fn json(&self) -> String {
-        let holder = if self.team { "team" } else { "user" };
-        let mut map = serde_json::Map::new();
-        map.insert("challenge".to_owned(), self.challenge.clone().into());
-        map.insert(holder.to_owned(), self.holder.clone().into());
-        map.insert("name".to_owned(), self.name.clone().into());
-        map.insert(
-            "points".to_owned(),
-            self.points.map_or(serde_json::Value::Null, Into::into),
-        );
-        map.insert("at".to_owned(), self.at.clone().into());
-        serde_json::Value::Object(map).to_string()
+        let text = |v: &str| serde_json::to_string(v).unwrap_or_default();
+        format!(
+            "{{\"challenge\":{},\"{}\":{},\"name\":{},\"points\":{},\"at\":{}}}",
+            text(&self.challenge),
+            if self.team { "team" } else { "user" },
+            text(&self.holder),
+            text(&self.name),
+            self.points.map_or_else(|| "null".to_owned(), |p| p.to_string()),
+            text(&self.at),
+        )
     }
 
     /// The webhook's `Idempotency-Key`: `<challenge>/<user or team>/<name>`.
