@@ -35,13 +35,13 @@ use crate::partition;
 use crate::periodic;
 use crate::rewards;
 use crate::save;
-use crate::team;
 use crate::state::State;
 use crate::store::{
     pages, Batch, CompactedWorkout, Counters, DeadLetter, LogEntry, LogKind, LogSpan, ResultRow,
     Row, SourcePage, Store, StoreError, StoredChallenge,
 };
 use crate::stream::{self, Admission, COMPACTED_REASON};
+use crate::team;
 use crate::transport::{Chunk, ChunkLine, Line, Transport};
 use crate::Dirty;
 
@@ -465,7 +465,9 @@ impl<S: Store> Engine<S> {
                 let mut batch = Batch::default();
                 let mut dirty = Dirty::default();
                 let c = admit_lines(state, &source_key, chunk, validated, &mut batch, &mut dirty);
-                derive(state, challenges, partitions, &webhooks, &mut dirty, &mut batch);
+                derive(
+                    state, challenges, partitions, &webhooks, &mut dirty, &mut batch,
+                );
                 batch.offsets.push((key.clone(), offset));
                 batch.offsets.push(("views".to_owned(), state.head));
                 batch.counters = c;

@@ -168,7 +168,8 @@ impl RewardRow {
             if self.team { "team" } else { "user" },
             text(&self.holder),
             text(&self.name),
-            self.points.map_or_else(|| "null".to_owned(), |p| p.to_string()),
+            self.points
+                .map_or_else(|| "null".to_owned(), |p| p.to_string()),
             text(&self.at),
         )
     }

@@ -86,7 +86,10 @@ pub fn evaluate(
         return out;
     };
     // The members' records and workouts, as `challenge eval` reads them.
-    let users: Vec<User> = state.members_of(team).map(|m| state.user_record(m)).collect();
+    let users: Vec<User> = state
+        .members_of(team)
+        .map(|m| state.user_record(m))
+        .collect();
     let by_user: HashMap<&str, Vec<&Workout>> = users
         .iter()
         .map(|u| (u.id.as_str(), state.workouts_of(&u.id).iter().collect()))
