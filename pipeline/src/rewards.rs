@@ -32,7 +32,7 @@ pub fn earned(challenge: &Active, row: &ResultRow, team: bool) -> Vec<RewardRow>
         .iter()
         .filter(|r| match &r.tier {
             None => reached.completed,
-            Some(t) => tiers.iter().any(|n| *n == t.node),
+            Some(t) => tiers.contains(&t.node),
         })
         .map(|r| RewardRow {
             challenge: row.challenge.clone(),

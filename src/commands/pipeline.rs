@@ -176,10 +176,15 @@ pub fn run(args: &PipelineArgs) -> Outcome {
             let at = eval::as_of(Some(&a.at))?;
             let mut engine = open_engine(&a.db.db, options, true)?;
             engine.tick(&at, &a.timezone).map_err(usage)?;
+            let (teams, users): (Vec<_>, Vec<_>) = engine
+                .challenges()
+                .iter()
+                .partition(|c| !c.plan.teams().is_empty());
+            let results = engine.state().considered_users().len() * users.len()
+                + teams.iter().map(|c| c.plan.teams().len()).sum::<usize>();
             eprintln!(
-                "tick at {}: {} results, profiles and leaderboards re-derived",
-                at.text,
-                engine.state().considered_users().len() * engine.challenge_count()
+                "tick at {}: {results} results, profiles and leaderboards re-derived",
+                at.text
             );
             Ok(())
         }
