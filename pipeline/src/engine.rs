@@ -4,14 +4,19 @@
 //! ```text
 //! Transport ──lines──► stream::validate (parallel) ──► stream::admit (log order) ──► save::save
 //!     ──dirty users──► partition (consistent hash of user id) ──► ondemand::evaluate_user
-//!     (one worker per partition, partitions in parallel) ──► Batch ──Store::commit──► views
-//! tick --at T ──► periodic::tick ──► Batch ──Store::commit
+//!     (one worker per partition, partitions in parallel) ──teams touched──► team::derive
+//!     (one task per team) ──► rewards::issue ──► Batch ──Store::commit──► views, rewards
+//! tick --at T ──► periodic::tick, team::derive (every team) ──► Batch ──Store::commit
 //! ```
+//!
+//! **Invariant:** the rewards ledger is not a view: rewards are issued in the transaction of
+//! the rows that earned them, never twice, and `rebuild` keeps them ([`crate::rewards`]).
 //!
 //! **Invariant:** every view row is a function of the sources of truth (the log, the compacted
 //! workouts, the challenges): a result row is `evaluate(challenge, user, the user's workouts,
 //! the user's clock)`; a user's clock is the latest workout end or record ts seen since the
-//! last tick, or the tick's time. So the views do not depend on how the input was cut into
+//! last tick, or the tick's time; a team row is `evaluate_team(challenge, team, the members'
+//! workouts, the latest of the members' clocks and the last tick)`. So the views do not depend on how the input was cut into
 //! batches, on retries, or on where a crash happened; `rebuild` replays the log through the same
 //! code and `verify` compares.
 
