@@ -372,7 +372,7 @@ pub enum PipelineCommand {
     Tick(TickArgs),
     /// Print a view as JSON Lines.
     #[command(
-        after_help = "Example:\n  challenge pipeline query results --db gym.db --user u-01\n  challenge pipeline query live --db gym.db --challenge streak-7\n  challenge pipeline query dead-letters --db gym.db"
+        after_help = "Example:\n  challenge pipeline query results --db gym.db --user u-01\n  challenge pipeline query results --db gym.db --team coy-a\n  challenge pipeline query live --db gym.db --challenge streak-7\n  challenge pipeline query rewards --db gym.db --user u-01\n  challenge pipeline query dead-letters --db gym.db"
     )]
     Query(QueryArgs),
     /// Re-derive every view from the sources of truth (the log, compacted workouts, challenges).
@@ -448,14 +448,18 @@ pub struct TickArgs {
 /// `pipeline query`.
 #[derive(Debug, Args)]
 pub struct QueryArgs {
-    /// The view: results, live, workouts, users, sessions, profiles, leaderboard, dead-letters.
-    #[arg(value_name = "VIEW", value_parser = ["results", "live", "workouts", "users", "sessions", "profiles", "leaderboard", "leaderboards", "dead-letters"])]
+    /// The view: results, live, workouts, users, sessions, profiles, leaderboard, dead-letters,
+    /// or the rewards ledger.
+    #[arg(value_name = "VIEW", value_parser = ["results", "live", "workouts", "users", "sessions", "profiles", "leaderboard", "leaderboards", "dead-letters", "rewards"])]
     pub view: String,
     #[command(flatten)]
     pub db: DbArg,
-    /// Only this user.
+    /// Only this user (results: the user's own rows; rewards: the user's).
     #[arg(long, value_name = "ID")]
     pub user: Option<String>,
+    /// Only this team's rows (results of team challenges; rewards: the team's).
+    #[arg(long, value_name = "NAME", conflicts_with = "user")]
+    pub team: Option<String>,
     /// Only this challenge (results and live).
     #[arg(long, value_name = "ID")]
     pub challenge: Option<String>,

@@ -29,7 +29,7 @@ fn summary(stdout: &str) -> String {
             format!(
                 "{} {} {} {:.6}",
                 r["challenge"].as_str().unwrap_or("?"),
-                r["user"].as_str().unwrap_or("?"),
+                r["user"].as_str().or(r["team"].as_str()).unwrap_or("?"),
                 r["status"].as_str().unwrap_or("?"),
                 r["progress"].as_f64().unwrap_or(-1.0)
             )
@@ -59,7 +59,13 @@ fn every_fixture_challenge_for_every_user() {
             ]);
             assert_eq!(run.code, 0, "{name}: {}", run.stderr);
             let lines = util::json_lines(&run.stdout);
-            assert_eq!(lines.len(), 60, "{name}: one line per user");
+            // A team challenge has one line per team, any other one line per user.
+            let teams = lines.iter().filter(|l| l.get("team").is_some()).count();
+            if teams > 0 {
+                assert_eq!(lines.len(), teams, "{name}: one line per team");
+            } else {
+                assert_eq!(lines.len(), 60, "{name}: one line per user");
+            }
             for line in &lines {
                 let p = line["progress"].as_f64().expect("progress");
                 assert!((0.0..=1.0).contains(&p), "{name}: progress {p}");

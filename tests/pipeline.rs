@@ -169,10 +169,33 @@ fn after_a_tick_every_result_equals_challenge_eval() {
         util::json_lines(&std::fs::read_to_string(&users).unwrap()).len()
     );
 
+    // The team challenge's rows are among them, one per team, and `--team` keeps one team.
+    let teams: Vec<serde_json::Value> = util::json_lines(&results)
+        .into_iter()
+        .filter(|r| r.get("team").is_some())
+        .collect();
+    assert_eq!(teams.len(), 2, "company-reps: coy-a and coy-b");
+    let coy_a =
+        util::json_lines(&pipeline(&db, &["query", "results", "--team", "coy-a"], 0).stdout);
+    assert_eq!(coy_a, teams[..1]);
+    assert_eq!(coy_a[0]["tier"], "gold");
+
+    // The team's rewards, keyed by team, in the spec's key order.
+    let rewards = pipeline(&db, &["query", "rewards"], 0).stdout;
+    assert!(rewards.starts_with(
+        "{\"challenge\":\"company-reps\",\"team\":\"coy-a\",\"name\":\"Company finisher\",\"points\":100,\"at\":"
+    ), "{rewards}");
+    let coy_b =
+        util::json_lines(&pipeline(&db, &["query", "rewards", "--team", "coy-b"], 0).stdout);
+    assert_eq!(coy_b.len(), 1, "coy-b reached bronze only");
+    assert_eq!(coy_b[0]["name"], "Company starter");
+    pipeline(&db, &["query", "live", "--team", "coy-b"], 2);
+
     // Ingesting the same file again changes nothing: its offset is committed.
     let again = ingest(&db, &[&fixture("events.jsonl")]);
     assert_eq!(summary(&again.stderr).0, 0);
     assert_eq!(pipeline(&db, &["query", "results"], 0).stdout, results);
+    assert_eq!(pipeline(&db, &["query", "rewards"], 0).stdout, rewards);
 }
 
 #[test]
@@ -182,9 +205,16 @@ fn verify_passes_after_rebuild_and_after_compact() {
     ingest(&db, &[&fixture("events.jsonl")]);
     pipeline(&db, &["tick", "--at", "2026-08-04T00:00:00Z"], 0);
     let before = views(&db);
+    let rewards = pipeline(&db, &["query", "rewards"], 0).stdout;
+    assert!(!rewards.is_empty());
     pipeline(&db, &["verify"], 0);
     pipeline(&db, &["rebuild"], 0);
     assert_eq!(views(&db), before);
+    assert_eq!(
+        pipeline(&db, &["query", "rewards"], 0).stdout,
+        rewards,
+        "rebuild keeps the ledger"
+    );
     let run = pipeline(&db, &["compact", "--before", "2026-08-03T00:00:00Z"], 0);
     assert!(run.stderr.contains("compacted"), "{}", run.stderr);
     let stats: serde_json::Value =

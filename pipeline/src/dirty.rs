@@ -26,6 +26,9 @@ pub struct Dirty {
     pub user_records: Vec<String>,
     /// Imported workouts whose winning message changed, with its log position, in order.
     pub imported: Vec<(String, u64)>,
+    /// Groups whose members changed (a record joined or left them), with the latest log
+    /// position that changed them: the teams among them are re-derived.
+    pub teams: BTreeMap<String, u64>,
 }
 
 impl Dirty {
@@ -47,6 +50,16 @@ impl Dirty {
         entry.results |= results;
     }
 
+    /// Marks a group whose members changed at `pos`.
+    pub fn team(&mut self, group: &str, pos: u64) {
+        match self.teams.get_mut(group) {
+            Some(v) => *v = (*v).max(pos),
+            None => {
+                self.teams.insert(group.to_owned(), pos);
+            }
+        }
+    }
+
     /// Takes the marked sessions (and forgets them, so they can be marked again).
     pub fn take_sessions(&mut self) -> Vec<String> {
         self.seen.clear();
@@ -60,6 +73,9 @@ impl Dirty {
 
     /// Whether nothing was touched.
     pub fn is_empty(&self) -> bool {
-        self.sessions.is_empty() && self.users.is_empty() && self.imported.is_empty()
+        self.sessions.is_empty()
+            && self.users.is_empty()
+            && self.imported.is_empty()
+            && self.teams.is_empty()
     }
 }

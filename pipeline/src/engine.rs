@@ -4,14 +4,19 @@
 //! ```text
 //! Transport ──lines──► stream::validate (parallel) ──► stream::admit (log order) ──► save::save
 //!     ──dirty users──► partition (consistent hash of user id) ──► ondemand::evaluate_user
-//!     (one worker per partition, partitions in parallel) ──► Batch ──Store::commit──► views
-//! tick --at T ──► periodic::tick ──► Batch ──Store::commit
+//!     (one worker per partition, partitions in parallel) ──teams touched──► team::derive
+//!     (one task per team) ──► rewards::issue ──► Batch ──Store::commit──► views, rewards
+//! tick --at T ──► periodic::tick, team::derive (every team) ──► Batch ──Store::commit
 //! ```
+//!
+//! **Invariant:** the rewards ledger is not a view: rewards are issued in the transaction of
+//! the rows that earned them, never twice, and `rebuild` keeps them ([`crate::rewards`]).
 //!
 //! **Invariant:** every view row is a function of the sources of truth (the log, the compacted
 //! workouts, the challenges): a result row is `evaluate(challenge, user, the user's workouts,
 //! the user's clock)`; a user's clock is the latest workout end or record ts seen since the
-//! last tick, or the tick's time. So the views do not depend on how the input was cut into
+//! last tick, or the tick's time; a team row is `evaluate_team(challenge, team, the members'
+//! workouts, the latest of the members' clocks and the last tick)`. So the views do not depend on how the input was cut into
 //! batches, on retries, or on where a crash happened; `rebuild` replays the log through the same
 //! code and `verify` compares.
 
@@ -33,6 +38,7 @@ use crate::dirty::DirtyUser;
 use crate::ondemand::{self, Active, UserInput, UserRows};
 use crate::partition;
 use crate::periodic;
+use crate::rewards;
 use crate::save;
 use crate::state::State;
 use crate::store::{
@@ -40,6 +46,7 @@ use crate::store::{
     Row, SourcePage, Store, StoreError, StoredChallenge,
 };
 use crate::stream::{self, Admission, COMPACTED_REASON};
+use crate::team;
 use crate::transport::{Chunk, ChunkLine, Line, Transport};
 use crate::Dirty;
 
@@ -72,6 +79,9 @@ pub struct Options {
     /// Whether batches carry what the change feed needs (the sensor events' users); the
     /// store decides whether it keeps an outbox ([`crate::SqliteStore::enable_feed`]).
     pub feed: bool,
+    /// Webhook URLs: each newly issued reward owes each of them a delivery, stored in the
+    /// reward's transaction (service.md, "Rewards").
+    pub webhooks: Vec<String>,
 }
 
 impl Default for Options {
@@ -81,6 +91,7 @@ impl Default for Options {
             partitions: partition::default_partitions(),
             batch_lines: 50_000,
             feed: false,
+            webhooks: Vec::new(),
         }
     }
 }
@@ -160,7 +171,7 @@ fn compile(stored: &StoredChallenge, catalog: &Catalog) -> Result<Active, Pipeli
         .next()
         .ok_or_else(|| bad("the stored tree is empty".to_owned()))?;
     let plan = Plan::compile(&decl, catalog).map_err(|e| bad(e.to_string()))?;
-    Ok(Active { plan })
+    Ok(Active::new(&decl, plan))
 }
 
 /// Where a long run (`rebuild`, `compact`, `verify`) stands, for a progress line.
@@ -220,7 +231,12 @@ impl<S: Store> Engine<S> {
                         engine.restore_compacted(pos, &session, &json, &mut dirty, None);
                         engine.state.head = engine.state.head.max(pos);
                     }
-                    Replay::Tick(pos, _) => engine.state.head = engine.state.head.max(pos),
+                    Replay::Tick(pos, body) => {
+                        engine.state.head = engine.state.head.max(pos);
+                        if let Some((at, _)) = parse_tick(&body) {
+                            engine.state.last_tick = Some(at);
+                        }
+                    }
                 }
             }
         }
@@ -293,7 +309,12 @@ impl<S: Store> Engine<S> {
         for (id, c) in &next {
             match self.stored.get(id) {
                 None => changes.added.push(id.clone()),
-                Some(old) if old.hash != c.hash => changes.edited.push(id.clone()),
+                Some(old) if old.hash != c.hash => {
+                    changes.edited.push(id.clone());
+                    // Its rows go and come back: an edit may turn a per-user challenge into a
+                    // team challenge, or change its teams.
+                    batch.drop_challenges.push(id.clone());
+                }
                 Some(_) => continue,
             }
             batch.put_challenges.push(c.clone());
@@ -322,11 +343,19 @@ impl<S: Store> Engine<S> {
             .map(String::as_str)
             .collect();
         let version = self.state.head;
-        let subset: Vec<&Active> = self
-            .challenges
-            .iter()
+        let subset: Vec<&Active> = ondemand::per_user(&self.challenges)
             .filter(|c| changed.contains(c.plan.id()))
             .collect();
+        let teams_changed: Vec<&Active> = self
+            .challenges
+            .iter()
+            .filter(|c| !c.plan.teams().is_empty() && changed.contains(c.plan.id()))
+            .collect();
+        let teams: BTreeMap<String, u64> = team::named_teams(&self.challenges)
+            .into_iter()
+            .map(|t| (t.to_owned(), version))
+            .collect();
+        team::derive(&self.state, &teams_changed, &teams, None, &mut batch);
         for user in self.state.considered_users() {
             let Some(clock) = self.state.clocks.get(&user) else {
                 continue;
@@ -347,6 +376,7 @@ impl<S: Store> Engine<S> {
             batch.replace_live_of_users.push(user);
             batch.live.extend(rows.live);
         }
+        rewards::issue(&self.challenges, &mut batch, &self.options.webhooks);
         self.store.commit(&batch)?;
         Ok(changes)
     }
@@ -420,6 +450,7 @@ impl<S: Store> Engine<S> {
         let batch_lines = self.options.batch_lines;
         let partitions = self.options.partitions;
         let feed = self.options.feed;
+        let webhooks = self.options.webhooks.clone();
         let read = |source: &mut T| {
             source
                 .next_chunk(batch_lines)
@@ -500,7 +531,9 @@ impl<S: Store> Engine<S> {
                     &mut dirty,
                     feed,
                 );
-                derive(state, challenges, partitions, &mut dirty, &mut batch);
+                derive(
+                    state, challenges, partitions, &webhooks, &mut dirty, &mut batch,
+                );
                 batch.offsets.push((key.clone(), offset));
                 batch.offsets.push(("views".to_owned(), state.head));
                 batch.counters = c;
@@ -643,6 +676,7 @@ impl<S: Store> Engine<S> {
             &mut self.state,
             &self.challenges,
             self.options.partitions,
+            &self.options.webhooks,
             dirty,
             batch,
         );
@@ -734,6 +768,14 @@ impl<S: Store> Engine<S> {
             batch.clocks.push((user.clone(), at.text.clone()));
         }
         batch.results.extend(views.results);
+        // Every team as of T.
+        self.state.last_tick = Some(at.clone());
+        let teams: BTreeMap<String, u64> = team::named_teams(&self.challenges)
+            .into_iter()
+            .map(|t| (t.to_owned(), pos))
+            .collect();
+        let all: Vec<&Active> = self.challenges.iter().collect();
+        team::derive(&self.state, &all, &teams, Some(at), batch);
         batch.profiles = Some(views.profiles);
         batch.leaderboards = Some(views.leaderboards);
         let open: Vec<String> = self.state.open.keys().cloned().collect();
@@ -743,6 +785,7 @@ impl<S: Store> Engine<S> {
             batch.replace_live_of_users.push(user);
             batch.live.extend(rows.live);
         }
+        rewards::issue(&self.challenges, batch, &self.options.webhooks);
         batch.offsets.push(("views".to_owned(), pos));
         Ok(())
     }
@@ -894,6 +937,17 @@ impl<S: Store> Engine<S> {
         Ok(CompactSummary { sessions: total })
     }
 
+    /// Every team result row of the current state as the team stage would write it (tests).
+    pub fn expected_team_results(&self) -> Vec<ResultRow> {
+        let all: Vec<&Active> = self.challenges.iter().collect();
+        let mut out = Vec::new();
+        for t in team::named_teams(&self.challenges) {
+            out.extend(team::evaluate(&self.state, &all, t, None, 0).rows);
+        }
+        out.sort_by(|a, b| (&a.challenge, &a.user).cmp(&(&b.challenge, &b.user)));
+        out
+    }
+
     /// Every result row of the current state as the on-demand stage would write it (tests).
     pub fn expected_results(&self) -> Vec<ResultRow> {
         let mut out = Vec::new();
@@ -1025,11 +1079,13 @@ fn admit_lines(
     counters
 }
 
-/// The save and on-demand stages over what `dirty` marks, writing into `batch`.
+/// The save, on-demand and team stages over what `dirty` marks, writing into `batch` with the
+/// rewards its results earn.
 fn derive(
     state: &mut State,
     challenges: &[Active],
     partitions: u32,
+    webhooks: &[String],
     dirty: &mut Dirty,
     batch: &mut Batch,
 ) {
@@ -1065,6 +1121,20 @@ fn derive(
         batch.replace_live_of_users.push(rows.user);
         batch.live.extend(rows.live);
     }
+    // The team stage, after the member stages: every team a member's change touched.
+    let teams = team::touched(
+        state,
+        std::mem::take(&mut dirty.teams),
+        users
+            .iter()
+            .filter(|(_, d)| d.results)
+            .map(|(u, d)| (u.as_str(), d.version)),
+    );
+    if !teams.is_empty() {
+        let all: Vec<&Active> = challenges.iter().collect();
+        team::derive(state, &all, &teams, None, batch);
+    }
+    rewards::issue(challenges, batch, webhooks);
 }
 
 /// Routes the dirty users to partitions and evaluates the partitions in parallel: each

@@ -68,8 +68,9 @@ pub struct SensorFeed {
     pub events: Vec<(usize, String)>,
 }
 
-/// Every change a batch makes to the watched views, in a fixed order.
-pub fn changes_of(batch: &Batch) -> Vec<Change> {
+/// Every change a batch makes to the watched views, in a fixed order; `issued` are the indices
+/// of the rewards (in [`Batch::rewards`]) the batch issued (the others were issued before).
+pub fn changes_of(batch: &Batch, issued: &[usize]) -> Vec<Change> {
     let mut out = Vec::new();
     let row = |kind: &'static str, user: Option<&str>, key: &str, data: &str| Change {
         kind,
@@ -80,6 +81,15 @@ pub fn changes_of(batch: &Batch) -> Vec<Change> {
     };
     for r in &batch.results {
         out.push(row("result", Some(&r.user), &r.challenge, &r.json));
+    }
+    for r in &batch.team_results {
+        out.push(Change {
+            kind: "result",
+            user: None,
+            team: Some(r.user.clone()),
+            key: r.challenge.clone(),
+            data: r.json.clone(),
+        });
     }
     for r in &batch.live {
         out.push(row("live", Some(&r.user), &r.challenge, &r.json));
@@ -94,6 +104,23 @@ pub fn changes_of(batch: &Batch) -> Vec<Change> {
     }
     for r in batch.leaderboards.iter().flatten() {
         out.push(row("leaderboard", None, &r.key, &r.json));
+    }
+    for r in issued.iter().filter_map(|i| batch.rewards.get(*i)) {
+        // The key names the ledger's row with the holder: (challenge, name) as JSON, since ids
+        // may hold any character.
+        let key = serde_json::to_string(&(&r.challenge, &r.name)).unwrap_or_default();
+        let (user, team) = if r.team {
+            (None, Some(r.holder.clone()))
+        } else {
+            (Some(r.holder.clone()), None)
+        };
+        out.push(Change {
+            kind: "reward",
+            user,
+            team,
+            key,
+            data: r.json(),
+        });
     }
     for (i, user) in &batch.sensor.events {
         if let Some(span) = batch.log_spans.get(*i) {
@@ -117,6 +144,7 @@ mod tests {
             version: 1,
             progress: 0.5,
             json: json.into(),
+            reached: None,
         };
         let batch = Batch {
             results: vec![result("u-1", "{\"r\":1}")],
@@ -155,7 +183,7 @@ mod tests {
             },
             ..Batch::default()
         };
-        let changes = changes_of(&batch);
+        let changes = changes_of(&batch, &[]);
         let kinds: Vec<_> = changes.iter().map(|c| c.kind).collect();
         assert_eq!(
             kinds,

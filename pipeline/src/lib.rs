@@ -15,6 +15,8 @@
 //! - [`save`]: sessions → workouts with [`rules_core::session`], the one implementation of the
 //!   save rules (the WASM live session uses it too);
 //! - [`ondemand`]: a user's results as of the user's clock, and the live results;
+//! - [`team`]: a team challenge's rows, one per team, fed by the member stages;
+//! - [`rewards`]: the rewards a batch's results earn (an append-only ledger);
 //! - [`periodic`]: `tick --at T`;
 //! - [`engine`]: batches, partitions, transactions, rebuild and compaction;
 //! - [`store`] / [`sqlite`]: the storage boundary and the embedded SQLite store;
@@ -40,11 +42,13 @@ pub mod json;
 pub mod ondemand;
 pub mod partition;
 pub mod periodic;
+pub mod rewards;
 pub mod save;
 pub mod sqlite;
 pub mod state;
 pub mod store;
 pub mod stream;
+pub mod team;
 pub mod transport;
 pub mod verify;
 

@@ -7,22 +7,59 @@
 //!
 //! **Boundary:** team challenges (language.md §10) are not per-user results: this stage leaves
 //! them out (no user row and no live row of a team challenge is ever written). Their results
-//! belong to a second stage keyed by team, fed by the member stages (ARCHITECTURE.md, "Team
-//! results"), which is not built yet.
+//! belong to the second stage keyed by team, fed by the member stages ([`crate::team`];
+//! ARCHITECTURE.md, "Team results").
 
 use std::borrow::Cow;
 
 use chrono::{DateTime, FixedOffset};
-use rules_core::eval::{self, AsOf, Plan};
+use rules_core::eval::{self, AsOf, EvalResult, Plan, Status};
 use rules_core::records::{User, Workout};
+use rules_core::tree::Reward;
+use rules_core::Challenge;
 
 use crate::state::{later, State};
-use crate::store::ResultRow;
+use crate::store::{Reached, ResultRow};
 
 /// A loaded challenge.
 pub struct Active {
     /// The compiled plan.
     pub plan: Plan,
+    /// The rewards, as declared (service.md, "Rewards").
+    pub rewards: Vec<Reward>,
+    /// The tiers' names, highest threshold first (a result at a tier has reached every tier
+    /// after it too).
+    pub tiers: Vec<String>,
+}
+
+impl Active {
+    /// A challenge compiled into `plan`, with its rewards and tiers.
+    pub fn new(decl: &Challenge, plan: Plan) -> Active {
+        let mut tiers: Vec<(f64, String)> = decl
+            .tiers
+            .iter()
+            .map(|t| (t.fraction(), t.name.clone()))
+            .collect();
+        tiers.sort_by(|a, b| b.0.total_cmp(&a.0));
+        Active {
+            plan,
+            rewards: decl.rewards.clone(),
+            tiers: tiers.into_iter().map(|(_, name)| name).collect(),
+        }
+    }
+}
+
+/// What a result reached that may earn rewards: `None` when neither completed nor at a tier.
+pub fn reached(result: &EvalResult) -> Option<Box<Reached>> {
+    let completed = result.status == Status::Completed;
+    let tier = result.tier.clone().flatten();
+    (completed || tier.is_some()).then(|| {
+        Box::new(Reached {
+            completed,
+            tier,
+            as_of: result.as_of.clone(),
+        })
+    })
 }
 
 /// Everything one user's evaluation reads (borrowed from the state where it can be).
@@ -100,17 +137,23 @@ fn prepared_row(
     version: u64,
 ) -> ResultRow {
     let result = eval::evaluate_prepared(plan, user, prepared, as_of);
+    result_row(&result, version)
+}
+
+/// The row of a result (a user's or a team's).
+pub fn result_row(result: &EvalResult, version: u64) -> ResultRow {
     ResultRow {
         challenge: result.challenge.clone(),
         user: result.user.clone(),
         version,
         progress: result.progress,
-        json: crate::json::to_string(&result, 2048),
+        json: crate::json::to_string(result, 2048),
+        reached: reached(result),
     }
 }
 
 /// The challenges evaluated per user: every one but the team challenges.
-fn per_user(challenges: &[Active]) -> impl Iterator<Item = &Active> {
+pub fn per_user(challenges: &[Active]) -> impl Iterator<Item = &Active> {
     challenges.iter().filter(|c| c.plan.teams().is_empty())
 }
 
@@ -156,9 +199,8 @@ mod tests {
 
     fn active(text: &str) -> Active {
         let parsed = rules_dsl::parse(text);
-        Active {
-            plan: Plan::compile(&parsed.decls[0], &Catalog::builtin()).unwrap(),
-        }
+        let plan = Plan::compile(&parsed.decls[0], &Catalog::builtin()).unwrap();
+        Active::new(&parsed.decls[0], plan)
     }
 
     #[test]

@@ -14,7 +14,7 @@ use rules_core::records::{User, Workout};
 use rules_core::zone::Zone;
 use rules_core::Catalog;
 
-use crate::ondemand::{row, Active};
+use crate::ondemand::{per_user, row, Active};
 use crate::store::{ResultRow, Row};
 
 /// Profiles look this many days back.
@@ -42,7 +42,7 @@ pub struct TickViews {
 }
 
 /// Derives the periodic views as of `at`. `users` are the considered users (sorted);
-/// `workouts` every saved workout.
+/// `workouts` every saved workout. Team challenges are the team stage's ([`crate::team`]).
 pub fn tick(
     challenges: &[Active],
     catalog: &Catalog,
@@ -95,9 +95,7 @@ pub fn tick(
         .par_iter()
         .flat_map_iter(|user| {
             let own = by_user.get(user.id.as_str()).unwrap_or(&empty);
-            challenges
-                .iter()
-                .map(move |c| row(&c.plan, user, own, at, version))
+            per_user(challenges).map(move |c| row(&c.plan, user, own, at, version))
         })
         .collect();
     TickViews {

@@ -22,8 +22,8 @@ use sha2::{Digest, Sha256};
 
 use crate::feed::{self, Committed};
 use crate::store::{
-    pages, Batch, CompactedWorkout, Counters, LogEntry, LogKind, Snapshot, SourcePage, Store,
-    StoreError, StoredChallenge,
+    pages, Batch, CompactedWorkout, Counters, Delivery, LogEntry, LogKind, Snapshot, SourcePage,
+    Store, StoreError, StoredChallenge,
 };
 
 /// Keyed views: one row per key, with the user it is about.
@@ -49,6 +49,10 @@ CREATE INDEX IF NOT EXISTS results_challenge ON results(challenge);
 CREATE INDEX IF NOT EXISTS live_challenge ON live(challenge);
 CREATE INDEX IF NOT EXISTS compacted_pos ON compacted(pos);
 CREATE TABLE IF NOT EXISTS changes(first INTEGER PRIMARY KEY, last INTEGER NOT NULL, items TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS team_results(challenge TEXT NOT NULL, team TEXT NOT NULL, version INTEGER NOT NULL, progress REAL NOT NULL, json TEXT NOT NULL, PRIMARY KEY(team, challenge)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS team_results_challenge ON team_results(challenge);
+CREATE TABLE IF NOT EXISTS rewards(challenge TEXT NOT NULL, holder TEXT NOT NULL, name TEXT NOT NULL, team INTEGER NOT NULL, json TEXT NOT NULL, PRIMARY KEY(challenge, holder, name)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS deliveries(id INTEGER PRIMARY KEY AUTOINCREMENT, url TEXT NOT NULL, key TEXT NOT NULL, body TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, next_at INTEGER NOT NULL DEFAULT 0);
 ";
 // Results and live rows are keyed by (user, challenge): a user's rows, all rewritten together
 // when the user's workouts change, sit side by side on one or two pages, instead of one row
@@ -373,7 +377,7 @@ impl SqliteStore {
                 }
                 last = seq;
                 let kind = feed::kind(&kind);
-                if let Some(data) = self.row_of(kind, user.as_deref(), &key)? {
+                if let Some(data) = self.row_of(kind, user.as_deref(), team.as_deref(), &key)? {
                     out.push(Committed {
                         seq,
                         change: feed::Change {
@@ -395,8 +399,37 @@ impl SqliteStore {
         &self,
         kind: &str,
         user: Option<&str>,
+        team: Option<&str>,
         key: &str,
     ) -> Result<Option<String>, StoreError> {
+        let one = |sql: &str, a: Option<&str>, b: &str| {
+            self.conn
+                .prepare_cached(sql)
+                .and_then(|mut st| st.query_row(params![a, b], |r| r.get(0)).optional())
+                .map_err(err)
+        };
+        if let (Some(team), "result") = (team, kind) {
+            return one(
+                "SELECT json FROM team_results WHERE team = ?1 AND challenge = ?2",
+                Some(team),
+                key,
+            );
+        }
+        if kind == "reward" {
+            let Ok((challenge, name)) = serde_json::from_str::<(String, String)>(key) else {
+                return Ok(None);
+            };
+            return self
+                .conn
+                .prepare_cached(
+                    "SELECT json FROM rewards WHERE challenge = ?1 AND holder = ?2 AND name = ?3",
+                )
+                .and_then(|mut st| {
+                    st.query_row(params![challenge, user.or(team), name], |r| r.get(0))
+                        .optional()
+                })
+                .map_err(err);
+        }
         let sql = match kind {
             "result" => "SELECT json FROM results WHERE user = ?1 AND challenge = ?2",
             "live" => "SELECT json FROM live WHERE user = ?1 AND challenge = ?2",
@@ -406,10 +439,7 @@ impl SqliteStore {
             "sensor" => "SELECT body FROM log WHERE ?1 IS NOT NULL AND pos = CAST(?2 AS INTEGER)",
             _ => return Ok(None),
         };
-        self.conn
-            .prepare_cached(sql)
-            .and_then(|mut st| st.query_row(params![user, key], |r| r.get(0)).optional())
-            .map_err(err)
+        one(sql, user, key)
     }
 
     /// The oldest and the newest sequence numbers in the outbox (0, 0 when empty).
@@ -600,10 +630,11 @@ fn insert_log_spans(tx: &Transaction<'_>, batch: &Batch) -> rusqlite::Result<()>
 /// Rows per multi-row upsert of results.
 const RESULT_CHUNK: usize = 32;
 
-/// The versioned upsert of `rows` rows into `table` (`results` or `live`): an older version
-/// never overwrites a newer one.
+/// The versioned upsert of `rows` rows into `table` (`results`, `live` or `team_results`): an
+/// older version never overwrites a newer one.
 fn upsert_sql(table: &str, rows: usize) -> String {
-    let mut sql = format!("INSERT INTO {table}(challenge, user, version, progress, json) VALUES ");
+    let who = holder_column(table);
+    let mut sql = format!("INSERT INTO {table}(challenge, {who}, version, progress, json) VALUES ");
     for i in 0..rows {
         if i > 0 {
             sql.push(',');
@@ -611,7 +642,7 @@ fn upsert_sql(table: &str, rows: usize) -> String {
         sql.push_str("(?,?,?,?,?)");
     }
     sql.push_str(&format!(
-        " ON CONFLICT(challenge, user) DO UPDATE SET version = excluded.version, \
+        " ON CONFLICT(challenge, {who}) DO UPDATE SET version = excluded.version, \
          progress = excluded.progress, json = excluded.json \
          WHERE excluded.version >= {table}.version"
     ));
@@ -643,6 +674,45 @@ fn upsert_versioned(
     Ok(())
 }
 
+/// The column a versioned table is keyed by besides the challenge: `team` for team results.
+fn holder_column(table: &str) -> &'static str {
+    if table == "team_results" {
+        "team"
+    } else {
+        "user"
+    }
+}
+
+/// The rewards of a batch: each inserted unless already issued (the ledger is append-only,
+/// keyed by challenge, holder and name), and each newly issued one owes a delivery to every
+/// webhook — in the batch's transaction, with the result rows that earned them.
+/// Issues the batch's rewards not issued before; gives the indices (in
+/// [`Batch::rewards`]) of those this batch issued.
+fn issue_rewards(tx: &Transaction<'_>, batch: &Batch) -> rusqlite::Result<Vec<usize>> {
+    let mut issued_now = Vec::new();
+    if batch.rewards.is_empty() {
+        return Ok(issued_now);
+    }
+    let mut insert = tx.prepare_cached(
+        "INSERT OR IGNORE INTO rewards(challenge, holder, name, team, json) VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?;
+    let mut owe =
+        tx.prepare_cached("INSERT INTO deliveries(url, key, body) VALUES (?1, ?2, ?3)")?;
+    for (i, r) in batch.rewards.iter().enumerate() {
+        let json = r.json();
+        let issued = insert.execute(params![r.challenge, r.holder, r.name, r.team, json])?;
+        if issued == 0 {
+            continue;
+        }
+        issued_now.push(i);
+        let key = r.idempotency_key();
+        for url in &batch.webhooks {
+            owe.execute(params![url, key, json])?;
+        }
+    }
+    Ok(issued_now)
+}
+
 fn bind_results(
     st: &mut rusqlite::CachedStatement<'_>,
     rows: &[crate::store::ResultRow],
@@ -658,7 +728,8 @@ fn bind_results(
     Ok(())
 }
 
-fn apply(tx: &Transaction<'_>, batch: &Batch) -> rusqlite::Result<()> {
+/// Applies a batch; gives the indices of the rewards it issued.
+fn apply(tx: &Transaction<'_>, batch: &Batch) -> rusqlite::Result<Vec<usize>> {
     insert_log(tx, &batch.log)?;
     insert_log_spans(tx, batch)?;
     if !batch.dead_letters.is_empty() {
@@ -703,10 +774,17 @@ fn apply(tx: &Transaction<'_>, batch: &Batch) -> rusqlite::Result<()> {
     for c in &batch.drop_challenges {
         tx.prepare_cached("DELETE FROM results WHERE challenge = ?1")?
             .execute([c])?;
+        tx.prepare_cached("DELETE FROM team_results WHERE challenge = ?1")?
+            .execute([c])?;
         tx.prepare_cached("DELETE FROM live WHERE challenge = ?1")?
             .execute([c])?;
     }
     upsert_versioned(tx, "results", &batch.results)?;
+    for (challenge, team) in &batch.drop_team_results {
+        tx.prepare_cached("DELETE FROM team_results WHERE challenge = ?1 AND team = ?2")?
+            .execute([challenge, team])?;
+    }
+    upsert_versioned(tx, "team_results", &batch.team_results)?;
     for user in &batch.replace_live_of_users {
         tx.prepare_cached("DELETE FROM live WHERE user = ?1")?
             .execute([user])?;
@@ -753,7 +831,7 @@ fn apply(tx: &Transaction<'_>, batch: &Batch) -> rusqlite::Result<()> {
         tx.prepare_cached("INSERT OR REPLACE INTO meta(key, value) VALUES (?1, ?2)")?
             .execute([key, value])?;
     }
-    Ok(())
+    issue_rewards(tx, batch)
 }
 
 fn as_u64(v: i64) -> u64 {
@@ -777,8 +855,9 @@ fn write_changes(
     tx: &Transaction<'_>,
     outbox: &Outbox,
     batch: &Batch,
+    issued: &[usize],
 ) -> rusqlite::Result<Vec<Committed>> {
-    let changes = feed::changes_of(batch);
+    let changes = feed::changes_of(batch, issued);
     if changes.is_empty() {
         return Ok(Vec::new());
     }
@@ -947,9 +1026,9 @@ impl Store for SqliteStore {
 
     fn commit(&mut self, batch: &Batch) -> Result<(), StoreError> {
         let tx = self.conn.transaction().map_err(err)?;
-        apply(&tx, batch).map_err(err)?;
+        let issued = apply(&tx, batch).map_err(err)?;
         let written = match &self.feed {
-            Some(outbox) => write_changes(&tx, outbox, batch).map_err(err)?,
+            Some(outbox) => write_changes(&tx, outbox, batch, &issued).map_err(err)?,
             None => Vec::new(),
         };
         tx.commit().map_err(err)?;
@@ -962,7 +1041,12 @@ impl Store for SqliteStore {
 
     fn clear_views(&mut self) -> Result<(), StoreError> {
         let tx = self.conn.transaction().map_err(err)?;
-        for table in KEYED.iter().chain(&["results", "live", "clocks"]) {
+        // Not the rewards ledger nor the deliveries owed: a reward is never issued twice nor
+        // taken back, and its `at` records when it was first observed.
+        for table in KEYED
+            .iter()
+            .chain(&["results", "team_results", "live", "clocks"])
+        {
             tx.execute(&format!("DELETE FROM {table}"), [])
                 .map_err(err)?;
         }
@@ -978,7 +1062,14 @@ impl Store for SqliteStore {
         challenge: Option<&str>,
     ) -> Result<Vec<String>, StoreError> {
         let sql = match view {
-            "results" | "live" => format!(
+            "results" => "SELECT json FROM (\
+                 SELECT challenge, user AS holder, json FROM results WHERE (?1 IS NULL OR user = ?1) AND (?2 IS NULL OR challenge = ?2) \
+                 UNION ALL SELECT challenge, team, json FROM team_results WHERE ?1 IS NULL AND (?2 IS NULL OR challenge = ?2)) \
+                 ORDER BY challenge, holder".to_owned(),
+            "team_results" => "SELECT json FROM team_results WHERE (?1 IS NULL OR team = ?1) AND (?2 IS NULL OR challenge = ?2) ORDER BY challenge, team".to_owned(),
+            "rewards" => "SELECT json FROM rewards WHERE (?1 IS NULL OR (holder = ?1 AND team = 0)) AND (?2 IS NULL OR challenge = ?2) ORDER BY challenge, holder, name".to_owned(),
+            "team_rewards" => "SELECT json FROM rewards WHERE team = 1 AND (?1 IS NULL OR holder = ?1) AND (?2 IS NULL OR challenge = ?2) ORDER BY challenge, holder, name".to_owned(),
+            "live" => format!(
                 "SELECT json FROM {view} WHERE (?1 IS NULL OR user = ?1) AND (?2 IS NULL OR challenge = ?2) ORDER BY challenge, user"
             ),
             v if KEYED.contains(&v) => format!(
@@ -1001,6 +1092,7 @@ impl Store for SqliteStore {
                 "results" | "live" => {
                     format!("SELECT challenge || char(31) || user, json FROM {view} ORDER BY challenge, user")
                 }
+                "team_results" => "SELECT challenge || char(31) || team, json FROM team_results ORDER BY challenge, team".to_owned(),
                 _ => format!("SELECT key, json FROM {view} ORDER BY key"),
             };
             let mut st = self.conn.prepare(&sql).map_err(err)?;
@@ -1034,9 +1126,12 @@ impl Store for SqliteStore {
             "users",
             "sessions",
             "results",
+            "team_results",
             "live",
             "profiles",
             "leaderboards",
+            "rewards",
+            "deliveries",
         ] {
             let n: i64 = self
                 .conn
@@ -1045,6 +1140,47 @@ impl Store for SqliteStore {
             out.insert(table.to_owned(), as_u64(n));
         }
         Ok(out)
+    }
+
+    fn owed_deliveries(&mut self, due_by: i64, limit: usize) -> Result<Vec<Delivery>, StoreError> {
+        let mut st = self
+            .conn
+            .prepare_cached(
+                "SELECT id, url, key, body, attempts, next_at FROM deliveries \
+                 WHERE next_at <= ?1 ORDER BY id LIMIT ?2",
+            )
+            .map_err(err)?;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = st
+            .query_map(params![due_by, limit], |r| {
+                Ok(Delivery {
+                    id: r.get(0)?,
+                    url: r.get(1)?,
+                    key: r.get(2)?,
+                    body: r.get(3)?,
+                    attempts: u32::try_from(r.get::<_, i64>(4)?).unwrap_or(u32::MAX),
+                    next_at: r.get(5)?,
+                })
+            })
+            .map_err(err)?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(err)
+    }
+
+    fn delivered(&mut self, id: i64) -> Result<(), StoreError> {
+        self.conn
+            .execute("DELETE FROM deliveries WHERE id = ?1", [id])
+            .map_err(err)?;
+        Ok(())
+    }
+
+    fn delivery_failed(&mut self, id: i64, next_at: i64) -> Result<(), StoreError> {
+        self.conn
+            .execute(
+                "UPDATE deliveries SET attempts = attempts + 1, next_at = ?2 WHERE id = ?1",
+                [id, next_at],
+            )
+            .map_err(err)?;
+        Ok(())
     }
 }
 
@@ -1062,6 +1198,7 @@ mod tests {
             version,
             progress: 0.5,
             json: format!("{{\"c\":{challenge},\"u\":{user},\"v\":{version}}}"),
+            reached: None,
         }
     }
 

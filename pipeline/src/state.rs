@@ -57,6 +57,12 @@ pub struct State {
     pub superseded_imports: FastMap<String, Vec<ImportedWorkout>>,
     /// Each user's clock: the `as_of` of their results.
     pub clocks: FastMap<String, AsOf>,
+    /// Each group's members: the users whose winning record lists it (a team's members,
+    /// language.md §10), kept in step with `users`.
+    pub members: FastMap<String, BTreeSet<String>>,
+    /// The time of the latest tick in log order, if any (a team's `as_of` when no member has
+    /// a later clock).
+    pub last_tick: Option<AsOf>,
     /// The last log position.
     pub head: u64,
 }
@@ -98,6 +104,35 @@ impl State {
                 self.clocks.insert(user.to_owned(), candidate);
             }
         }
+    }
+
+    /// Sets `user`'s winning record, keeping the group index in step; returns the record it
+    /// replaces, if any.
+    pub fn put_user(&mut self, entry: UserEntry) -> Option<UserEntry> {
+        let id = entry.user().id.clone();
+        let groups = entry.user().groups.clone();
+        let old = self.users.insert(id.clone(), entry);
+        for g in old.iter().flat_map(|e| &e.upsert.user.groups) {
+            if let Some(members) = self.members.get_mut(g) {
+                members.remove(&id);
+                if members.is_empty() {
+                    self.members.remove(g);
+                }
+            }
+        }
+        for g in groups {
+            self.members.entry(g).or_default().insert(id.clone());
+        }
+        old
+    }
+
+    /// The members of a group (a team), sorted by id.
+    pub fn members_of(&self, group: &str) -> impl Iterator<Item = &str> {
+        self.members
+            .get(group)
+            .into_iter()
+            .flatten()
+            .map(String::as_str)
     }
 
     /// Whether a user is considered (data.md): an accepted record or a saved workout.

@@ -29,11 +29,12 @@ pub enum StoreError {
 }
 
 /// The derived views, by name. `query`, `verify` and the content hashes use these names.
-pub const VIEWS: [&str; 7] = [
+pub const VIEWS: [&str; 8] = [
     "workouts",
     "users",
     "sessions",
     "results",
+    "team_results",
     "live",
     "profiles",
     "leaderboards",
@@ -116,12 +117,12 @@ pub struct Row {
     pub json: String,
 }
 
-/// A result row (also a live row).
+/// A result row (also a live row, and a team's row in [`Batch::team_results`]).
 #[derive(Clone, Debug, PartialEq)]
 pub struct ResultRow {
     /// The challenge id.
     pub challenge: String,
-    /// The user id.
+    /// The user id (the team's name for a team row).
     pub user: String,
     /// The log position that caused it.
     pub version: u64,
@@ -129,6 +130,79 @@ pub struct ResultRow {
     pub progress: f64,
     /// The `challenge eval` line.
     pub json: String,
+    /// What the result has reached that may earn rewards (`None`: neither completed nor at a
+    /// tier, so nothing to look up).
+    pub reached: Option<Box<Reached>>,
+}
+
+/// What a result reached: completion and a tier, with the result's `as_of` (a reward's `at`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Reached {
+    /// The result is `completed`.
+    pub completed: bool,
+    /// The tier reached, if any.
+    pub tier: Option<String>,
+    /// The result's `as_of`, as written in the line.
+    pub as_of: String,
+}
+
+/// A reward issued (service.md, "Rewards"): a row of the append-only rewards ledger, keyed by
+/// (challenge, user or team, name).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RewardRow {
+    /// The challenge id.
+    pub challenge: String,
+    /// The user id, or the team's name when `team`.
+    pub holder: String,
+    /// Whether a team earned it.
+    pub team: bool,
+    /// The reward's name.
+    pub name: String,
+    /// Its points, if any.
+    pub points: Option<u64>,
+    /// The `as_of` of the result that earned it.
+    pub at: String,
+}
+
+impl RewardRow {
+    /// The row as JSON: `{"challenge", "user" (or "team"), "name", "points", "at"}`, in that
+    /// order (`points` null when the reward has none).
+    pub fn json(&self) -> String {
+        let text = |v: &str| serde_json::to_string(v).unwrap_or_default();
+        format!(
+            "{{\"challenge\":{},\"{}\":{},\"name\":{},\"points\":{},\"at\":{}}}",
+            text(&self.challenge),
+            if self.team { "team" } else { "user" },
+            text(&self.holder),
+            text(&self.name),
+            self.points
+                .map_or_else(|| "null".to_owned(), |p| p.to_string()),
+            text(&self.at),
+        )
+    }
+
+    /// The webhook's `Idempotency-Key`: `<challenge>/<user or team>/<name>`.
+    pub fn idempotency_key(&self) -> String {
+        format!("{}/{}/{}", self.challenge, self.holder, self.name)
+    }
+}
+
+/// A webhook delivery owed: one per issued reward and webhook URL, written in the reward's
+/// transaction and deleted once delivered.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Delivery {
+    /// The delivery's id (the order deliveries were owed in).
+    pub id: i64,
+    /// Where to `POST`.
+    pub url: String,
+    /// The `Idempotency-Key` header.
+    pub key: String,
+    /// The body: the reward row's JSON.
+    pub body: String,
+    /// Failed attempts so far.
+    pub attempts: u32,
+    /// When the next attempt is due, in milliseconds since the Unix epoch (0: at once).
+    pub next_at: i64,
 }
 
 /// Input counters: `read == accepted + rejected`; `duplicates` are accepted no-ops.
@@ -180,9 +254,19 @@ pub struct Batch {
     pub delete: Vec<(&'static str, String)>,
     /// Result upserts (versioned).
     pub results: Vec<ResultRow>,
+    /// Team result upserts (versioned; `user` is the team).
+    pub team_results: Vec<ResultRow>,
+    /// Team results to delete, as (challenge, team): a team with no `as_of` (no member with a
+    /// clock and no tick yet).
+    pub drop_team_results: Vec<(String, String)>,
+    /// Rewards earned by this batch's results: inserted unless already issued (the ledger is
+    /// append-only), each newly issued one owing a delivery to every URL of `webhooks`.
+    pub rewards: Vec<RewardRow>,
+    /// The webhook URLs owed a delivery of each newly issued reward.
+    pub webhooks: Vec<String>,
     /// Users whose results are all deleted (they are no longer considered).
     pub drop_results_of_users: Vec<String>,
-    /// Challenges whose results and live rows are all deleted.
+    /// Challenges whose results, team results and live rows are all deleted.
     pub drop_challenges: Vec<String>,
     /// Users whose live rows are replaced by `live` (or just deleted).
     pub replace_live_of_users: Vec<String>,
@@ -262,10 +346,14 @@ pub trait Store {
     /// Applies a batch atomically.
     fn commit(&mut self, batch: &Batch) -> Result<(), StoreError>;
     /// Empties every derived view (and the clocks), keeping the log, the compacted workouts,
-    /// the challenges, the dead letters, the counters and the input offsets.
+    /// the challenges, the dead letters, the counters, the input offsets, the rewards ledger
+    /// and the deliveries owed.
     fn clear_views(&mut self) -> Result<(), StoreError>;
     /// A view's rows as JSON lines in its order, filtered by user and challenge where they
-    /// apply. Views: [`VIEWS`] and `dead-letters`.
+    /// apply. Views: [`VIEWS`], `dead-letters`, `rewards` (the ledger, by challenge, holder
+    /// and name; `user` keeps that user's) and `team_rewards` (`user` keeps that team's). `results` holds user and team rows together, by
+    /// challenge then user or team; with `user`, only that user's rows; `team_results` only
+    /// the team rows (`user` then filters by team).
     fn query(
         &mut self,
         view: &str,
@@ -276,4 +364,11 @@ pub trait Store {
     fn view_hashes(&mut self) -> Result<BTreeMap<String, String>, StoreError>;
     /// Row counts of the tables, for `stats`.
     fn counts(&mut self) -> Result<BTreeMap<String, u64>, StoreError>;
+    /// The webhook deliveries owed whose next attempt is due at `due_by` (milliseconds since
+    /// the Unix epoch; `i64::MAX` for all), oldest first, at most `limit`.
+    fn owed_deliveries(&mut self, due_by: i64, limit: usize) -> Result<Vec<Delivery>, StoreError>;
+    /// A delivery succeeded: it is no longer owed.
+    fn delivered(&mut self, id: i64) -> Result<(), StoreError>;
+    /// A delivery attempt failed: one more attempt counted, the next one due at `next_at`.
+    fn delivery_failed(&mut self, id: i64, next_at: i64) -> Result<(), StoreError>;
 }

@@ -82,7 +82,17 @@ pub fn admit(state: &mut State, pos: u64, event: SensorEvent, dirty: &mut Dirty)
                 }
             }
             let ts = upsert.ts;
-            if let Some(old) = state.users.insert(id.clone(), UserEntry { upsert }) {
+            let groups = upsert.user.groups.clone();
+            let old = state.put_user(UserEntry { upsert });
+            // Joining and leaving both change a team: the old groups and the new.
+            for g in old
+                .iter()
+                .flat_map(|e| &e.upsert.user.groups)
+                .chain(&groups)
+            {
+                dirty.team(g, pos);
+            }
+            if let Some(old) = old {
                 state
                     .superseded_users
                     .entry(id.clone())

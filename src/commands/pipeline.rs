@@ -31,22 +31,34 @@ pub fn run(args: &PipelineArgs) -> Outcome {
             let at = input::time(&a.at, "--at")?;
             let mut engine = open_engine(&a.db.db, options, true)?;
             engine.tick(&at, &a.timezone).map_err(usage)?;
+            let (teams, users): (Vec<_>, Vec<_>) = engine
+                .challenges()
+                .iter()
+                .partition(|c| !c.plan.teams().is_empty());
+            let results = engine.state().considered_users().len() * users.len()
+                + teams.iter().map(|c| c.plan.teams().len()).sum::<usize>();
             eprintln!(
-                "tick at {}: {} results, profiles and leaderboards re-derived",
-                at.text,
-                engine.state().considered_users().len() * engine.challenge_count()
+                "tick at {}: {results} results, profiles and leaderboards re-derived",
+                at.text
             );
             Ok(())
         }
         PipelineCommand::Query(a) => {
             let mut store = open_store(&a.db.db, true, false)?;
-            let view = if a.view == "leaderboard" {
-                "leaderboards"
-            } else {
-                a.view.as_str()
+            let view = match (a.view.as_str(), &a.team) {
+                ("leaderboard", _) => "leaderboards",
+                ("results", Some(_)) => "team_results",
+                ("rewards", Some(_)) => "team_rewards",
+                (v, Some(_)) => {
+                    return Err(Failure::Usage(format!(
+                        "--team applies to results and rewards, not to {v}"
+                    )))
+                }
+                (v, None) => v,
             };
+            let holder = a.team.as_deref().or(a.user.as_deref());
             let lines = store
-                .query(view, a.user.as_deref(), a.challenge.as_deref())
+                .query(view, holder, a.challenge.as_deref())
                 .map_err(|e| Failure::Usage(e.to_string()))?;
             let mut out = String::new();
             for line in lines {
