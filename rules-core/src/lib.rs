@@ -20,6 +20,7 @@ pub mod diagnostic;
 pub mod eval;
 pub mod json;
 pub mod leaderboard;
+pub mod limits;
 mod par;
 pub mod profile;
 pub mod records;
