@@ -127,7 +127,7 @@ fn lex<'s>(text: &'s str, mut on: impl FnMut(Token<'s>)) {
     }
 }
 
-/// Scans `source` (any size; the caller checks [`MAX_FILE_BYTES`] first).
+/// Scans `source` (any size; the caller checks [`rules_core::limits::MAX_SOURCE_BYTES`] first).
 pub fn scan(source: &str) -> Scan {
     let mut scan = Scan::default();
     // The piece being scanned: start, depth, where it first went too deep, whether it holds

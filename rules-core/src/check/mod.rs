@@ -16,7 +16,7 @@
 //! **Lower once, and report while lowering.** [`lower`] and [`lower_file`] run the same walk
 //! and, for a challenge without errors, also build its [`Plan`]: each rule (a measure, a field,
 //! a unit, an operator, a count, a name) is resolved here, once, and what it resolved to is
-//! handed to [`crate::eval::Lowering`], which assembles the plan without validating anything
+//! handed to `eval::Lowering`, which assembles the plan without validating anything
 //! again. [`Plan::compile`] is [`lower`] for trees nobody checked before (stored challenges).
 //!
 //! Decisions where the spec is silent:
