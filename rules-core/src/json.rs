@@ -23,12 +23,7 @@ use crate::tree::{
 };
 use crate::units::{self, Dimension};
 
-/// The deepest JSON nesting accepted. A tree within the language's limits (64 goal levels and 64
-/// condition levels, each two JSON levels deep) stays well below it.
-pub const MAX_JSON_DEPTH: usize = 320;
-
-/// The largest JSON document accepted (the same limit as a DSL file).
-pub const MAX_JSON_BYTES: usize = 1 << 20;
+use crate::limits::{MAX_JSON_DEPTH, MAX_SOURCE_BYTES};
 
 /// What [`read_trees`] made of a JSON document.
 #[derive(Clone, Debug, PartialEq)]
@@ -85,7 +80,7 @@ pub fn read_tree(value: &Json) -> Result<Challenge, Vec<Diagnostic>> {
 
 /// Parses JSON text after checking its size and nesting depth.
 pub fn parse_document(text: &str) -> Result<Json, Diagnostic> {
-    if text.len() > MAX_JSON_BYTES {
+    if text.len() > MAX_SOURCE_BYTES {
         return Err(Diagnostic::new(
             Code::E0013,
             format!("the tree is {} bytes; the limit is 1 MiB", text.len()),

@@ -9,9 +9,12 @@
 //!
 //! ```text
 //! DSL text ──rules-dsl──┐
-//!                       ├─► tree::Challenge ─► check::check ─► eval::Plan ─► eval::evaluate
+//!                       ├─► tree::Challenge ─► check::lower ─► eval::Plan ─► eval::evaluate
 //! JSON tree ───json─────┘
 //! ```
+//!
+//! The checker validates and lowers in one walk: a rule lives in one place, and every limit in
+//! [`limits`].
 
 pub mod bounds;
 pub mod catalog;
@@ -20,6 +23,7 @@ pub mod diagnostic;
 pub mod eval;
 pub mod json;
 pub mod leaderboard;
+pub mod limits;
 mod par;
 pub mod profile;
 pub mod records;

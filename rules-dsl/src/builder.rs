@@ -15,6 +15,7 @@ use chrono::NaiveDate;
 use pest::iterators::Pair;
 use rules_core::catalog::is_keyword;
 use rules_core::diagnostic::{did_you_mean, Code, Diagnostic};
+use rules_core::limits::{MAX_CONDITION_DEPTH, MAX_EXPR_DEPTH, MAX_GOAL_DEPTH};
 use rules_core::span::{Span, Spanned};
 use rules_core::tree::{
     Aggregate, BinOp, Challenge, CmpOp, Condition, Count, DeclKind, Expr, Goal, GoalOp, Metric,
@@ -24,13 +25,6 @@ use rules_core::units::{Dimension, UNITS};
 use rules_core::vocab::{weekday_from_name, Function};
 
 use crate::parser::Rule;
-
-/// More goal levels than this is E0013 (language.md §7; each node is one level).
-pub const MAX_GOAL_DEPTH: usize = 64;
-/// More condition levels than this is E0013.
-pub const MAX_CONDITION_DEPTH: usize = 64;
-/// More param-expression levels than this is E0013 (the spec is silent; the checker agrees).
-pub const MAX_EXPR_DEPTH: usize = 64;
 
 /// Where the items of a declaration were written, for the formatter's comments.
 #[derive(Clone, Debug)]

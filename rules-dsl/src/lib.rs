@@ -26,11 +26,11 @@
 //!   tell whether the author wrote it); strings are printed quoted, weekdays bare, so a bare
 //!   `exercise == leg_press` prints as `exercise == "leg_press"` (the same tree);
 //! - param expressions nested more than 64 levels deep are E0013, like goals and conditions;
-//!   text nested more than [`prescan::MAX_NESTING`] braces and parentheses is E0013 before
+//!   text nested more than [`rules_core::limits::MAX_DSL_NESTING`] braces and parentheses is E0013 before
 //!   parsing; an empty file is E0001.
 //!
 //! Boundary: pest stays inside this crate; nothing public mentions it. **Invariant:** nothing
-//! here panics on any input, pest never sees nesting deeper than [`prescan::MAX_NESTING`], and
+//! here panics on any input, pest never sees nesting deeper than [`rules_core::limits::MAX_DSL_NESTING`], and
 //! no tree deeper than the limits of language.md §7 is ever built.
 //!
 //! ```
@@ -99,14 +99,14 @@ pub(crate) fn parse_with_layout(source: &str) -> WithLayout {
         diagnostics: Vec::new(),
         comments: Vec::new(),
     };
-    if source.len() > prescan::MAX_FILE_BYTES {
+    if source.len() > rules_core::limits::MAX_SOURCE_BYTES {
         out.diagnostics.push(
             Diagnostic::new(
                 Code::E0013,
                 format!(
                     "the file is {} bytes long, more than the limit of 1 MiB ({} bytes)",
                     source.len(),
-                    prescan::MAX_FILE_BYTES
+                    rules_core::limits::MAX_SOURCE_BYTES
                 ),
                 Span::new(0, 0),
                 "",
@@ -135,14 +135,14 @@ pub(crate) fn parse_with_layout(source: &str) -> WithLayout {
                     Code::E0013,
                     format!(
                         "braces and parentheses are nested more than {} levels deep",
-                        prescan::MAX_NESTING
+                        rules_core::limits::MAX_DSL_NESTING
                     ),
                     at,
                     "",
                 )
                 .with_help(format!(
                     "goals and conditions may each be nested at most {} levels deep",
-                    builder::MAX_GOAL_DEPTH
+                    rules_core::limits::MAX_GOAL_DEPTH
                 )),
             );
             continue;

@@ -5,18 +5,11 @@
 //! nesting. This module scans the text once, without recursion, skipping strings and comments:
 //! it splits the file at every `challenge` and `template` keyword (they are reserved, so outside
 //! strings and comments they can only start a declaration), records for each piece whether its
-//! nesting goes beyond [`MAX_NESTING`], and collects the comments for the formatter. It never
+//! nesting goes beyond [`MAX_DSL_NESTING`], and collects the comments for the formatter. It never
 //! fails and never panics, whatever the bytes.
 
+use rules_core::limits::MAX_DSL_NESTING;
 use rules_core::span::Span;
-
-/// The largest source the parser accepts (language.md §7, E0013).
-pub const MAX_FILE_BYTES: usize = 1 << 20;
-
-/// The deepest brace and parenthesis nesting handed to pest. A valid declaration needs at most
-/// 64 goal levels (a brace each) plus a metric's parentheses and 64 condition levels, so
-/// anything deeper is an error anyway; the bound keeps pest's recursion far from the stack's end.
-pub const MAX_NESTING: usize = 200;
 
 /// One piece of the file that is parsed on its own: a declaration, or text before the first one.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -25,7 +18,7 @@ pub struct Chunk {
     pub start: usize,
     /// Byte offset one past the last byte.
     pub end: usize,
-    /// Where the nesting first went beyond [`MAX_NESTING`] (the byte of that brace or
+    /// Where the nesting first went beyond [`MAX_DSL_NESTING`] (the byte of that brace or
     /// parenthesis), if it did.
     pub too_deep: Option<Span>,
 }
@@ -134,7 +127,7 @@ fn lex<'s>(text: &'s str, mut on: impl FnMut(Token<'s>)) {
     }
 }
 
-/// Scans `source` (any size; the caller checks [`MAX_FILE_BYTES`] first).
+/// Scans `source` (any size; the caller checks [`rules_core::limits::MAX_SOURCE_BYTES`] first).
 pub fn scan(source: &str) -> Scan {
     let mut scan = Scan::default();
     // The piece being scanned: start, depth, where it first went too deep, whether it holds
@@ -162,7 +155,7 @@ pub fn scan(source: &str) -> Scan {
         Token::Open(at) => {
             has_code = true;
             depth += 1;
-            if depth > MAX_NESTING && too_deep.is_none() {
+            if depth > MAX_DSL_NESTING && too_deep.is_none() {
                 too_deep = Some(Span::new(at, at + 1));
             }
         }

@@ -1,15 +1,17 @@
 //! Conditions after `where`: fields (E0006), set-level fields in workout-level aggregates
 //! (E0008), values against their field (E0007, E0005, E0011), operators on text fields (E0007)
-//! and depth (E0013).
+//! and depth (E0013); and, while lowering, each condition as the plan's (`None` where something
+//! is wrong, which is then reported).
 //!
 //! The walk descends at most [`MAX_CONDITION_DEPTH`] levels, so a condition of any depth cannot
 //! overflow the stack here.
 
-use super::limits::MAX_CONDITION_DEPTH;
 use super::path::Path;
 use super::{a_dimension, example_unit, show, Checker};
 use crate::catalog::Category;
 use crate::diagnostic::{did_you_mean, Code};
+use crate::eval::{Cond, Lit};
+use crate::limits::MAX_CONDITION_DEPTH;
 use crate::span::{Span, Spanned};
 use crate::tree::{format_number, CmpOp, Condition, Value};
 use crate::units::Dimension;
@@ -44,12 +46,23 @@ impl Scope {
 }
 
 impl Checker<'_> {
-    /// Checks the condition of a `where`.
-    pub(super) fn condition_root(&mut self, condition: &Condition, path: &Path, scope: &Scope) {
-        self.condition(condition, path, 1, scope);
+    /// Checks the condition of a `where`; lowered, when lowering and it is right.
+    pub(super) fn condition_root(
+        &mut self,
+        condition: &Condition,
+        path: &Path,
+        scope: &Scope,
+    ) -> Option<Cond> {
+        self.condition(condition, path, 1, scope)
     }
 
-    fn condition(&mut self, condition: &Condition, path: &Path, depth: usize, scope: &Scope) {
+    fn condition(
+        &mut self,
+        condition: &Condition,
+        path: &Path,
+        depth: usize,
+        scope: &Scope,
+    ) -> Option<Cond> {
         if depth > MAX_CONDITION_DEPTH {
             if !self.condition_depth_reported {
                 self.condition_depth_reported = true;
@@ -61,7 +74,7 @@ impl Checker<'_> {
                     path,
                 );
             }
-            return;
+            return None;
         }
         match condition {
             Condition::And { terms, .. } | Condition::Or { terms, .. } => {
@@ -80,12 +93,23 @@ impl Checker<'_> {
                         &terms_path,
                     );
                 }
+                let mut lowered = Some(Vec::with_capacity(terms.len()));
                 for (i, term) in terms.iter().enumerate() {
-                    self.condition(term, &terms_path.index(i), depth + 1, scope);
+                    let term = self.condition(term, &terms_path.index(i), depth + 1, scope);
+                    lowered = lowered.zip(term).map(|(mut terms, term)| {
+                        terms.push(term);
+                        terms
+                    });
                 }
+                let terms = lowered?;
+                Some(match condition {
+                    Condition::And { .. } => Cond::And(terms),
+                    _ => Cond::Or(terms),
+                })
             }
             Condition::Not { term, .. } => {
-                self.condition(term, &path.key("term"), depth + 1, scope)
+                let term = self.condition(term, &path.key("term"), depth + 1, scope)?;
+                Some(Cond::Not(Box::new(term)))
             }
             Condition::Compare {
                 field,
@@ -94,12 +118,12 @@ impl Checker<'_> {
                 span,
                 ..
             } => {
-                let Some(f) = self.field(field, &path.key("field"), scope) else {
-                    return;
-                };
+                let f = self.field(field, &path.key("field"), scope)?;
+                let mut right = true;
                 if matches!(f.value_type(), FieldType::Text | FieldType::Weekday)
                     && !matches!(op, CmpOp::Eq | CmpOp::Ne)
                 {
+                    right = false;
                     self.report(
                         Code::E0007,
                         format!(
@@ -113,16 +137,17 @@ impl Checker<'_> {
                         &path.key("op"),
                     );
                 }
-                self.value(f, value, &path.key("value"));
+                let value = self.value(f, value, &path.key("value"));
+                let value = value.filter(|_| right)?;
+                let lowering = self.lowering.as_mut()?;
+                Some(lowering.compare(f, *op, &[value], false))
             }
             Condition::In {
                 field,
                 values,
                 span,
             } => {
-                let Some(f) = self.field(field, &path.key("field"), scope) else {
-                    return;
-                };
+                let f = self.field(field, &path.key("field"), scope)?;
                 let values_path = path.key("values");
                 if values.is_empty() {
                     self.report(
@@ -133,9 +158,17 @@ impl Checker<'_> {
                         &values_path,
                     );
                 }
+                let mut lits = Some(Vec::with_capacity(values.len()));
                 for (i, value) in values.iter().enumerate() {
-                    self.value(f, value, &values_path.index(i));
+                    let lit = self.value(f, value, &values_path.index(i));
+                    lits = lits.zip(lit).map(|(mut lits, lit)| {
+                        lits.push(lit);
+                        lits
+                    });
                 }
+                let lits = lits?;
+                let lowering = self.lowering.as_mut()?;
+                Some(lowering.compare(f, CmpOp::Eq, &lits, true))
             }
         }
     }
@@ -172,14 +205,12 @@ impl Checker<'_> {
         Some(f)
     }
 
-    /// Checks one value against its field.
-    fn value(&mut self, field: Field, value: &Value, path: &Path) {
+    /// Checks one value against its field; the value the plan compares with, when it suits.
+    fn value<'t>(&mut self, field: Field, value: &'t Value, path: &Path) -> Option<Lit<'t>> {
         let name = field.name();
         match (field.value_type(), value) {
             (FieldType::Quantity(want), Value::Quantity(q)) => {
-                let Some(got) = self.quantity(q, path) else {
-                    return;
-                };
+                let got = self.quantity(q, path)?;
                 if got != want {
                     let help = match example_unit(want) {
                         Some(unit) if got == Dimension::Count => {
@@ -201,7 +232,9 @@ impl Checker<'_> {
                         q.span,
                         path,
                     );
+                    return None;
                 }
+                Some(Lit::Number(q.canonical()?.1))
             }
             (FieldType::Quantity(want), Value::Str(s)) => {
                 self.report(
@@ -219,13 +252,13 @@ impl Checker<'_> {
                     s.span,
                     path,
                 );
+                None
             }
             (expected, Value::Param(p)) => {
-                let Some(got) = self.param_ref(&p.param, p.span, path) else {
-                    return;
-                };
+                let got = self.param_ref(&p.param, p.span, path)?;
                 let want = match expected {
-                    FieldType::Quantity(want) if want == got => return,
+                    // A template's param: only a bound template is lowered.
+                    FieldType::Quantity(want) if want == got => return None,
                     FieldType::Quantity(want) => a_dimension(want),
                     FieldType::Text | FieldType::Weekday => kind_of(field).to_owned(),
                 };
@@ -240,6 +273,7 @@ impl Checker<'_> {
                     p.span,
                     path,
                 );
+                None
             }
             (FieldType::Text | FieldType::Weekday, Value::Quantity(q)) => {
                 let help = match field {
@@ -259,14 +293,18 @@ impl Checker<'_> {
                     q.span,
                     path,
                 );
+                None
             }
             (FieldType::Text, Value::Str(s)) => {
                 if field == Field::Exercise {
                     self.exercise_value(&s.node, s.span, path);
                 }
+                Some(Lit::Text(&s.node))
             }
             (FieldType::Weekday, Value::Str(s)) => {
-                if weekday_from_name(&s.node).is_none() {
+                if let Some(day) = weekday_from_name(&s.node) {
+                    Some(Lit::Weekday(day.num_days_from_monday()))
+                } else {
                     let help = did_you_mean(&s.node, WEEKDAYS).unwrap_or_else(|| {
                         "write a day: `mon`, `tue`, `wed`, `thu`, `fri`, `sat` or `sun`".into()
                     });
@@ -277,6 +315,7 @@ impl Checker<'_> {
                         s.span,
                         path,
                     );
+                    None
                 }
             }
         }

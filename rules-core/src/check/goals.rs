@@ -1,15 +1,18 @@
 //! Goals and metrics: nesting rules (E0010), counts (E0009, W0001), depth (E0013), measures
-//! (E0006), selectors (E0005, W0002) and targets (E0007, E0011).
+//! (E0006), selectors (E0005, W0002) and targets (E0007, E0011); and, while lowering, each goal
+//! as the plan's node (`None` where something is wrong, which is then reported).
 //!
 //! The walk carries the chain of enclosing period blocks; it descends at most
 //! [`MAX_GOAL_DEPTH`] levels, so a tree of any depth cannot overflow the stack here.
 
 use super::conditions::Scope;
-use super::limits::{cut, max_periods_in, MAX_GOAL_DEPTH};
+use super::limits::{cut, max_periods_in};
 use super::path::Path;
 use super::{a_dimension, example_unit, list, show, Checker};
 use crate::catalog::Category;
 use crate::diagnostic::{did_you_mean, Code};
+use crate::eval::{IdSet, Node, Quantity, Selector};
+use crate::limits::MAX_GOAL_DEPTH;
 use crate::span::Span;
 use crate::tree::{Aggregate, Count, Goal, Metric, Period, Target};
 use crate::units::Dimension;
@@ -25,12 +28,12 @@ struct Context {
 }
 
 impl Checker<'_> {
-    /// Checks the goal of a declaration.
-    pub(super) fn goal_root(&mut self, goal: &Goal, path: &Path) {
-        self.goal(goal, path, 1, &Context::default());
+    /// Checks the goal of a declaration; lowered, when lowering and it is right.
+    pub(super) fn goal_root(&mut self, goal: &Goal, path: &Path) -> Option<Node> {
+        self.goal(goal, path, 1, &Context::default())
     }
 
-    fn goal(&mut self, goal: &Goal, path: &Path, depth: usize, cx: &Context) {
+    fn goal(&mut self, goal: &Goal, path: &Path, depth: usize, cx: &Context) -> Option<Node> {
         if depth > MAX_GOAL_DEPTH {
             if !self.goal_depth_reported {
                 self.goal_depth_reported = true;
@@ -45,16 +48,22 @@ impl Checker<'_> {
                     path,
                 );
             }
-            return;
+            return None;
         }
         match goal {
-            Goal::All { goals, span } | Goal::Any { goals, span } => {
-                self.children(goal.kind_name(), goals, *span, path, depth, cx);
+            Goal::All { goals, span } => {
+                let goals = self.children(goal.kind_name(), goals, *span, path, depth, cx);
+                Some(Node::All(goals?))
+            }
+            Goal::Any { goals, span } => {
+                let goals = self.children(goal.kind_name(), goals, *span, path, depth, cx);
+                Some(Node::Any(goals?))
             }
             Goal::AtLeast { count, goals, span } => {
                 let label = format!("at least {} of", count_text(count));
-                self.count(count, &path.key("count"), &label, Some(goals.len()));
-                self.children("at least", goals, *span, path, depth, cx);
+                let n = self.count(count, &path.key("count"), &label, Some(goals.len()));
+                let goals = self.children("at least", goals, *span, path, depth, cx);
+                Some(Node::AtLeast(n?, goals?))
             }
             Goal::Every {
                 period,
@@ -63,12 +72,13 @@ impl Checker<'_> {
             } => {
                 let label = format!("every {}", period.singular());
                 let inner = self.period_block(*period, &label, *span, path, cx);
-                self.goal(
+                let child = self.goal(
                     child,
                     &path.key("goal"),
                     depth + 1,
                     inner.as_ref().unwrap_or(cx),
                 );
+                Some(Node::Every(*period, self.lower_child(child?)?))
             }
             Goal::On {
                 count,
@@ -93,22 +103,33 @@ impl Checker<'_> {
                 if let (Some(n), Some(_)) = (n, &inner) {
                     self.fits(n, *period, &label, count.span(), &path.key("count"), cx);
                 }
-                self.goal(
+                let child = self.goal(
                     child,
                     &path.key("goal"),
                     depth + 1,
                     inner.as_ref().unwrap_or(cx),
                 );
+                let child = self.lower_child(child?)?;
+                Some(match goal {
+                    Goal::On { .. } => Node::On(n?, *period, child),
+                    _ => Node::Streak(n?, *period, child),
+                })
             }
             Goal::OneWorkout { goal: child, .. } => {
                 let inner = Context {
                     one_workout: true,
                     ..cx.clone()
                 };
-                self.goal(child, &path.key("goal"), depth + 1, &inner);
+                let child = self.goal(child, &path.key("goal"), depth + 1, &inner);
+                Some(Node::OneWorkout(self.lower_child(child?)?))
             }
             Goal::Metric(metric) => self.metric(metric, path),
         }
+    }
+
+    /// The child of a period block or `in one workout`, while lowering.
+    fn lower_child(&self, node: Node) -> Option<Box<crate::eval::Child>> {
+        Some(self.lowering.as_ref()?.child(node))
     }
 
     fn children(
@@ -119,7 +140,7 @@ impl Checker<'_> {
         path: &Path,
         depth: usize,
         cx: &Context,
-    ) {
+    ) -> Option<Vec<Node>> {
         let goals_path = path.key("goals");
         if goals.is_empty() {
             self.report(
@@ -130,9 +151,15 @@ impl Checker<'_> {
                 &goals_path,
             );
         }
+        let mut nodes = Some(Vec::with_capacity(goals.len()));
         for (i, child) in goals.iter().enumerate() {
-            self.goal(child, &goals_path.index(i), depth + 1, cx);
+            let node = self.goal(child, &goals_path.index(i), depth + 1, cx);
+            nodes = nodes.zip(node).map(|(mut nodes, node)| {
+                nodes.push(node);
+                nodes
+            });
         }
+        nodes
     }
 
     /// E0010 for a period block where it cannot stand. The context for its child, `None` when
@@ -272,18 +299,19 @@ impl Checker<'_> {
         );
     }
 
-    fn metric(&mut self, m: &Metric, path: &Path) {
+    fn metric(&mut self, m: &Metric, path: &Path) -> Option<Node> {
         let measure = m.measure.node.as_str();
         let agg = m.aggregate.keyword();
         let measure_path = path.key("measure");
-        // The metric's dimension and what its `where` may read; `None` when the measure is wrong.
-        let typed: Option<(Dimension, Scope)> = if m.aggregate == Aggregate::Count {
+        // What the metric aggregates, its dimension and what its `where` may read; `None` when
+        // the measure is wrong.
+        let typed: Option<(Quantity, Dimension, Scope)> = if m.aggregate == Aggregate::Count {
             if let Some(unit) = CountUnit::from_name(measure) {
                 let scope = match unit {
                     CountUnit::Workouts => Scope::workouts("count(workouts ...)".into()),
                     CountUnit::Sets | CountUnit::Days => Scope::sets(),
                 };
-                Some((Dimension::Count, scope))
+                Some((Quantity::Count(unit), Dimension::Count, scope))
             } else {
                 let (message, help) = if Measure::from_name(measure).is_some() {
                     (
@@ -313,7 +341,7 @@ impl Checker<'_> {
                 Level::Set => Scope::sets(),
                 Level::Workout => Scope::workouts(format!("{agg}({measure} ...)")),
             };
-            Some((ms.dimension(), scope))
+            Some((Quantity::Measure(ms), ms.dimension(), scope))
         } else {
             let (message, help) = if CountUnit::from_name(measure).is_some() {
                 (
@@ -363,9 +391,18 @@ impl Checker<'_> {
         }
 
         let of_path = path.key("of");
+        let mut set = IdSet::default();
         for (i, selector) in m.of.iter().enumerate() {
             let name = selector.node.as_str();
-            if Category::from_name(name).is_none() && self.catalog.get(name).is_none() {
+            if let Some(category) = Category::from_name(name) {
+                if let Some(lowering) = self.lowering.as_mut() {
+                    lowering.select_category(&mut set, category);
+                }
+            } else if self.catalog.get(name).is_some() {
+                if let Some(lowering) = self.lowering.as_mut() {
+                    lowering.select_exercise(&mut set, name);
+                }
+            } else {
                 let help = did_you_mean(name, self.catalog.selector_names())
                     .unwrap_or_else(|| "name an exercise of the catalog or a category: `strength`, `bodyweight` or `cardio`".into());
                 self.report(
@@ -378,13 +415,22 @@ impl Checker<'_> {
             }
         }
 
-        if let Some(condition) = &m.where_ {
-            let scope = typed
-                .as_ref()
-                .map(|(_, s)| s.clone())
-                .unwrap_or_else(Scope::unknown);
-            self.condition_root(condition, &path.key("where"), &scope);
-        }
+        let selector = if m.of.is_empty() {
+            Selector::Any
+        } else {
+            Selector::Only(set)
+        };
+
+        let cond = match &m.where_ {
+            Some(condition) => {
+                let scope = typed
+                    .as_ref()
+                    .map(|(_, _, s)| s.clone())
+                    .unwrap_or_else(Scope::unknown);
+                Some(self.condition_root(condition, &path.key("where"), &scope))
+            }
+            None => None,
+        };
 
         let target_path = path.key("target");
         let (target_dim, target_text) = match &m.target {
@@ -394,35 +440,46 @@ impl Checker<'_> {
                 format!("${}", p.param),
             ),
         };
-        if let (Some((want, _)), Some(got)) = (typed, target_dim) {
-            if want != got {
-                let subject = if m.aggregate == Aggregate::Count {
-                    format!("`count({measure})`")
-                } else {
-                    format!("`{measure}`")
-                };
-                let help = match (&m.target, example_unit(want)) {
-                    (Target::Quantity(q), Some(unit)) if got == Dimension::Count => {
-                        format!("write `{} {unit}`", crate::tree::format_number(q.value))
-                    }
-                    _ if want == Dimension::Count => {
-                        "a count is a plain number without a unit, such as `30`".into()
-                    }
-                    _ => format!("write {} such as `{}`", a_dimension(want), want.example()),
-                };
-                self.report(
-                    Code::E0007,
-                    format!(
-                        "{subject} is {} but `{target_text}` is {}",
-                        a_dimension(want),
-                        a_dimension(got)
-                    ),
-                    Some(help),
-                    m.target.span(),
-                    &target_path,
-                );
-            }
+        let (quantity, want, _) = typed?;
+        let got = target_dim?;
+        if want != got {
+            let subject = if m.aggregate == Aggregate::Count {
+                format!("`count({measure})`")
+            } else {
+                format!("`{measure}`")
+            };
+            let help = match (&m.target, example_unit(want)) {
+                (Target::Quantity(q), Some(unit)) if got == Dimension::Count => {
+                    format!("write `{} {unit}`", crate::tree::format_number(q.value))
+                }
+                _ if want == Dimension::Count => {
+                    "a count is a plain number without a unit, such as `30`".into()
+                }
+                _ => format!("write {} such as `{}`", a_dimension(want), want.example()),
+            };
+            self.report(
+                Code::E0007,
+                format!(
+                    "{subject} is {} but `{target_text}` is {}",
+                    a_dimension(want),
+                    a_dimension(got)
+                ),
+                Some(help),
+                m.target.span(),
+                &target_path,
+            );
+            return None;
         }
+        let target = match &m.target {
+            Target::Quantity(q) => q.canonical()?.1,
+            Target::Param(_) => return None,
+        };
+        let cond = match cond {
+            Some(cond) => Some(cond?),
+            None => None,
+        };
+        let lowering = self.lowering.as_ref()?;
+        Some(lowering.metric(m.aggregate, quantity, want, selector, cond, m.op, target))
     }
 
     /// Whether a selector names cardio (the category or a cardio exercise).

@@ -1,4 +1,5 @@
-//! Limits of the checker: nesting depths (E0013) and how many periods a range can hold (W0001).
+//! How many periods a range can hold (W0001). The language's limits themselves (depths, window
+//! length) are in [`crate::limits`].
 //!
 //! Period counting works on local calendar dates only (a day is a date, an ISO week runs Monday
 //! to Sunday, a month is a calendar month), exactly as the evaluator cuts periods to the window.
@@ -8,15 +9,6 @@
 use chrono::{Datelike, Duration, NaiveDate};
 
 use crate::tree::Period;
-
-/// The deepest goal nesting allowed (the root goal is level 1).
-pub const MAX_GOAL_DEPTH: usize = 64;
-
-/// The deepest condition nesting allowed, counted separately in each `where` (its root is level 1).
-pub const MAX_CONDITION_DEPTH: usize = 64;
-
-/// The deepest param expression nesting allowed (the spec is silent; the same bound as goals).
-pub const MAX_EXPR_DEPTH: usize = 64;
 
 /// A range of local dates, both ends inclusive.
 pub(crate) type DateRange = (NaiveDate, NaiveDate);

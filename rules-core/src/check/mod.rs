@@ -9,9 +9,15 @@
 //!
 //! Stages: [`check`] runs the per-declaration checks (`mod.rs`: header; `teams.rs`: teams and
 //! tiers, E0014; `params.rs`: params and the typing of their expressions; `goals.rs`: goals and
-//! metrics; `conditions.rs`: `where`; `limits.rs`: depth limits and period counting);
-//! [`check_file`] adds the checks across the declarations of a file (duplicate ids). The checker
-//! does not evaluate anything.
+//! metrics; `conditions.rs`: `where`; `limits.rs`: period counting; the limits themselves are
+//! [`crate::limits`]); [`check_file`] adds the checks across the declarations of a file
+//! (duplicate ids). The checker does not evaluate anything.
+//!
+//! **Lower once, and report while lowering.** [`lower`] and [`lower_file`] run the same walk
+//! and, for a challenge without errors, also build its [`Plan`]: each rule (a measure, a field,
+//! a unit, an operator, a count, a name) is resolved here, once, and what it resolved to is
+//! handed to `eval::Lowering`, which assembles the plan without validating anything
+//! again. [`Plan::compile`] is [`lower`] for trees nobody checked before (stored challenges).
 //!
 //! Decisions where the spec is silent:
 //! - a profile figure given an exercise it does not take, or missing one it needs, is E0001 (like
@@ -35,12 +41,13 @@ use std::collections::{HashMap, HashSet};
 
 use crate::catalog::Catalog;
 use crate::diagnostic::{closest, did_you_mean, Code, Diagnostic};
+use crate::eval::{Lowering, Node, Plan, PlanError};
+use crate::limits::{MAX_DAYS, MAX_ID_CHARS};
 use crate::span::Span;
 use crate::tree::{Challenge, DeclKind, Period, Quantity};
 use crate::units::{Dimension, UNITS};
 use crate::zone::Zone;
 
-pub use limits::{MAX_CONDITION_DEPTH, MAX_EXPR_DEPTH, MAX_GOAL_DEPTH};
 pub use params::expr_dimension;
 
 use limits::DateRange;
@@ -56,9 +63,6 @@ pub enum Layout {
     Array,
 }
 
-/// The most characters (Unicode scalar values) a declaration id may have.
-pub const MAX_ID_CHARS: usize = 128;
-
 /// Checks every declaration of one file: the checks of [`check`] for each, plus E0012 for a
 /// duplicate id (reported at the second declaration using it). Diagnostics come in source order
 /// (by span; for trees without spans, declaration by declaration in JSON order).
@@ -71,7 +75,7 @@ pub fn check_file(decls: &[Challenge], catalog: &Catalog, layout: Layout) -> Vec
             Layout::Array => Some(i),
         });
         let duplicate = !seen.insert(decl.id.node.as_str());
-        out.extend(check_at(decl, catalog, &root, duplicate));
+        out.extend(check_at(decl, catalog, &root, duplicate, false).0);
     }
     sort(&mut out);
     out
@@ -80,9 +84,87 @@ pub fn check_file(decls: &[Challenge], catalog: &Catalog, layout: Layout) -> Vec
 /// Checks one declaration; paths are relative to the declaration (`goal.goals[1].target`).
 /// Diagnostics come in source order (by span; for a tree without spans, in JSON order).
 pub fn check(decl: &Challenge, catalog: &Catalog) -> Vec<Diagnostic> {
-    let mut out = check_at(decl, catalog, &Path::root(None), false);
+    let mut out = check_at(decl, catalog, &Path::root(None), false, false).0;
     sort(&mut out);
     out
+}
+
+/// A declaration checked and lowered in one pass ([`lower`]).
+#[derive(Debug)]
+pub struct Lowered {
+    /// The diagnostics of [`check`].
+    pub diagnostics: Vec<Diagnostic>,
+    /// The plan, when the declaration is a challenge without errors; else why not (a template,
+    /// or the first error of `diagnostics`).
+    pub plan: Result<Plan, PlanError>,
+}
+
+/// Checks one declaration like [`check`] and, in the same walk, lowers it to the [`Plan`] the
+/// evaluator runs when it is a challenge without errors (warnings do not stop it).
+pub fn lower(decl: &Challenge, catalog: &Catalog) -> Lowered {
+    let (mut diagnostics, parts) = check_at(decl, catalog, &Path::root(None), false, true);
+    sort(&mut diagnostics);
+    let plan = assemble(decl, &diagnostics, parts);
+    Lowered { diagnostics, plan }
+}
+
+/// A file's declarations checked and lowered in one pass ([`lower_file`]).
+#[derive(Debug)]
+pub struct LoweredFile {
+    /// The diagnostics of [`check_file`].
+    pub diagnostics: Vec<Diagnostic>,
+    /// One per declaration, in file order: its plan, or why it has none.
+    pub plans: Vec<Result<Plan, PlanError>>,
+}
+
+/// Checks every declaration of a file like [`check_file`] and, in the same walk, lowers each
+/// challenge without errors to its [`Plan`].
+pub fn lower_file(decls: &[Challenge], catalog: &Catalog, layout: Layout) -> LoweredFile {
+    let mut seen: HashSet<&str> = HashSet::new();
+    let mut diagnostics = Vec::new();
+    let mut plans = Vec::with_capacity(decls.len());
+    for (i, decl) in decls.iter().enumerate() {
+        let root = Path::root(match layout {
+            Layout::Single => None,
+            Layout::Array => Some(i),
+        });
+        let duplicate = !seen.insert(decl.id.node.as_str());
+        let (mut own, parts) = check_at(decl, catalog, &root, duplicate, true);
+        sort(&mut own);
+        plans.push(assemble(decl, &own, parts));
+        diagnostics.extend(own);
+    }
+    sort(&mut diagnostics);
+    LoweredFile { diagnostics, plans }
+}
+
+/// What the walk lowered: the lowering state and the goal, when they could be built.
+type Parts<'a> = Option<(Result<Lowering<'a>, PlanError>, Option<Node>)>;
+
+/// The plan of a declaration from its sorted diagnostics and what the walk lowered.
+fn assemble(
+    decl: &Challenge,
+    diagnostics: &[Diagnostic],
+    parts: Parts<'_>,
+) -> Result<Plan, PlanError> {
+    if decl.kind == DeclKind::Template {
+        return Err(PlanError::Template(decl.id.node.clone()));
+    }
+    if let Some(d) = diagnostics.iter().find(|d| d.is_error()) {
+        return Err(PlanError::Invalid {
+            code: d.code,
+            message: d.message.clone(),
+        });
+    }
+    match parts {
+        Some((Ok(lowering), Some(root))) => Ok(lowering.finish(decl, root)),
+        Some((Err(e), _)) => Err(e),
+        // Every part the walk could not lower was reported as an error.
+        Some((Ok(_), None)) | None => Err(PlanError::Invalid {
+            code: Code::E0001,
+            message: "the challenge could not be lowered".into(),
+        }),
+    }
 }
 
 /// Source order: by span start; nodes without a span keep the walk's order, which is the order
@@ -91,20 +173,37 @@ fn sort(out: &mut [Diagnostic]) {
     out.sort_by_key(|d| d.span.start);
 }
 
-fn check_at(
+/// Checks a declaration; with `lower`, also lowers a challenge whose window and time zone are
+/// valid (the diagnostics decide later whether the plan stands).
+fn check_at<'a>(
     decl: &Challenge,
-    catalog: &Catalog,
+    catalog: &'a Catalog,
     root: &Path,
     duplicate_id: bool,
-) -> Vec<Diagnostic> {
+    lower: bool,
+) -> (Vec<Diagnostic>, Parts<'a>) {
     let mut checker = Checker::new(decl, catalog);
     checker.id(decl, root, duplicate_id);
     checker.window(decl, root);
-    checker.timezone(decl, root);
+    let zone = checker.timezone(decl, root);
+    let lower = lower && decl.kind == DeclKind::Challenge;
+    let mut failed = None;
+    if let (true, Some(zone), Some(_)) = (lower, zone, checker.window) {
+        match Lowering::new(decl, zone, catalog) {
+            Ok(lowering) => checker.lowering = Some(lowering),
+            Err(e) => failed = Some(e),
+        }
+    }
     checker.teams_and_tiers(decl, root);
     checker.params(decl, root);
-    checker.goal_root(&decl.goal, &root.key("goal"));
-    checker.out
+    let goal = checker.goal_root(&decl.goal, &root.key("goal"));
+    let parts = match (lower, failed, checker.lowering.take()) {
+        (false, ..) => None,
+        (true, Some(e), _) => Some((Err(e), None)),
+        (true, None, Some(lowering)) => Some((Ok(lowering), goal)),
+        (true, None, None) => None,
+    };
+    (checker.out, parts)
 }
 
 /// The state of checking one declaration.
@@ -120,6 +219,9 @@ pub(crate) struct Checker<'a> {
     goal_depth_reported: bool,
     condition_depth_reported: bool,
     out: Vec<Diagnostic>,
+    /// While lowering: the plan's names and calendar (`None` when not lowering, or when the
+    /// window or time zone is wrong).
+    lowering: Option<Lowering<'a>>,
 }
 
 impl<'a> Checker<'a> {
@@ -133,6 +235,7 @@ impl<'a> Checker<'a> {
             goal_depth_reported: false,
             condition_depth_reported: false,
             out: Vec::new(),
+            lowering: None,
         }
     }
 
@@ -212,14 +315,14 @@ impl<'a> Checker<'a> {
                 decl.window.end.span,
                 &root.key("window").key("end"),
             );
-        } else if (end - start).num_days() + 1 > crate::eval::MAX_DAYS as i64 {
+        } else if (end - start).num_days() + 1 > MAX_DAYS as i64 {
             // The evaluator's cap on periods: a longer window would allocate without bound.
             self.report(
                 Code::E0013,
                 format!(
                     "the window is {} days long; the limit is {} days (about 270 years)",
                     (end - start).num_days() + 1,
-                    crate::eval::MAX_DAYS
+                    MAX_DAYS
                 ),
                 Some("split the challenge into shorter windows".into()),
                 decl.window.end.span,
@@ -230,11 +333,11 @@ impl<'a> Checker<'a> {
         }
     }
 
-    /// E0004: an unknown IANA timezone.
-    fn timezone(&mut self, decl: &Challenge, root: &Path) {
+    /// E0004: an unknown IANA timezone. The zone, when it is known.
+    fn timezone(&mut self, decl: &Challenge, root: &Path) -> Option<Zone> {
         let tz = &decl.timezone;
-        if Zone::get(&tz.node).is_some() {
-            return;
+        if let Some(zone) = Zone::get(&tz.node) {
+            return Some(zone);
         }
         let all = Zone::names();
         let names = || all.iter().map(String::as_str);
@@ -253,6 +356,7 @@ impl<'a> Checker<'a> {
             tz.span,
             &root.key("timezone"),
         );
+        None
     }
 
     /// The dimension of a `$name` used in the goal; E0011 when there is no such param or the

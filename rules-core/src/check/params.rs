@@ -11,11 +11,11 @@
 
 use std::collections::HashMap;
 
-use super::limits::MAX_EXPR_DEPTH;
 use super::path::Path;
 use super::{a_dimension, check_number, quantity_dimension, show, Checker};
 use crate::catalog::{is_identifier, is_keyword, Catalog, Category};
 use crate::diagnostic::{closest, did_you_mean, Code, Diagnostic};
+use crate::limits::MAX_EXPR_DEPTH;
 use crate::span::Span;
 use crate::tree::{BinOp, Challenge, DeclKind, Expr};
 use crate::units::Dimension;

@@ -1187,3 +1187,42 @@ fn e0014_for_teams_on_json_trees() {
     ok["tiers"] = json!([{"name": "tiny", "at": q(0.5, Some("%"))}, {"name": "top", "at": q(100.0, Some("%"))}]);
     assert_eq!(run(ok), vec![]);
 }
+
+#[test]
+fn lower_file_gives_the_same_diagnostics_and_a_plan_per_challenge_without_errors() {
+    let catalog = Catalog::builtin();
+    // A warning does not stop lowering; an error does; a template is never lowered.
+    let warned =
+        with_goal(json!({"kind": "on", "count": 40, "period": "day", "goal": count_workouts(1)}));
+    let mut wrong = with_goal(metric("sum", "workouts", &[], Json::Null, q(1.0, None)));
+    wrong["id"] = json!("c-2");
+    let mut templ = template(json!([]), count_workouts(1));
+    templ["id"] = json!("t-1");
+    let decls = vec![tree(warned), tree(wrong), tree(templ)];
+    let lowered = lower_file(&decls, &catalog, Layout::Array);
+    assert_eq!(
+        lowered.diagnostics,
+        check_file(&decls, &catalog, Layout::Array)
+    );
+    let codes: Vec<Code> = lowered.diagnostics.iter().map(|d| d.code).collect();
+    assert_eq!(codes, [Code::W0001, Code::E0006]);
+    let [warned, wrong, templ] = lowered.plans.as_slice() else {
+        panic!("one plan per declaration");
+    };
+    assert_eq!(warned.as_ref().map(|p| p.id()).ok(), Some("c-1"));
+    assert!(matches!(
+        wrong,
+        Err(PlanError::Invalid {
+            code: Code::E0006,
+            ..
+        })
+    ));
+    assert_eq!(
+        templ.as_ref().err(),
+        Some(&PlanError::Template("t-1".into()))
+    );
+    // `lower` is the same walk for one declaration.
+    let one = lower(&decls[1], &catalog);
+    assert_eq!(one.diagnostics, check(&decls[1], &catalog));
+    assert!(one.plan.is_err());
+}

@@ -11,12 +11,9 @@
 
 use chrono::{Datelike, Days, NaiveDate};
 
+use crate::limits::MAX_DAYS;
 use crate::tree::Period;
 use crate::zone::Zone;
-
-/// The longest window the evaluator accepts, in days (about 270 years). Longer windows are
-/// refused when the plan is built rather than allocating without bound.
-pub const MAX_DAYS: u64 = 100_000;
 
 /// Why a window cannot be laid out in its time zone.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -1,12 +1,13 @@
 //! The evaluator (language.md §8): how far a user is in a challenge at a given time.
 //!
 //! ```text
-//! Challenge ──Plan::compile──► Plan ──evaluate(plan, user, workouts, as_of)──► EvalResult
-//!   (checked tree)   (once)    (reused for every user, on any thread)
+//! Challenge ──check::lower──► Plan ──evaluate(plan, user, workouts, as_of)──► EvalResult
+//!   (tree)    (checked, once)  (reused for every user, on any thread)
 //! ```
 //!
-//! - `plan`: tree → [`Plan`]: names resolved, selectors as bitsets, conditions as enum trees,
-//!   targets canonical, the window laid out as day boundaries in its time zone.
+//! - `plan`: what the checker lowers a tree to, [`Plan`]: names resolved, selectors as
+//!   bitsets, conditions as enum trees, targets canonical, the window laid out as day
+//!   boundaries in its time zone.
 //! - `calendar`: the window's local days, ISO weeks and months (DST gaps and 25-hour days).
 //! - `prepared`: a user's workouts prepared once ([`Prepared`]: sorted, flat, names interned),
 //!   evaluated by any number of plans without allocating.
@@ -20,8 +21,8 @@
 //! reads a clock, the environment or randomness, and the order of the workouts does not
 //! matter (they are sorted by start, then id).
 //!
-//! **Boundary:** templates never reach the evaluator; [`Plan::compile`] refuses them and any
-//! `$param` ([`PlanError`]).
+//! **Boundary:** only a challenge that checks without errors reaches the evaluator: the checker
+//! lowers it to a [`Plan`] ([`crate::check::lower`]); templates and `$params` never do.
 //!
 //! Decisions where the spec is silent:
 //!
@@ -35,8 +36,8 @@
 //!   such workout on a tie); without workouts, the child over no workout as a range that has
 //!   not started (values of an empty set: `sum`/`count` 0, others null).
 //! - `at least N of` with N = 0 or above the number of children, N = 0 in `on`/`streak`, a
-//!   period inside `in one workout`, and a window over [`MAX_DAYS`] days are plan
-//!   errors (the checker reports the first ones as E0009/E0010).
+//!   period inside `in one workout`, and a window over [`crate::limits::MAX_DAYS`] days are
+//!   checker errors (E0009, E0010, E0013), so no plan holds them.
 
 mod aggregate;
 mod calendar;
@@ -55,8 +56,9 @@ use chrono::{DateTime, FixedOffset, SecondsFormat};
 
 use crate::records::{User, Workout};
 
-pub use calendar::MAX_DAYS;
-pub use plan::{Plan, PlanError, MAX_DEPTH};
+pub(crate) use aggregate::{Cond, IdSet, Quantity, Selector};
+pub(crate) use plan::{Child, Lit, Lowering, Node};
+pub use plan::{Plan, PlanError};
 pub use prepared::Prepared;
 pub use result::{Amount, Detail, EvalResult, Member, NodeResult, PeriodResult, Status};
 pub use team::{by_user, evaluate_team, evaluate_team_records, TeamWorkouts};

@@ -1,117 +1,49 @@
-//! Tree → plan: a checked challenge compiled once into the form the evaluator runs.
+//! The plan: a checked challenge lowered once into the form the evaluator runs.
 //!
-//! Compiling resolves every string of the tree: measures, fields and weekdays to the enums of
-//! [`crate::vocab`], selectors to bitsets over interned exercise ids (categories expanded
-//! through the [`Catalog`]), conditions to a [`Cond`] tree, targets and condition values to
-//! canonical units, and the window to a [`Calendar`] of day boundaries in its time zone. A
-//! plan is immutable, `Send + Sync`, and reused for every user.
+//! The checker lowers as it checks ([`crate::check::lower`], as rust-analyzer lowers to HIR
+//! while recording diagnostics): every measure, field, unit, operator, count and name is
+//! resolved in one place, the checker, which hands what it resolved to [`Lowering`]. Here the
+//! resolved parts are assembled: selectors as bitsets over interned exercise ids (categories
+//! expanded through the [`Catalog`]), conditions as a [`Cond`] tree, targets and condition
+//! values canonical, the window as a [`Calendar`] of day boundaries in its time zone. A plan is
+//! immutable, `Send + Sync`, and reused for every user.
 //!
-//! **Boundary:** a plan is built only from a plain challenge; templates and `$params` are
-//! refused ([`PlanError::Template`], [`PlanError::Param`]): the recommender binds params first.
-//! Names the checker would have refused are errors here too, never panics. Nothing here reads a
-//! clock.
+//! **Boundary:** a plan is built only from a plain challenge that checks without errors;
+//! templates are refused ([`PlanError::Template`]): the recommender binds params first. Nothing
+//! here validates, and nothing reads a clock.
 
 use super::aggregate::{Cond, IdSet, NameField, Names, NumField, Quantity, Selector, Source};
-use super::calendar::{Calendar, CalendarError, MAX_DAYS};
+use super::calendar::{Calendar, CalendarError};
 use super::node::{Evaluator, Outcome, Range};
 use super::prepared::{Cx, Entry, NameMap, Prepared};
 use super::result::Status;
 use crate::catalog::{Catalog, Category};
+use crate::diagnostic::Code;
 use crate::records::User;
-use crate::tree::{
-    self, Aggregate, Challenge, CmpOp, Condition, DeclKind, Goal, GoalOp, Period, Target, Value,
-};
+use crate::tree::{Aggregate, Challenge, CmpOp, GoalOp, Period};
 use crate::units::{approx_ge, Dimension};
-use crate::vocab::{weekday_from_name, CountUnit, Field, FieldType, Measure};
+use crate::vocab::{Field, FieldType};
 use crate::zone::Zone;
 
-/// The deepest goal or condition nesting a plan accepts (language.md §7, E0013).
-pub const MAX_DEPTH: usize = 64;
-
-/// Why a challenge cannot be evaluated. A challenge that passed the checker only meets the
-/// first two (a template, or a `$param` that was never bound).
+/// Why a challenge cannot be evaluated. The checker reports everything else about a tree; a
+/// plan is lowered only from a challenge it passed ([`crate::check::lower`]).
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
 pub enum PlanError {
     /// A template: its params must be bound for a user first.
     #[error("`{0}` is a template: bind its params for a user (recommend) before evaluating it")]
     Template(String),
-    /// A `$param` in a challenge.
-    #[error("`${0}` is a param: only a template may use params, and they must be bound before evaluation")]
-    Param(String),
-    /// An unknown IANA time zone.
-    #[error("unknown time zone `{0}`")]
-    Timezone(String),
-    /// The window ends before it starts.
-    #[error("the window ends ({end}) before it starts ({start})")]
-    WindowReversed {
-        /// First day.
-        start: String,
-        /// Last day.
-        end: String,
+    /// The challenge does not check: its first error (the checker's diagnostics hold all).
+    #[error("{code}: {message}")]
+    Invalid {
+        /// The diagnostic's code.
+        code: Code,
+        /// The diagnostic's message.
+        message: String,
     },
-    /// The window is longer than the evaluator lays out.
-    #[error("the window is longer than {MAX_DAYS} days")]
-    WindowTooLong,
-    /// A date chrono cannot place in the time zone.
+    /// A window the checker accepts but the time zone database cannot lay out (its last day
+    /// is 9999-12-31).
     #[error("the window's dates are out of range")]
     WindowOutOfRange,
-    /// An unknown measure, counting unit or field, or one the aggregate does not take.
-    #[error("`{name}` cannot be used with `{aggregate}`")]
-    Measure {
-        /// The aggregate.
-        aggregate: &'static str,
-        /// The measure as written.
-        name: String,
-    },
-    /// An unknown condition field.
-    #[error("unknown field `{0}`")]
-    Field(String),
-    /// An unknown exercise or category in a selector.
-    #[error("unknown exercise or category `{0}`")]
-    Exercise(String),
-    /// A value that does not suit its field (a quantity for `gym`, an unknown weekday, ...).
-    #[error("`{field}` cannot be compared with {value}")]
-    Value {
-        /// The field.
-        field: String,
-        /// The value as written.
-        value: String,
-    },
-    /// An operator a string field does not take.
-    #[error("`{field}` takes only `==`, `!=` and `in`, not `{op}`")]
-    Operator {
-        /// The field.
-        field: String,
-        /// The operator.
-        op: &'static str,
-    },
-    /// A quantity of the wrong dimension.
-    #[error("expected a {expected} but found a {found}")]
-    Dimension {
-        /// The dimension wanted.
-        expected: Dimension,
-        /// The dimension found.
-        found: Dimension,
-    },
-    /// A unit that does not exist.
-    #[error("unknown unit `{0}`")]
-    Unit(String),
-    /// N = 0, or `at least N of` with N above the number of children.
-    #[error("`{kind}` needs N between 1 and {max}, found {n}")]
-    Count {
-        /// The node kind.
-        kind: &'static str,
-        /// N.
-        n: u64,
-        /// The largest N allowed.
-        max: u64,
-    },
-    /// A period block inside `in one workout`.
-    #[error("a period block cannot stand inside `in one workout`")]
-    PeriodInOneWorkout,
-    /// Deeper than `MAX_DEPTH` (64) levels.
-    #[error("goals or conditions are nested more than {MAX_DEPTH} levels deep")]
-    TooDeep,
 }
 
 /// How a metric goal is judged (language.md §8).
@@ -406,73 +338,11 @@ pub struct Plan {
 }
 
 impl Plan {
-    /// Compiles a checked challenge. Templates and `$params` are refused.
+    /// Checks a challenge and lowers it ([`crate::check::lower`]): for trees that were checked
+    /// elsewhere (stored challenges) or not at all. A tree that does not check gives its first
+    /// error; a template is refused.
     pub fn compile(challenge: &Challenge, catalog: &Catalog) -> Result<Plan, PlanError> {
-        if challenge.kind == DeclKind::Template {
-            return Err(PlanError::Template(challenge.id.node.clone()));
-        }
-        if let Some(param) = challenge.params.first() {
-            return Err(PlanError::Param(param.name.node.clone()));
-        }
-        let tz = Zone::get(challenge.timezone.as_str())
-            .ok_or_else(|| PlanError::Timezone(challenge.timezone.node.clone()))?;
-        let (start, end) = (challenge.window.start.node, challenge.window.end.node);
-        let calendar = Calendar::new(tz, start, end).map_err(|e| match e {
-            CalendarError::Reversed => PlanError::WindowReversed {
-                start: start.to_string(),
-                end: end.to_string(),
-            },
-            CalendarError::TooLong => PlanError::WindowTooLong,
-            CalendarError::OutOfRange => PlanError::WindowOutOfRange,
-        })?;
-        let mut builder = Builder {
-            catalog,
-            calendar: &calendar,
-            exercises: Names::default(),
-            gyms: Names::default(),
-            machines: Names::default(),
-            needs: Needs::default(),
-        };
-        // Built-in exercises keep their global ids (those of prepared workouts).
-        for id in crate::catalog::builtin_ids() {
-            builder.exercises.intern(id);
-        }
-        for gym in &challenge.gyms {
-            builder.gyms.intern(gym.as_str());
-        }
-        let gym_filter = (!challenge.gyms.is_empty())
-            .then(|| u32::try_from(builder.gyms.len()).unwrap_or(u32::MAX));
-        builder.needs.gym = gym_filter.is_some();
-        let root = builder.goal(&challenge.goal, 0, false)?;
-        let Builder {
-            exercises,
-            gyms,
-            machines,
-            needs,
-            ..
-        } = builder;
-        let mut teams: Vec<String> = challenge.teams.iter().map(|t| t.node.clone()).collect();
-        teams.sort();
-        teams.dedup();
-        let mut tiers: Vec<(String, f64)> = challenge
-            .tiers
-            .iter()
-            .map(|t| (t.name.clone(), t.fraction()))
-            .collect();
-        tiers.sort_by(|a, b| b.1.total_cmp(&a.1));
-        Ok(Plan {
-            id: challenge.id.node.clone(),
-            calendar,
-            groups: challenge.groups.iter().map(|g| g.node.clone()).collect(),
-            gym_filter,
-            exercises,
-            gyms,
-            machines,
-            needs,
-            teams,
-            tiers,
-            root,
-        })
+        crate::check::lower(challenge, catalog).plan
     }
 
     /// The teams of a team challenge, sorted by name (language.md §10); empty otherwise.
@@ -575,120 +445,101 @@ impl Plan {
     }
 }
 
-/// Compiles the goal tree, interning names as it goes.
-struct Builder<'c> {
+/// A literal value of a condition, as the checker found it suits its field.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum Lit<'t> {
+    /// A quantity, canonical.
+    Number(f64),
+    /// A name (an exercise, gym or machine id).
+    Text(&'t str),
+    /// A weekday, Monday = 0.
+    Weekday(u32),
+}
+
+/// What lowering a checked challenge builds besides its nodes: the calendar and the interned
+/// names. The checker drives it ([`crate::check`]): it resolves each measure, field, unit and
+/// name once, reports what is wrong, and hands what is right to these functions, which never
+/// fail. Nothing here validates.
+#[derive(Debug)]
+pub(crate) struct Lowering<'c> {
     catalog: &'c Catalog,
-    calendar: &'c Calendar,
+    calendar: Calendar,
     exercises: Names,
     gyms: Names,
     machines: Names,
     needs: Needs,
+    /// `Some(k)`: only workouts whose gym id is below `k` count.
+    gym_filter: Option<u32>,
 }
 
-impl Builder<'_> {
-    fn goal(&mut self, goal: &Goal, depth: usize, in_workout: bool) -> Result<Node, PlanError> {
-        if depth >= MAX_DEPTH {
-            return Err(PlanError::TooDeep);
+impl<'c> Lowering<'c> {
+    /// Starts lowering a challenge whose window and time zone the checker accepted (`tz` is
+    /// its zone).
+    pub(crate) fn new(
+        challenge: &Challenge,
+        tz: Zone,
+        catalog: &'c Catalog,
+    ) -> Result<Lowering<'c>, PlanError> {
+        let (start, end) = (challenge.window.start.node, challenge.window.end.node);
+        let calendar = Calendar::new(tz, start, end).map_err(|e| match e {
+            // The checker reports a reversed or too long window (E0003, E0013).
+            CalendarError::Reversed | CalendarError::TooLong | CalendarError::OutOfRange => {
+                PlanError::WindowOutOfRange
+            }
+        })?;
+        let mut lowering = Lowering {
+            catalog,
+            calendar,
+            exercises: Names::default(),
+            gyms: Names::default(),
+            machines: Names::default(),
+            needs: Needs::default(),
+            gym_filter: None,
+        };
+        // Built-in exercises keep their global ids (those of prepared workouts).
+        for id in crate::catalog::builtin_ids() {
+            lowering.exercises.intern(id);
         }
-        let depth = depth + 1;
-        Ok(match goal {
-            Goal::All { goals, .. } => Node::All(self.goals(goals, depth, in_workout)?),
-            Goal::Any { goals, .. } => Node::Any(self.goals(goals, depth, in_workout)?),
-            Goal::AtLeast { count, goals, .. } => {
-                let n = count_value(count)?;
-                let k = goals.len() as u64;
-                if n == 0 || n > k {
-                    return Err(PlanError::Count {
-                        kind: "at_least",
-                        n,
-                        max: k,
-                    });
-                }
-                Node::AtLeast(n, self.goals(goals, depth, in_workout)?)
-            }
-            Goal::Every { period, goal, .. } => {
-                self.period_allowed(in_workout)?;
-                Node::Every(*period, self.child(goal, depth, in_workout)?)
-            }
-            Goal::On {
-                count,
-                period,
-                goal,
-                ..
-            } => {
-                self.period_allowed(in_workout)?;
-                let n = positive(count, "on")?;
-                Node::On(n, *period, self.child(goal, depth, in_workout)?)
-            }
-            Goal::Streak {
-                count,
-                period,
-                goal,
-                ..
-            } => {
-                self.period_allowed(in_workout)?;
-                let n = positive(count, "streak")?;
-                Node::Streak(n, *period, self.child(goal, depth, in_workout)?)
-            }
-            Goal::OneWorkout { goal, .. } => Node::OneWorkout(self.child(goal, depth, true)?),
-            Goal::Metric(metric) => Node::Metric(self.metric(metric)?),
-        })
+        for gym in &challenge.gyms {
+            lowering.gyms.intern(gym.as_str());
+        }
+        lowering.gym_filter = (!challenge.gyms.is_empty())
+            .then(|| u32::try_from(lowering.gyms.len()).unwrap_or(u32::MAX));
+        lowering.needs.gym = lowering.gym_filter.is_some();
+        Ok(lowering)
     }
 
-    fn child(
-        &mut self,
-        goal: &Goal,
-        depth: usize,
-        in_workout: bool,
-    ) -> Result<Box<Child>, PlanError> {
-        let node = self.goal(goal, depth, in_workout)?;
-        Ok(Box::new(Child::new(node, self.calendar)))
+    /// The child of a period block or of `in one workout`.
+    pub(crate) fn child(&self, node: Node) -> Box<Child> {
+        Box::new(Child::new(node, &self.calendar))
     }
 
-    fn goals(
-        &mut self,
-        goals: &[Goal],
-        depth: usize,
-        in_workout: bool,
-    ) -> Result<Vec<Node>, PlanError> {
-        goals
-            .iter()
-            .map(|g| self.goal(g, depth, in_workout))
-            .collect()
-    }
-
-    fn period_allowed(&self, in_workout: bool) -> Result<(), PlanError> {
-        if in_workout {
-            Err(PlanError::PeriodInOneWorkout)
-        } else {
-            Ok(())
+    /// Adds every exercise of `category` to a selector.
+    pub(crate) fn select_category(&mut self, set: &mut IdSet, category: Category) {
+        for exercise in self.catalog.exercises().filter(|e| e.category == category) {
+            set.insert(self.exercises.intern(&exercise.id));
         }
     }
 
-    fn metric(&mut self, metric: &tree::Metric) -> Result<MetricNode, PlanError> {
-        let name = metric.measure.as_str();
-        let aggregate = metric.aggregate;
-        let bad_measure = || PlanError::Measure {
-            aggregate: aggregate.keyword(),
-            name: name.to_owned(),
-        };
-        let (quantity, dimension) = if aggregate == Aggregate::Count {
-            let unit = CountUnit::from_name(name).ok_or_else(bad_measure)?;
-            (Quantity::Count(unit), Dimension::Count)
-        } else {
-            let measure = Measure::from_name(name).ok_or_else(bad_measure)?;
-            (Quantity::Measure(measure), measure.dimension())
-        };
-        let selector = self.selector(&metric.of)?;
-        let cond = match &metric.where_ {
-            Some(c) => Some(self.condition(c, 0)?),
-            None => None,
-        };
-        let target = match &metric.target {
-            Target::Param(p) => return Err(PlanError::Param(p.param.clone())),
-            Target::Quantity(q) => canonical(q, dimension)?,
-        };
-        let judgement = match (aggregate, metric.op) {
+    /// Adds the exercise `id` (of the catalog) to a selector.
+    pub(crate) fn select_exercise(&mut self, set: &mut IdSet, id: &str) {
+        set.insert(self.exercises.intern(id));
+    }
+
+    /// A comparison goal: `aggregate(quantity of selector where cond) op target`, the target
+    /// canonical in `dimension`.
+    #[expect(clippy::too_many_arguments, reason = "the parts of a metric, resolved")]
+    pub(crate) fn metric(
+        &self,
+        aggregate: Aggregate,
+        quantity: Quantity,
+        dimension: Dimension,
+        selector: Selector,
+        cond: Option<Cond>,
+        op: GoalOp,
+        target: f64,
+    ) -> Node {
+        let judgement = match (aggregate, op) {
             (Aggregate::Avg, _) => Judgement::Average,
             (Aggregate::Min, GoalOp::Le)
             | (Aggregate::Sum | Aggregate::Count | Aggregate::Max, GoalOp::Ge) => {
@@ -698,7 +549,7 @@ impl Builder<'_> {
             | (Aggregate::Sum | Aggregate::Count | Aggregate::Max, GoalOp::Le) => Judgement::Limit,
         };
         let cond_per_set = cond.as_ref().is_some_and(Cond::reads_sets);
-        Ok(MetricNode {
+        Node::Metric(MetricNode {
             source: Source {
                 aggregate,
                 quantity,
@@ -706,7 +557,7 @@ impl Builder<'_> {
                 cond,
                 cond_per_set,
             },
-            op: metric.op,
+            op,
             target,
             judgement,
             unit: dimension.canonical_unit(),
@@ -714,106 +565,39 @@ impl Builder<'_> {
         })
     }
 
-    fn selector(&mut self, of: &[crate::Spanned<String>]) -> Result<Selector, PlanError> {
-        if of.is_empty() {
-            return Ok(Selector::Any);
-        }
-        let mut set = IdSet::default();
-        for name in of {
-            let name = name.as_str();
-            if let Some(category) = Category::from_name(name) {
-                for exercise in self.catalog.exercises().filter(|e| e.category == category) {
-                    set.insert(self.exercises.intern(&exercise.id));
-                }
-            } else if self.catalog.get(name).is_some() {
-                set.insert(self.exercises.intern(name));
-            } else {
-                return Err(PlanError::Exercise(name.to_owned()));
-            }
-        }
-        Ok(Selector::Only(set))
-    }
-
-    fn condition(&mut self, cond: &Condition, depth: usize) -> Result<Cond, PlanError> {
-        if depth >= MAX_DEPTH {
-            return Err(PlanError::TooDeep);
-        }
-        let depth = depth + 1;
-        Ok(match cond {
-            Condition::And { terms, .. } => Cond::And(
-                terms
-                    .iter()
-                    .map(|t| self.condition(t, depth))
-                    .collect::<Result<_, _>>()?,
-            ),
-            Condition::Or { terms, .. } => Cond::Or(
-                terms
-                    .iter()
-                    .map(|t| self.condition(t, depth))
-                    .collect::<Result<_, _>>()?,
-            ),
-            Condition::Not { term, .. } => Cond::Not(Box::new(self.condition(term, depth)?)),
-            Condition::Compare {
-                field, op, value, ..
-            } => self.compare(field.as_str(), *op, std::slice::from_ref(value), false)?,
-            Condition::In { field, values, .. } => {
-                self.compare(field.as_str(), CmpOp::Eq, values, true)?
-            }
-        })
-    }
-
-    /// `FIELD OP VALUE` (`values` has one element) or `FIELD in (VALUES)` (`is_in`).
-    fn compare(
+    /// `FIELD OP VALUE` (`values` has one element) or `FIELD in (VALUES)` (`is_in`, `op` is
+    /// `==`), with values that suit the field and an operator it takes.
+    pub(crate) fn compare(
         &mut self,
-        name: &str,
+        field: Field,
         op: CmpOp,
-        values: &[Value],
+        values: &[Lit<'_>],
         is_in: bool,
-    ) -> Result<Cond, PlanError> {
-        let field = Field::from_name(name).ok_or_else(|| PlanError::Field(name.to_owned()))?;
-        let bad_value = |v: &Value| PlanError::Value {
-            field: name.to_owned(),
-            value: match v {
-                Value::Quantity(q) => format!("the quantity `{q}`"),
-                Value::Str(s) => format!("the string \"{}\"", s.as_str()),
-                Value::Param(p) => format!("`${}`", p.param),
-            },
-        };
-        let unparam = |v: &Value| match v {
-            Value::Param(p) => Err(PlanError::Param(p.param.clone())),
-            _ => Ok(()),
-        };
-        for v in values {
-            unparam(v)?;
-        }
+    ) -> Cond {
         match field.value_type() {
-            FieldType::Quantity(dimension) => {
-                let num_field = match field {
+            FieldType::Quantity(_) => {
+                let field = match field {
                     Field::Measure(m) => NumField::Measure(m),
                     _ => NumField::Hour,
                 };
-                let mut numbers = Vec::with_capacity(values.len());
-                for v in values {
-                    match v {
-                        Value::Quantity(q) => numbers.push(canonical(q, dimension)?),
-                        _ => return Err(bad_value(v)),
-                    }
-                }
+                let numbers = values.iter().filter_map(|v| match v {
+                    Lit::Number(n) => Some(*n),
+                    _ => None,
+                });
                 if is_in {
-                    Ok(Cond::NumIn {
-                        field: num_field,
-                        values: numbers,
-                    })
+                    Cond::NumIn {
+                        field,
+                        values: numbers.collect(),
+                    }
                 } else {
-                    Ok(Cond::Num {
-                        field: num_field,
+                    Cond::Num {
+                        field,
                         op,
-                        value: numbers.first().copied().unwrap_or(f64::NAN),
-                    })
+                        value: numbers.into_iter().next().unwrap_or(f64::NAN),
+                    }
                 }
             }
             FieldType::Text => {
-                let negate = string_op(name, op)?;
                 let (field, names) = match field {
                     Field::Exercise => (NameField::Exercise, &mut self.exercises),
                     Field::Gym => {
@@ -825,74 +609,55 @@ impl Builder<'_> {
                         (NameField::Machine, &mut self.machines)
                     }
                 };
-                let mut ids = Vec::with_capacity(values.len());
-                for v in values {
-                    match v {
-                        Value::Str(s) => ids.push(names.intern(s.as_str())),
-                        _ => return Err(bad_value(v)),
-                    }
+                let ids = values
+                    .iter()
+                    .filter_map(|v| match v {
+                        Lit::Text(s) => Some(names.intern(s)),
+                        _ => None,
+                    })
+                    .collect();
+                Cond::Name {
+                    field,
+                    ids,
+                    negate: op == CmpOp::Ne,
                 }
-                Ok(Cond::Name { field, ids, negate })
             }
             FieldType::Weekday => {
-                let negate = string_op(name, op)?;
-                let mut mask = 0u8;
-                for v in values {
-                    let day = match v {
-                        Value::Str(s) => weekday_from_name(s.as_str()),
-                        _ => None,
-                    };
-                    match day {
-                        Some(d) => mask |= 1 << d.num_days_from_monday(),
-                        None => return Err(bad_value(v)),
-                    }
+                let mask = values.iter().fold(0u8, |mask, v| match v {
+                    Lit::Weekday(d) => mask | 1u8.checked_shl(*d).unwrap_or(0),
+                    _ => mask,
+                });
+                Cond::Weekday {
+                    mask,
+                    negate: op == CmpOp::Ne,
                 }
-                Ok(Cond::Weekday { mask, negate })
             }
         }
     }
-}
 
-/// Whether a string comparison negates (`!=`); other operators than `==`/`!=` are refused.
-fn string_op(field: &str, op: CmpOp) -> Result<bool, PlanError> {
-    match op {
-        CmpOp::Eq => Ok(false),
-        CmpOp::Ne => Ok(true),
-        _ => Err(PlanError::Operator {
-            field: field.to_owned(),
-            op: op.symbol(),
-        }),
+    /// The plan of `challenge`, whose goal lowered to `root`.
+    pub(crate) fn finish(self, challenge: &Challenge, root: Node) -> Plan {
+        let mut teams: Vec<String> = challenge.teams.iter().map(|t| t.node.clone()).collect();
+        teams.sort();
+        teams.dedup();
+        let mut tiers: Vec<(String, f64)> = challenge
+            .tiers
+            .iter()
+            .map(|t| (t.name.clone(), t.fraction()))
+            .collect();
+        tiers.sort_by(|a, b| b.1.total_cmp(&a.1));
+        Plan {
+            id: challenge.id.node.clone(),
+            calendar: self.calendar,
+            groups: challenge.groups.iter().map(|g| g.node.clone()).collect(),
+            gym_filter: self.gym_filter,
+            exercises: self.exercises,
+            gyms: self.gyms,
+            machines: self.machines,
+            needs: self.needs,
+            teams,
+            tiers,
+            root,
+        }
     }
-}
-
-fn canonical(q: &tree::Quantity, dimension: Dimension) -> Result<f64, PlanError> {
-    let (found, value) = q
-        .canonical()
-        .ok_or_else(|| PlanError::Unit(q.unit.clone().unwrap_or_default()))?;
-    if found != dimension {
-        return Err(PlanError::Dimension {
-            expected: dimension,
-            found,
-        });
-    }
-    Ok(value)
-}
-
-fn count_value(count: &tree::Count) -> Result<u64, PlanError> {
-    match count {
-        tree::Count::Literal(n) => Ok(n.node),
-        tree::Count::Param(p) => Err(PlanError::Param(p.param.clone())),
-    }
-}
-
-fn positive(count: &tree::Count, kind: &'static str) -> Result<u64, PlanError> {
-    let n = count_value(count)?;
-    if n == 0 {
-        return Err(PlanError::Count {
-            kind,
-            n,
-            max: u64::MAX,
-        });
-    }
-    Ok(n)
 }

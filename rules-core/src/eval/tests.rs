@@ -7,6 +7,7 @@ use serde_json::{json, Value as Json};
 
 use super::*;
 use crate::catalog::Catalog;
+use crate::diagnostic::Code;
 use crate::records::{parse_workout, WorkoutSet};
 use crate::tree::Challenge;
 
@@ -1462,10 +1463,15 @@ fn comparisons_allow_the_tolerance_at_boundaries() {
 }
 
 #[test]
-fn templates_params_and_bad_names_are_plan_errors() {
+fn templates_are_refused_and_trees_that_do_not_check_give_their_first_error() {
     let catalog = Catalog::builtin();
     let window = ("2026-08-01", "2026-08-31");
     let compile = |json: Json| Plan::compile(&tree(json), &catalog).err();
+    // The checker's code of the first error: the plan re-validates nothing.
+    let code = |json: Json| match compile(json) {
+        Some(PlanError::Invalid { code, .. }) => Some(code),
+        _ => None,
+    };
     let mut t = challenge(
         "t",
         window,
@@ -1480,14 +1486,14 @@ fn templates_params_and_bad_names_are_plan_errors() {
         "UTC",
         json!({"kind": "metric", "aggregate": "sum", "measure": "reps", "of": [], "where": null, "op": ">=", "target": {"param": "daily"}}),
     );
-    assert_eq!(compile(param), Some(PlanError::Param("daily".into())));
+    assert_eq!(code(param), Some(Code::E0011));
     let param_n = challenge(
         "p",
         window,
         "UTC",
         json!({"kind": "on", "count": {"param": "n"}, "period": "day", "goal": metric("count", "workouts", &[], Json::Null, ">=", 1.0, None)}),
     );
-    assert_eq!(compile(param_n), Some(PlanError::Param("n".into())));
+    assert_eq!(code(param_n), Some(Code::E0011));
     let param_value = challenge(
         "p",
         window,
@@ -1502,48 +1508,42 @@ fn templates_params_and_bad_names_are_plan_errors() {
             None,
         ),
     );
-    assert_eq!(compile(param_value), Some(PlanError::Param("h".into())));
+    assert_eq!(code(param_value), Some(Code::E0011));
     let tz = challenge(
         "z",
         window,
         "Mars/Olympus",
         metric("count", "workouts", &[], Json::Null, ">=", 1.0, None),
     );
-    assert_eq!(
-        compile(tz),
-        Some(PlanError::Timezone("Mars/Olympus".into()))
-    );
+    assert_eq!(code(tz), Some(Code::E0004));
     let reversed = challenge(
         "r",
         ("2026-08-31", "2026-08-01"),
         "UTC",
         metric("count", "workouts", &[], Json::Null, ">=", 1.0, None),
     );
-    assert!(matches!(
-        compile(reversed),
-        Some(PlanError::WindowReversed { .. })
-    ));
+    assert_eq!(code(reversed), Some(Code::E0003));
     let unknown = challenge(
         "u",
         window,
         "UTC",
         metric("count", "workouts", &["yoga"], Json::Null, ">=", 1.0, None),
     );
-    assert_eq!(compile(unknown), Some(PlanError::Exercise("yoga".into())));
+    assert_eq!(code(unknown), Some(Code::E0005));
     let measure = challenge(
         "m",
         window,
         "UTC",
         metric("sum", "workouts", &[], Json::Null, ">=", 1.0, None),
     );
-    assert!(matches!(compile(measure), Some(PlanError::Measure { .. })));
+    assert_eq!(code(measure), Some(Code::E0006));
     let dims = challenge(
         "d",
         window,
         "UTC",
         metric("sum", "duration", &[], Json::Null, ">=", 20.0, Some("kg")),
     );
-    assert!(matches!(compile(dims), Some(PlanError::Dimension { .. })));
+    assert_eq!(code(dims), Some(Code::E0007));
     let field = challenge(
         "f",
         window,
@@ -1558,7 +1558,7 @@ fn templates_params_and_bad_names_are_plan_errors() {
             None,
         ),
     );
-    assert_eq!(compile(field), Some(PlanError::Field("colour".into())));
+    assert_eq!(code(field), Some(Code::E0006));
     let gym_op = challenge(
         "g",
         window,
@@ -1573,7 +1573,7 @@ fn templates_params_and_bad_names_are_plan_errors() {
             None,
         ),
     );
-    assert!(matches!(compile(gym_op), Some(PlanError::Operator { .. })));
+    assert_eq!(code(gym_op), Some(Code::E0007));
     let weekday = challenge(
         "w",
         window,
@@ -1588,33 +1588,52 @@ fn templates_params_and_bad_names_are_plan_errors() {
             None,
         ),
     );
-    assert!(matches!(compile(weekday), Some(PlanError::Value { .. })));
+    assert_eq!(code(weekday), Some(Code::E0001));
     let at_least = challenge(
         "a",
         window,
         "UTC",
         json!({"kind": "at_least", "count": 3, "goals": [metric("count", "workouts", &[], Json::Null, ">=", 1.0, None)]}),
     );
-    assert!(matches!(compile(at_least), Some(PlanError::Count { .. })));
+    assert_eq!(code(at_least), Some(Code::E0009));
     let in_workout = challenge(
         "o",
         window,
         "UTC",
         json!({"kind": "one_workout", "goal": {"kind": "every", "period": "day", "goal": metric("count", "workouts", &[], Json::Null, ">=", 1.0, None)}}),
     );
-    assert_eq!(compile(in_workout), Some(PlanError::PeriodInOneWorkout));
+    assert_eq!(code(in_workout), Some(Code::E0010));
     let mut deep = metric("count", "workouts", &[], Json::Null, ">=", 1.0, None);
     for _ in 0..70 {
         deep = json!({"kind": "all", "goals": [deep]});
     }
     assert_eq!(
-        compile(challenge("deep", window, "UTC", deep)),
-        Some(PlanError::TooDeep)
+        code(challenge("deep", window, "UTC", deep)),
+        Some(Code::E0013)
     );
+    // The one thing the checker accepts and a plan cannot hold: a window the time zone
+    // database cannot lay out.
+    let end_of_time = challenge(
+        "e",
+        ("9999-12-01", "9999-12-31"),
+        "UTC",
+        metric("count", "workouts", &[], Json::Null, ">=", 1.0, None),
+    );
+    assert_eq!(compile(end_of_time), Some(PlanError::WindowOutOfRange));
     // Messages are for people.
     assert_eq!(
         PlanError::Template("t".into()).to_string(),
         "`t` is a template: bind its params for a user (recommend) before evaluating it"
+    );
+    let measure = challenge(
+        "m",
+        window,
+        "UTC",
+        metric("sum", "workouts", &[], Json::Null, ">=", 1.0, None),
+    );
+    assert_eq!(
+        compile(measure).map(|e| e.to_string()).as_deref(),
+        Some("E0006: `sum` takes a measure such as `reps` or `duration`, not `workouts`")
     );
 }
 
