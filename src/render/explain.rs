@@ -9,6 +9,7 @@
 
 use std::fmt::Write;
 
+use anstyle::{AnsiColor, Style};
 use chrono::Datelike;
 use rules_core::eval::{Amount, Detail, EvalResult, NodeResult, PeriodResult, Status};
 use rules_core::tree::{Count, Goal, Period, Target};
@@ -223,29 +224,30 @@ fn bar(progress: f64) -> String {
     format!("[{}{}]", "█".repeat(filled), "░".repeat(BAR_WIDTH - filled))
 }
 
+/// Colour only when asked for: one anstyle style per mark, reset after each.
 struct Paint {
     color: bool,
 }
 
 impl Paint {
-    fn wrap(&self, code: &str, text: &str) -> String {
+    fn wrap(&self, style: Style, text: &str) -> String {
         if self.color {
-            format!("\x1b[{code}m{text}\x1b[0m")
+            format!("{style}{text}{style:#}")
         } else {
             text.to_owned()
         }
     }
     fn green(&self, t: &str) -> String {
-        self.wrap("32", t)
+        self.wrap(AnsiColor::Green.on_default(), t)
     }
     fn red(&self, t: &str) -> String {
-        self.wrap("31", t)
+        self.wrap(AnsiColor::Red.on_default(), t)
     }
     fn yellow(&self, t: &str) -> String {
-        self.wrap("33", t)
+        self.wrap(AnsiColor::Yellow.on_default(), t)
     }
     fn bold(&self, t: &str) -> String {
-        self.wrap("1", t)
+        self.wrap(Style::new().bold(), t)
     }
     fn status(&self, status: Status) -> String {
         let name = status.name();
@@ -332,6 +334,16 @@ mod tests {
             text.contains("sum(duration of cardio) >= 20 min: 10 min  (latest day)"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn colours_are_plain_ansi_codes() {
+        let paint = Paint { color: true };
+        assert_eq!(paint.green("✓"), "\x1b[32m✓\x1b[0m");
+        assert_eq!(paint.red("✗"), "\x1b[31m✗\x1b[0m");
+        assert_eq!(paint.yellow("…"), "\x1b[33m…\x1b[0m");
+        assert_eq!(paint.bold("c"), "\x1b[1mc\x1b[0m");
+        assert_eq!(Paint { color: false }.bold("c"), "c");
     }
 
     #[test]
