@@ -118,7 +118,7 @@ fn plans() -> Vec<(&'static str, Plan)> {
     trees
         .into_iter()
         .map(|(name, json)| {
-            let tree: Challenge = serde_json::from_value(json).expect("a valid tree");
+            let tree: Challenge = rules_core::json::read_tree(&json).expect("a valid tree");
             (name, Plan::compile(&tree, &catalog).expect("a plan"))
         })
         .collect()
@@ -238,7 +238,7 @@ fn bench_evaluate(c: &mut Criterion) {
         })
     });
     group.bench_function("national_day/compile", |b| {
-        let tree: Challenge = serde_json::from_value(national_day()).unwrap();
+        let tree: Challenge = rules_core::json::read_tree(&national_day()).unwrap();
         let catalog = Catalog::builtin();
         b.iter(|| Plan::compile(black_box(&tree), black_box(&catalog)))
     });
@@ -273,7 +273,7 @@ fn bench_team(c: &mut Criterion) {
             "op": ">=", "target": {"value": 30, "unit": "min"}}}});
     let catalog = Catalog::builtin();
     let compile = |json: Value| {
-        let tree: Challenge = serde_json::from_value(json).expect("a valid tree");
+        let tree: Challenge = rules_core::json::read_tree(&json).expect("a valid tree");
         Plan::compile(&tree, &catalog).expect("a plan")
     };
     let per_user = compile(august("weekly", goal.clone()));

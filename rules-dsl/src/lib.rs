@@ -45,13 +45,15 @@
 //! assert!(text.contains("    goal every day {\n        sum(reps of push_up) >= 20\n    }\n"));
 //! ```
 
-pub mod builder;
-pub mod errors;
+// pest's types appear only in these four crate-private modules (text → pairs → tree).
+mod builder;
+mod errors;
+mod parser;
+mod recover;
+
 pub mod format;
-pub mod parser;
 pub mod prescan;
 pub mod printer;
-pub mod recover;
 pub mod render;
 
 use rules_core::diagnostic::{Code, Diagnostic};

@@ -36,3 +36,6 @@ pub fn parse_declaration(text: &str) -> Result<Pair<'_, Rule>, Box<PestError>> {
         ))
     })
 }
+
+#[cfg(test)]
+mod tests;

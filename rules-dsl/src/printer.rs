@@ -34,7 +34,7 @@ use crate::builder::Layout;
 
 /// Comments waiting to be printed, by anchor.
 #[derive(Debug, Default)]
-pub struct CommentPool {
+pub(crate) struct CommentPool {
     items: BTreeMap<(usize, usize), String>,
 }
 
@@ -65,7 +65,7 @@ impl CommentPool {
 }
 
 /// Writes declarations.
-pub struct Printer {
+pub(crate) struct Printer {
     out: String,
     pool: CommentPool,
 }

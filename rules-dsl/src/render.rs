@@ -17,6 +17,7 @@
 use std::fmt::Write as _;
 
 use rules_core::diagnostic::{Diagnostic, Severity};
+use unicode_width::UnicodeWidthChar;
 
 use crate::locate;
 
@@ -88,7 +89,7 @@ fn render_one(out: &mut String, d: &Diagnostic, source: &str, file_name: &str, s
         let end_col = if l.end_line == l.line {
             expand_tabs(text, l.end_column).1
         } else {
-            shown.chars().count() + 1
+            columns(&shown) + 1
         };
         let carets = "^".repeat(end_col.saturating_sub(col).max(1));
         let _ = writeln!(out, "{gutter}{bar}");
@@ -114,7 +115,14 @@ fn render_one(out: &mut String, d: &Diagnostic, source: &str, file_name: &str, s
     }
 }
 
-/// The line with tabs as four spaces, and the display column of character column `column`.
+/// The columns a terminal gives a line (a control character counted as one).
+fn columns(text: &str) -> usize {
+    text.chars().map(|c| c.width().unwrap_or(1)).sum()
+}
+
+/// The line with tabs as four spaces, and the display column of character column `column`:
+/// a wide character (CJK, most emoji) takes two columns, as a terminal draws it, so carets
+/// line up under it (`unicode-width`).
 fn expand_tabs(text: &str, column: usize) -> (String, usize) {
     let mut shown = String::with_capacity(text.len());
     let mut display_col = 1;
@@ -128,7 +136,8 @@ fn expand_tabs(text: &str, column: usize) -> (String, usize) {
             display_col += 4;
         } else {
             shown.push(c);
-            display_col += 1;
+            // A control character has no width of its own: it is counted as one column.
+            display_col += c.width().unwrap_or(1);
         }
     }
     (shown, result.unwrap_or(display_col))

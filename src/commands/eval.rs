@@ -47,8 +47,6 @@ pub fn run(args: &EvalArgs) -> Outcome {
             }
             EvalFormat::Html => {}
             EvalFormat::Text => {
-                let value = serde_json::to_value(result)
-                    .map_err(|e| Failure::Usage(format!("cannot write the result: {e}")))?;
                 let goal = source
                     .checked
                     .decls
@@ -56,18 +54,13 @@ pub fn run(args: &EvalArgs) -> Outcome {
                     .find(|d| d.kind == DeclKind::Challenge && result.challenge == d.id.as_str())
                     .map(|d| &d.goal);
                 if let Some(goal) = goal {
-                    out.push_str(&explain::render(&value, goal, output::stdout_color()));
+                    out.push_str(&explain::render(result, goal, output::stdout_color()));
                 }
             }
         }
     }
     if args.format == EvalFormat::Html {
-        let values = results
-            .iter()
-            .map(serde_json::to_value)
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| Failure::Usage(format!("cannot write the result: {e}")))?;
-        out = html::eval_report(&values);
+        out = html::eval_report(&results);
     }
     output::stdout(&out)?;
     input::strict(&args.records, records.rejected())

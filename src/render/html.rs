@@ -4,13 +4,13 @@
 //! The eval report has a row per (challenge, user): status, a progress bar and, for period
 //! goals, a calendar of the periods met (■ met, ◧ partly, □ not). A team challenge's teams are
 //! drawn side by side instead, a card each with its members; a tier is a badge. The styles of
-//! teams and tiers are added only to reports that have them, so a version 1 report is unchanged. The leaderboard report is a
-//! bar chart of the totals.
+//! teams and tiers are added only to reports that have them, so a version 1 report is unchanged.
+//! The leaderboard report is a bar chart of the totals. Both are drawn from typed results.
 
 use std::fmt::Write;
 
+use rules_core::eval::{Detail, EvalResult, NodeResult, PeriodResult, Status};
 use rules_core::leaderboard::{Entry, TeamEntry};
-use serde_json::Value;
 
 const STYLE: &str = "body{font:14px system-ui,sans-serif;margin:2em;color:#222}\
 h1{font-size:1.4em}h2{font-size:1.1em;margin-top:2em}table{border-collapse:collapse}\
@@ -48,46 +48,43 @@ fn page_with(title: &str, body: &str, extra_style: &str) -> String {
     )
 }
 
-/// A tier badge when the result has a `tier` key (a challenge with tiers), else nothing.
-fn tier_badge(r: &Value) -> String {
-    match r.get("tier") {
+/// A tier badge when the challenge has tiers, else nothing.
+fn tier_badge(r: &EvalResult) -> String {
+    match &r.tier {
         None => String::new(),
-        Some(Value::String(t)) => format!("<span class=\"tier\">{}</span>", esc(t)),
-        Some(_) => "<span class=\"tier muted\">no tier yet</span>".to_owned(),
+        Some(Some(t)) => format!("<span class=\"tier\">{}</span>", esc(t)),
+        Some(None) => "<span class=\"tier muted\">no tier yet</span>".to_owned(),
     }
 }
 
 /// The first period node of a result tree (depth first), for the calendar.
-fn periods(node: &Value) -> Option<&Vec<Value>> {
-    if let Some(p) = node["periods"].as_array() {
-        return Some(p);
+fn periods(node: &NodeResult) -> Option<&[PeriodResult]> {
+    match &node.detail {
+        Detail::Periods { periods, .. } => Some(periods),
+        Detail::Goals { goals, .. } => goals.iter().find_map(periods),
+        Detail::OneWorkout(goal) => periods(goal),
+        Detail::Metric { .. } => None,
     }
-    node["goals"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .chain(node["goal"].is_object().then_some(&node["goal"]))
-        .find_map(periods)
 }
 
 /// The calendar cells of a result's first period node.
-fn calendar_cells(status: &str, tree: &Value) -> String {
+fn calendar_cells(status: Status, tree: &NodeResult) -> String {
     match (status, periods(tree)) {
-        ("ineligible" | "not_started", _) | (_, None) => String::new(),
+        (Status::Ineligible | Status::NotStarted, _) | (_, None) => String::new(),
         (_, Some(list)) => list
             .iter()
             .map(|p| {
-                let class = if p["met"].as_bool() == Some(true) {
+                let class = if p.met {
                     " class=\"met\""
-                } else if p["progress"].as_f64().unwrap_or(0.0) > 0.0 {
+                } else if p.progress > 0.0 {
                     " class=\"part\""
                 } else {
                     ""
                 };
                 format!(
                     "<b{class} title=\"{} {:.0}%\"></b>",
-                    esc(p["start"].as_str().unwrap_or("")),
-                    p["progress"].as_f64().unwrap_or(0.0) * 100.0
+                    esc(&p.start.to_string()),
+                    p.progress * 100.0
                 )
             })
             .collect(),
@@ -96,19 +93,19 @@ fn calendar_cells(status: &str, tree: &Value) -> String {
 
 /// A team challenge's results side by side: a card per team with its status, progress bar,
 /// tier badge, calendar and members (language.md §10).
-fn team_cards(body: &mut String, results: &[&Value]) {
+fn team_cards(body: &mut String, results: &[EvalResult]) {
     body.push_str("<div class=\"teams\">\n");
     for r in results {
-        let status = r["status"].as_str().unwrap_or("?");
-        let progress = r["progress"].as_f64().unwrap_or(0.0).clamp(0.0, 1.0);
-        let members = r["members"].as_array().map(Vec::as_slice).unwrap_or(&[]);
+        let status = r.status.name();
+        let progress = r.progress.clamp(0.0, 1.0);
+        let members = r.members.as_deref().unwrap_or(&[]);
         let list: String = members
             .iter()
             .map(|m| {
                 format!(
                     "<li>{} <span class=\"muted\">{} workouts</span></li>",
-                    esc(m["user"].as_str().unwrap_or("?")),
-                    m["workouts"].as_u64().unwrap_or(0)
+                    esc(&m.user),
+                    m.workouts
                 )
             })
             .collect();
@@ -118,50 +115,47 @@ fn team_cards(body: &mut String, results: &[&Value]) {
              <div><span class=\"bar\"><i style=\"width:{:.1}%\"></i></span> {:.0}%</div>\
              <div class=\"cal\">{}</div><ul>{list}</ul></div>",
             esc(status),
-            esc(r["team"].as_str().unwrap_or("?")),
+            esc(&r.user),
             tier_badge(r),
             esc(&status.replace('_', " ")),
             members.len(),
             if members.len() == 1 { "" } else { "s" },
             progress * 100.0,
             progress * 100.0,
-            calendar_cells(status, &r["tree"]),
+            calendar_cells(r.status, &r.tree),
         );
     }
     body.push_str("</div>\n");
 }
 
-/// The eval report: results are the JSON form of `challenge eval`'s lines, in output order.
-pub fn eval_report(results: &[Value]) -> String {
+/// The eval report: results are `challenge eval`'s lines, in output order.
+pub fn eval_report(results: &[EvalResult]) -> String {
     let mut body = String::new();
     let mut current = "";
-    let extra = results
-        .iter()
-        .any(|r| r.get("tier").is_some() || r.get("team").is_some());
+    let extra = results.iter().any(|r| r.tier.is_some() || r.is_team());
     let mut i = 0;
     while let Some(r) = results.get(i) {
-        let challenge = r["challenge"].as_str().unwrap_or("?");
-        if r.get("team").is_some() {
+        let challenge = r.challenge.as_str();
+        if r.is_team() {
             if !current.is_empty() {
                 body.push_str("</table>\n");
                 current = "";
             }
-            let same: Vec<&Value> = results
+            let same = results
+                .get(i..)
+                .unwrap_or_default()
                 .iter()
-                .skip(i)
-                .take_while(|t| {
-                    t["challenge"].as_str() == Some(challenge) && t.get("team").is_some()
-                })
-                .collect();
+                .take_while(|t| t.challenge == challenge && t.is_team())
+                .count();
             let _ = writeln!(
                 body,
                 "<h2>{}</h2><p class=\"muted\">as of {} · {} teams</p>",
                 esc(challenge),
-                esc(r["as_of"].as_str().unwrap_or("")),
-                same.len()
+                esc(&r.as_of),
+                same
             );
-            i += same.len();
-            team_cards(&mut body, &same);
+            team_cards(&mut body, results.get(i..i + same).unwrap_or_default());
+            i += same;
             continue;
         }
         i += 1;
@@ -175,18 +169,18 @@ pub fn eval_report(results: &[Value]) -> String {
                 "<h2>{}</h2><p class=\"muted\">as of {}</p>\n<table><tr><th>user</th><th>status</th>\
                  <th>progress</th><th>periods</th></tr>\n",
                 esc(challenge),
-                esc(r["as_of"].as_str().unwrap_or(""))
+                esc(&r.as_of)
             );
         }
-        let status = r["status"].as_str().unwrap_or("?");
-        let progress = r["progress"].as_f64().unwrap_or(0.0).clamp(0.0, 1.0);
-        let calendar = calendar_cells(status, &r["tree"]);
+        let status = r.status.name();
+        let progress = r.progress.clamp(0.0, 1.0);
+        let calendar = calendar_cells(r.status, &r.tree);
         let _ = writeln!(
             body,
             "<tr class=\"{}\"><td>{}</td><td>{}{}</td><td><span class=\"bar\"><i style=\"width:{:.1}%\"></i></span> {:.0}%</td>\
              <td><div class=\"cal\">{calendar}</div></td></tr>",
             esc(status),
-            esc(r["user"].as_str().unwrap_or("?")),
+            esc(&r.user),
             esc(&status.replace('_', " ")),
             tier_badge(r),
             progress * 100.0,
@@ -257,15 +251,71 @@ fn bars(board: &str, who: &str, entries: &[Entry]) -> String {
 mod tests {
     use super::*;
 
+    fn result(challenge: &str, user: &str, status: Status, progress: f64) -> EvalResult {
+        EvalResult {
+            challenge: challenge.into(),
+            user: user.into(),
+            as_of: "2026-08-02T20:00:00Z".into(),
+            status,
+            progress,
+            tier: None,
+            members: None,
+            tree: node(
+                "metric",
+                Detail::Goals {
+                    count: None,
+                    goals: vec![],
+                },
+            ),
+        }
+    }
+
+    fn node(kind: &'static str, detail: Detail) -> NodeResult {
+        NodeResult {
+            kind,
+            met: false,
+            failed: false,
+            progress: 0.0,
+            detail,
+        }
+    }
+
+    fn day(start: &str, met: bool, progress: f64) -> PeriodResult {
+        PeriodResult {
+            start: start.parse().unwrap_or_default(),
+            met,
+            progress,
+        }
+    }
+
     #[test]
     fn eval_report_has_a_row_bar_and_calendar_per_user() {
-        let r = serde_json::json!({
-            "challenge": "c<1>", "user": "u-01", "as_of": "2026-08-02T20:00:00Z",
-            "status": "in_progress", "progress": 0.5,
-            "tree": {"kind": "all", "goals": [{"kind": "every", "periods": [
-                {"start": "2026-08-01", "met": true, "progress": 1.0},
-                {"start": "2026-08-02", "met": false, "progress": 0.25}]}]}
-        });
+        let every = node(
+            "every",
+            Detail::Periods {
+                period: rules_core::tree::Period::Day,
+                count: None,
+                periods: vec![day("2026-08-01", true, 1.0), day("2026-08-02", false, 0.25)],
+                runs: None,
+                goal: Box::new(node(
+                    "all",
+                    Detail::Goals {
+                        count: None,
+                        goals: vec![],
+                    },
+                )),
+            },
+        );
+        let r = EvalResult {
+            tree: node(
+                "all",
+                Detail::Goals {
+                    count: None,
+                    goals: vec![every],
+                },
+            ),
+            ..result("c<1>", "u-01", Status::InProgress, 0.5)
+        };
         let html = eval_report(&[r]);
         assert!(html.contains("<h2>c&lt;1&gt;</h2>"), "escaped: {html}");
         assert!(html.contains("width:50.0%"));
@@ -274,15 +324,15 @@ mod tests {
 
     #[test]
     fn team_results_are_cards_side_by_side_with_members_and_tiers() {
-        let team = |name: &str, tier: Value| {
-            serde_json::json!({
-                "challenge": "duel", "team": name, "as_of": "2026-08-10T00:00:00Z",
-                "status": "in_progress", "progress": 0.75, "tier": tier,
-                "members": [{"user": "u-01", "workouts": 3}],
-                "tree": {"kind": "metric"}
-            })
+        let team = |name: &str, tier: Option<&str>| EvalResult {
+            tier: Some(tier.map(str::to_owned)),
+            members: Some(vec![rules_core::eval::Member {
+                user: "u-01".into(),
+                workouts: 3,
+            }]),
+            ..result("duel", name, Status::InProgress, 0.75)
         };
-        let html = eval_report(&[team("coy-a", "silver".into()), team("coy-b", Value::Null)]);
+        let html = eval_report(&[team("coy-a", Some("silver")), team("coy-b", None)]);
         assert!(html.contains(".teams{display:flex"), "{html}");
         assert!(html.contains("<div class=\"teams\">"));
         assert_eq!(html.matches("<div class=\"team in_progress\">").count(), 2);
@@ -291,9 +341,7 @@ mod tests {
         assert!(html.contains("<li>u-01 <span class=\"muted\">3 workouts</span></li>"));
         assert!(html.contains("1 member<"));
         // A version 1 report has neither the styles nor the badges.
-        let user = serde_json::json!({"challenge": "c", "user": "u", "as_of": "x",
-            "status": "completed", "progress": 1.0, "tree": {"kind": "metric"}});
-        let plain = eval_report(&[user]);
+        let plain = eval_report(&[result("c", "u", Status::Completed, 1.0)]);
         assert!(!plain.contains(".teams") && !plain.contains("tier"));
     }
 

@@ -11,8 +11,7 @@
 //! least one of its sets does. Comparisons use the tolerance of [`crate::units`]. Nothing here
 //! reads a clock.
 
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
+use rustc_hash::FxHashMap;
 
 use super::prepared::{Cx, Entry, SetEntry};
 use crate::tree::{Aggregate, CmpOp};
@@ -23,43 +22,6 @@ use crate::vocab::{CountUnit, Level, Measure};
 pub(crate) const OTHER: u32 = u32::MAX - 1;
 /// The id of an absent value (a workout without `gym` or `machine`).
 pub(crate) const MISSING: u32 = u32::MAX;
-
-/// A small, fast, non-cryptographic string hasher (the Fx hash of rustc): plan keys are a
-/// handful of short ids, so SipHash's flooding resistance buys nothing here.
-#[derive(Default, Clone, Copy)]
-pub(crate) struct FxHasher {
-    hash: u64,
-}
-
-impl FxHasher {
-    fn add(&mut self, word: u64) {
-        self.hash = (self.hash.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-    }
-}
-
-impl Hasher for FxHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        for chunk in bytes.chunks(8) {
-            let mut word = [0u8; 8];
-            for (d, s) in word.iter_mut().zip(chunk) {
-                *d = *s;
-            }
-            self.add(u64::from_le_bytes(word));
-        }
-    }
-
-    fn write_u8(&mut self, i: u8) {
-        self.add(u64::from(i));
-    }
-
-    fn write_usize(&mut self, i: usize) {
-        self.add(i as u64);
-    }
-
-    fn finish(&self) -> u64 {
-        self.hash
-    }
-}
 
 /// Above this many names, lookups go through a hash map; below, a linear scan (comparing
 /// lengths first) beats hashing the workout's string.
@@ -73,7 +35,9 @@ pub(crate) struct Names {
     /// [`key`] of each name, in id order: a linear scan compares these first.
     keys: Vec<Key>,
     /// The same, by name, once there are more than [`SCAN_LIMIT`].
-    ids: HashMap<Box<str>, u32, BuildHasherDefault<FxHasher>>,
+    /// The Fx hash (rustc's): plan keys are a handful of short ids, so SipHash's flooding
+    /// resistance buys nothing here.
+    ids: FxHashMap<Box<str>, u32>,
 }
 
 impl Names {

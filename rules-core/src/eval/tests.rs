@@ -20,8 +20,9 @@ fn challenge(id: &str, window: (&str, &str), tz: &str, goal: Json) -> Json {
     })
 }
 
+/// Read through the strict JSON reader, as every entrance reads a tree.
 fn tree(json: Json) -> Challenge {
-    serde_json::from_value(json).unwrap()
+    crate::json::read_tree(&json).unwrap()
 }
 
 fn plan(json: Json) -> Plan {

@@ -5,12 +5,12 @@ use rules_core::span::Span;
 use rules_core::tree::{Condition, Count, Goal, Period, Target, Value};
 use serde_json::json;
 
-use crate::{json, one, parse_ok, with_goal, HEAD};
+use crate::{data_chal, json, one, parse_ok, with_goal, HEAD};
 
-/// `tests/data/NAME.chal` compiles to `tests/data/NAME.json`.
+/// `NAME.chal` ([`data_chal`]) compiles to `tests/data/NAME.json`.
 fn compiles_to_data(name: &str) {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/");
-    let source = std::fs::read_to_string(format!("{dir}{name}.chal")).unwrap();
+    let source = data_chal(name);
     let expected: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(format!("{dir}{name}.json")).unwrap())
             .unwrap();

@@ -2,13 +2,7 @@
 
 use crate::{json, parse_ok, with_goal};
 
-fn data(name: &str) -> String {
-    std::fs::read_to_string(format!(
-        "{}/tests/data/{name}.chal",
-        env!("CARGO_MANIFEST_DIR")
-    ))
-    .unwrap()
-}
+use crate::data_chal as data;
 
 /// Formatting keeps the trees and is idempotent.
 fn laws(source: &str) -> String {

@@ -13,7 +13,6 @@ mod deep;
 mod diagnostics;
 mod fixtures;
 mod format;
-mod grammar;
 mod props;
 mod render;
 mod teams;
@@ -22,6 +21,15 @@ use rules_core::{Challenge, Diagnostic};
 
 /// A header that makes any goal a complete challenge.
 pub const HEAD: &str = "challenge \"t\" {\n    title \"T\"\n    window 2026-08-01 to 2026-08-31\n";
+
+/// The text of `NAME.chal`, whose tree is `tests/data/NAME.json`: each file lives once, in
+/// `tests/fixtures/ok-NAME.chal` when the snapshot tests read it too, else in `tests/data/`.
+pub fn data_chal(name: &str) -> String {
+    let root = env!("CARGO_MANIFEST_DIR");
+    std::fs::read_to_string(format!("{root}/tests/data/{name}.chal"))
+        .or_else(|_| std::fs::read_to_string(format!("{root}/tests/fixtures/ok-{name}.chal")))
+        .unwrap()
+}
 
 /// `goal` inside a complete challenge.
 pub fn with_goal(goal: &str) -> String {

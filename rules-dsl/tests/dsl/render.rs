@@ -111,3 +111,25 @@ fn locate_counts_characters_and_utf16_counts_code_units() {
     assert_eq!(rules_dsl::locate(source, Span::NONE), None);
     assert_eq!(rules_dsl::utf16_range(source, Span::NONE), None);
 }
+
+#[test]
+fn carets_line_up_under_wide_characters() {
+    // A CJK title and an emoji before the error: each takes two columns in a terminal.
+    let source = "challenge \"x\" {\n    title \"跑步 🏃\" oops\n}\n";
+    let start = source.find("oops").unwrap();
+    let d = Diagnostic::new(
+        Code::E0001,
+        "unexpected `oops`",
+        Span::new(start, start + 4),
+        "",
+    );
+    let out = rules_dsl::render(&[d], source, "f.chal", false);
+    let expected = "\
+error[E0001]: unexpected `oops`
+  --> f.chal:2:18
+   |
+ 2 |     title \"跑步 🏃\" oops
+   |                     ^^^^
+";
+    assert_eq!(out, format!("{expected}\n"));
+}

@@ -6,7 +6,7 @@
 //!   a month of that user's workouts (the user whose month is closest to 30 workouts), one core;
 //! - `evaluate_all/fixtures`: every fixture challenge for all 60 users with rayon.
 //!
-//! `cargo bench --bench fixtures` (add `-- --warm-up-time 1 --measurement-time 3` for a quick run).
+//! `cargo bench -p benchmarks --bench fixtures` (add `-- --warm-up-time 1 --measurement-time 3` for a quick run).
 
 #![allow(
     missing_docs,
@@ -30,7 +30,7 @@ use rules_core::{Catalog, Challenge};
 
 fn fixture(name: &str) -> String {
     std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR"))
+        Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
             .join("fixtures")
             .join(name),
     )
@@ -38,7 +38,10 @@ fn fixture(name: &str) -> String {
 }
 
 fn challenges() -> Vec<(String, String)> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/challenges");
+    let dir = Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../fixtures/challenges"
+    ));
     let mut files: Vec<_> = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().path())

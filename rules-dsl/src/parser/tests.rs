@@ -1,7 +1,7 @@
 //! Grammar rules one by one (`grammar/challenge.pest`), with pest's own macros where they help.
 
+use super::{ChallengeParser, Rule};
 use pest::{consumes_to, fails_with, parses_to, Parser};
-use rules_dsl::parser::{ChallengeParser, Rule};
 
 /// Whether `rule` matches all of `text`.
 fn whole(rule: Rule, text: &str) -> bool {
