@@ -67,7 +67,8 @@ async function loadChallenge(editor) {
 
 async function saveChallenge(editor) {
   const text = editor.getText();
-  const id = editor.trees()[0]?.id ?? /challenge\s+"([^"]+)"/.exec(text)?.[1];
+  // The id of the text as it is now (the last parse may be a keystroke behind).
+  const id = /(?:^|\n)\s*challenge\s+"([^"]+)"/.exec(text)?.[1] ?? editor.trees()[0]?.id;
   if (!id) { $("server-status").textContent = "save: no challenge id in the text"; return; }
   $("server-status").textContent = `saving ${id}…`;
   const r = await api(`/v1/challenges/${enc(id)}`, { method: "PUT", body: text, type: "text/plain" });
@@ -429,5 +430,13 @@ export async function startConsole(editor) {
     if (user) { $("member-user").value = user; await watch(user); }
     fillUserList();
   } else showPage("editor");
+  // Links and the address bar: `#editor`, `#member`, `#member=ID`.
+  window.addEventListener("hashchange", () => {
+    const h = /^#member(?:=(.*))?$/.exec(location.hash);
+    if (!h) { showPage("editor"); return; }
+    showPage("member");
+    const user = h[1] ? decodeURIComponent(h[1]) : null;
+    if (user && user !== member.user) { $("member-user").value = user; watch(user); }
+  });
   window.consoleState = member; // for tests and the browser's console
 }
