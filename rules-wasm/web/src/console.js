@@ -78,9 +78,10 @@ async function saveChallenge(editor) {
     status.className = "ok";
     await refreshList(editor);
     $("server-list").value = id;
-  } else if (r.status === 422 && Array.isArray(r.body?.diagnostics)) {
-    editor.showDiagnostics(r.body.diagnostics);
-    status.textContent = `not saved: ${r.body.diagnostics.length} problem(s) from the server`;
+  } else if (r.status === 422 && Array.isArray(r.body?.error?.diagnostics ?? r.body?.diagnostics)) {
+    const diagnostics = r.body.error?.diagnostics ?? r.body.diagnostics;
+    editor.showDiagnostics(diagnostics);
+    status.textContent = `not saved: ${diagnostics.length} problem(s) from the server`;
     status.className = "error";
   } else {
     status.textContent = `not saved: ${errorText(r)}`;
