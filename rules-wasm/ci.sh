@@ -39,7 +39,7 @@ fi
 # ---- build -----------------------------------------------------------------------------------
 echo "== native tests of the JSON API"
 cargo test --locked -p rules-front -p rules-wasm
-echo "== the native CLI (parity reference)"
+echo "== the native CLI (parity reference; challenge serve for the console tests)"
 cargo build --locked --release --bin challenge
 echo "== rules-wasm/build.sh"
 WASM_SIZE_STRICT=1 bash "$here/build.sh"   # fails over the 350 KB gzipped budget
@@ -49,5 +49,5 @@ cd "$here/web"
 echo "== tsc (types against generated fixtures and an example)"
 node ts/gen-fixtures.mjs
 node_modules/.bin/tsc -p ts/tsconfig.json
-echo "== node --test: exports, parity, browser"
-node --test test/api.test.mjs test/parity.test.mjs test/e2e.test.mjs
+echo "== node --test: exports, parity, browser (the editor; the console on a real challenge serve)"
+node --test test/api.test.mjs test/parity.test.mjs test/e2e.test.mjs test/console.test.mjs

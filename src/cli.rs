@@ -535,6 +535,11 @@ pub struct ServeArgs {
     /// Changes kept for clients that reconnect with `Last-Event-ID` (older: `reset`).
     #[arg(long, value_name = "N", default_value_t = challenge_server::OUTBOX_KEEP)]
     pub outbox_keep: u64,
+    /// The browser console's built files, served at `/` (default: `rules-wasm/web/dist` in the
+    /// current folder or in the workspace of the binary, when built with `bash
+    /// rules-wasm/build.sh`; without them `/` says how to build them).
+    #[arg(long, value_name = "DIR")]
+    pub console: Option<PathBuf>,
     /// The catalog.
     #[command(flatten)]
     pub catalog: CatalogArg,

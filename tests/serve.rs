@@ -148,6 +148,7 @@ impl Drop for Server {
 }
 
 fn send(request: ureq::Request, token: Option<&str>, body: Option<&[u8]>) -> (u16, String) {
+    let what = format!("{} {}", request.method(), request.url());
     let request = match token {
         Some(t) => request.set("Authorization", &format!("Bearer {t}")),
         None => request,
@@ -159,7 +160,7 @@ fn send(request: ureq::Request, token: Option<&str>, body: Option<&[u8]>) -> (u1
     match answer {
         Ok(r) => (r.status(), r.into_string().unwrap()),
         Err(ureq::Error::Status(code, r)) => (code, r.into_string().unwrap()),
-        Err(e) => panic!("request failed: {e}"),
+        Err(e) => panic!("{what} failed: {e}"),
     }
 }
 

@@ -22,6 +22,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod console;
 pub mod error;
 pub mod hub;
 pub mod metrics;
@@ -76,6 +77,8 @@ pub struct Config {
     /// `--retain-events`: each periodic job compacts the sessions that ended longer ago than
     /// this before its time.
     pub retain_events: Option<std::time::Duration>,
+    /// The built console (`--console`; `None`: `GET /` says how to build it).
+    pub console: Option<PathBuf>,
 }
 
 /// Why the server could not start or stopped.
@@ -133,6 +136,8 @@ pub struct AppState {
     pub metrics: Metrics,
     /// Turns true when the server stops: streams end.
     pub shutdown: watch::Receiver<bool>,
+    /// The console's folder, if built.
+    pub console: Option<PathBuf>,
 }
 
 /// The API's OpenAPI document (paths come from the router, below).
@@ -179,8 +184,8 @@ pub fn routes() -> (Router<Arc<AppState>>, utoipa::openapi::OpenApi) {
         .split_for_parts()
 }
 
-/// The whole application: the API, its document, `/metrics`, and the JSON answers for unknown
-/// routes and methods.
+/// The whole application: the API, its document, `/metrics`, the console (`/` and its files,
+/// public), and the JSON answers for unknown routes and methods.
 pub fn app(state: Arc<AppState>) -> Router {
     let (router, doc) = routes();
     let doc = Arc::new(doc);
@@ -193,7 +198,7 @@ pub fn app(state: Arc<AppState>) -> Router {
             }),
         )
         .route("/metrics", get(metrics::handler))
-        .fallback(api::not_found)
+        .fallback(console::fallback)
         .method_not_allowed_fallback(api::method_not_allowed)
         .with_state(state)
 }
@@ -289,6 +294,7 @@ pub async fn serve(config: Config) -> Result<(), ServeError> {
         catalog: config.catalog,
         metrics: Metrics::default(),
         shutdown,
+        console: config.console,
     });
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await

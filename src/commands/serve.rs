@@ -24,6 +24,14 @@ pub fn run(args: &ServeArgs) -> Outcome {
             Tokens::read(path, &text).map_err(|e| Failure::Usage(e.to_string()))?
         }
     };
+    if let Some(dir) = &args.console {
+        if !dir.join("index.html").is_file() {
+            return Err(Failure::Usage(format!(
+                "--console {}: no index.html there (build the console with `bash rules-wasm/build.sh`)",
+                dir.display()
+            )));
+        }
+    }
     let challenges = args
         .challenges
         .as_deref()
@@ -39,6 +47,7 @@ pub fn run(args: &ServeArgs) -> Outcome {
         tick_every: args.tick_every,
         outbox_keep: args.outbox_keep,
         retain_events: args.retain_events,
+        console: challenge_server::console::locate(args.console.as_deref()),
     };
     challenge_server::run(config, args.log_format == LogFormat::Json).map_err(|e| match e {
         ServeError::Usage(m) => Failure::Usage(m),

@@ -5,14 +5,9 @@
 import init, { parse, format, decompile, evaluate, vocabulary, LiveSession } from "../../pkg/rules_wasm.js";
 import { EditorView, basicSetup } from "codemirror";
 import { StreamLanguage } from "@codemirror/language";
-import { linter, lintGutter } from "@codemirror/lint";
-
-const $ = (id) => document.getElementById(id);
-const el = (tag, props = {}, ...children) => {
-  const node = Object.assign(document.createElement(tag), props);
-  for (const c of children) if (c != null) node.append(c);
-  return node;
-};
+import { linter, lintGutter, setDiagnostics } from "@codemirror/lint";
+import { $, el, bar, calendar, firstPeriods, badge } from "./ui.js";
+import { startConsole } from "./console.js";
 
 const KEYWORDS = new Set(("challenge template title description window to timezone groups gyms reward points " +
   "param goal all any at least of on every streak in one workout where and or not sum count max min avg day days " +
@@ -95,6 +90,23 @@ let view;
 function setText(text, fromTree = false) {
   state.skipTreeRender = fromTree;
   view.dispatch({ changes: { from: 0, to: view.state.doc.length, insert: text } });
+}
+
+/** Diagnostics from elsewhere (the server's `422`), shown as the local ones are: underlined in
+ *  the editor, in the gutter and in the list. Lines and columns are 1-based; offsets UTF-16. */
+function showDiagnostics(diagnostics) {
+  showProblems(diagnostics);
+  const doc = view.state.doc;
+  const at = (line, column) => {
+    if (!line) return 0;
+    const l = doc.line(Math.min(Math.max(line, 1), doc.lines));
+    return Math.min(l.from + Math.max((column ?? 1) - 1, 0), l.to);
+  };
+  view.dispatch(setDiagnostics(view.state, diagnostics.map((d) => {
+    const from = Math.min(d.utf16_start ?? at(d.line, d.column), doc.length);
+    const to = Math.min(Math.max(d.utf16_end ?? at(d.end_line ?? d.line, d.end_column ?? d.column), from), doc.length);
+    return { from, to, severity: d.severity, source: d.code, message: d.message + (d.help ? `\nhelp: ${d.help}` : "") };
+  })));
 }
 
 // ----- the tree pane ----------------------------------------------------------------------------
@@ -268,34 +280,6 @@ function renderTree() {
 let previewTimer;
 function schedulePreview() { clearTimeout(previewTimer); previewTimer = setTimeout(runPreview, 250); }
 
-function firstPeriods(node) {
-  if (!node) return null;
-  if (node.periods) return node;
-  for (const child of node.goals ?? (node.goal ? [node.goal] : [])) {
-    const found = firstPeriods(child);
-    if (found) return found;
-  }
-  return null;
-}
-
-function calendar(node) {
-  if (!node) return "";
-  const cal = el("span", { className: "calendar", title: `${node.periods.filter((p) => p.met).length} of ${node.periods.length} ${node.period}s met` });
-  if (node.period === "day" && node.periods.length) {
-    const first = new Date(`${node.periods[0].start}T00:00:00Z`).getUTCDay();
-    for (let i = 0; i < (first + 6) % 7; i++) cal.append(el("span", { className: "pad" }));
-  }
-  for (const p of node.periods) {
-    cal.append(el("span", { className: p.met ? "met" : p.progress > 0 ? "part" : "", title: `${p.start}: ${Math.round(p.progress * 100)}%` }));
-  }
-  return cal;
-}
-
-function bar(progress) {
-  return el("span", {}, el("span", { className: "bar" }, el("div", { style: `width:${(progress * 100).toFixed(1)}%` })),
-    el("span", { className: "pct" }, `${Math.round(progress * 100)}%`));
-}
-
 function runPreview() {
   const body = $("results").tBodies[0];
   const challenges = state.trees.filter((t) => t.kind === "challenge");
@@ -314,12 +298,9 @@ function runPreview() {
           ? r.members.map((m) => `${m.user} (${m.workouts})`).join(", ")
           : "no members")
         : null;
-      const tier = "tier" in r
-        ? el("span", { className: `tier-badge${r.tier ? "" : " none"}` }, r.tier ?? "no tier")
-        : null;
       return el("tr", { className: r.team !== undefined ? "team-row" : "" },
         el("td", {}, challenges.length > 1 ? `${r.challenge} · ${who}` : who, members),
-        el("td", {}, el("span", { className: `badge ${r.status}` }, r.status.replace("_", " ")), tier),
+        el("td", {}, badge(r)),
         el("td", {}, bar(r.progress)),
         el("td", {}, calendar(firstPeriods(r.tree))));
     }));
@@ -419,6 +400,12 @@ async function main() {
     if (file) { state.pickedWorkouts = await file.text(); schedulePreview(); }
   });
   $("play").addEventListener("click", playSession);
+  await startConsole({
+    getText: () => view.state.doc.toString(),
+    setText,
+    trees: () => state.trees,
+    showDiagnostics,
+  });
 }
 
 main().catch((e) => { $("status").textContent = `failed to start: ${e.message}`; $("status").className = "error"; });
