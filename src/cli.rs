@@ -540,6 +540,10 @@ pub struct ServeArgs {
     /// rules-wasm/build.sh`; without them `/` says how to build them).
     #[arg(long, value_name = "DIR")]
     pub console: Option<PathBuf>,
+    /// `POST` every issued reward to this URL (repeatable), with `Idempotency-Key:
+    /// <challenge>/<user or team>/<name>`, retried with backoff until a 2xx, across restarts.
+    #[arg(long, value_name = "URL")]
+    pub webhook: Vec<String>,
     /// The catalog.
     #[command(flatten)]
     pub catalog: CatalogArg,

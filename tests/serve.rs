@@ -275,13 +275,29 @@ fn fixture_events() -> Vec<String> {
         .collect()
 }
 
-/// The stream head, from `/metrics`.
-fn stream_head(server: &Server) -> u64 {
+/// A new token of `role` (for `user`): the token and its line for the tokens file.
+pub fn token(role: &str, user: Option<&str>) -> (String, String) {
+    let mut args = vec!["serve", "token", "--role", role];
+    if let Some(u) = user {
+        args.extend(["--user", u]);
+    }
+    let run = challenge(args);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    (run.stderr.trim().to_owned(), run.stdout)
+}
+
+/// A value of `/metrics`.
+pub fn metric(server: &Server, name: &str) -> u64 {
     let (_, text) = server.get("/metrics", None);
     text.lines()
-        .find_map(|l| l.strip_prefix("challenge_stream_head "))
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' '))
         .and_then(|v| v.trim().parse().ok())
-        .unwrap()
+        .unwrap_or_else(|| panic!("no metric {name} in:\n{text}"))
+}
+
+/// The stream head, from `/metrics`.
+fn stream_head(server: &Server) -> u64 {
+    metric(server, "challenge_stream_head")
 }
 
 #[test]
@@ -601,15 +617,6 @@ fn every_request_answers_as_service_md_says() {
 #[test]
 fn roles_decide_who_reads_and_changes_what() {
     let dir = Scratch::new("roles");
-    let token = |role: &str, user: Option<&str>| {
-        let mut args = vec!["serve", "token", "--role", role];
-        if let Some(u) = user {
-            args.extend(["--user", u]);
-        }
-        let run = challenge(args);
-        assert_eq!(run.code, 0, "{}", run.stderr);
-        (run.stderr.trim().to_owned(), run.stdout)
-    };
     let (admin, a) = token("admin", None);
     let (device, d) = token("device", None);
     let (member, m) = token("member", Some("u-01"));

@@ -24,5 +24,6 @@ mod pipeline;
 mod profile;
 mod recommend;
 mod records;
+mod rewards;
 mod serve;
 mod teams;

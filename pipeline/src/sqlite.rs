@@ -442,6 +442,15 @@ impl SqliteStore {
         one(sql, user, key)
     }
 
+    /// The webhook deliveries owed (not yet delivered), due or not.
+    pub fn deliveries_owed(&mut self) -> Result<u64, StoreError> {
+        let n: i64 = self
+            .conn
+            .query_row("SELECT count(*) FROM deliveries", [], |r| r.get(0))
+            .map_err(err)?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
     /// The oldest and the newest sequence numbers in the outbox (0, 0 when empty).
     pub fn change_bounds(&mut self) -> Result<(u64, u64), StoreError> {
         self.conn

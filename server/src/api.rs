@@ -142,7 +142,7 @@ async fn write<T>(
 }
 
 /// Runs `f` on a reader connection (off the async threads).
-async fn read<T: Send + 'static>(
+pub(crate) async fn read<T: Send + 'static>(
     state: &AppState,
     f: impl FnOnce(&mut SqliteStore) -> Result<T, StoreError> + Send + 'static,
 ) -> Result<T, ApiError> {
@@ -151,6 +151,17 @@ async fn read<T: Send + 'static>(
         .await
         .map_err(|e| ApiError::internal(format!("a reader failed: {e}")))?
         .map_err(ApiError::from)
+}
+
+/// The groups of a user's stored record (none when there is no record).
+pub(crate) fn groups(s: &mut SqliteStore, user: &str) -> Result<Vec<String>, StoreError> {
+    let rows = s.query("users", Some(user), None)?;
+    Ok(rows
+        .first()
+        .and_then(|r| serde_json::from_str::<serde_json::Value>(r).ok())
+        .and_then(|v| v.get("groups").cloned())
+        .and_then(|g| serde_json::from_value::<Vec<String>>(g).ok())
+        .unwrap_or_default())
 }
 
 /// `GET /v1/health`.
@@ -576,6 +587,80 @@ pub async fn challenge_results(
     if !known {
         return Err(ApiError::not_found("no such challenge"));
     }
+    Ok(rows_array(&rows))
+}
+
+/// A team's result lines, one per team challenge that names the group, sorted by challenge.
+#[utoipa::path(get, path = "/v1/teams/{group}/results", tag = "results",
+    params(("group" = String, Path, description = "the team: a group named by team challenges")),
+    responses((status = 200, description = "`challenge eval` team lines (`[]` when no challenge names the group)", body = [Object]),
+        (status = 403, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn team_results(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(group): Path<String>,
+) -> Answer {
+    let principal = state.tokens.principal(&headers)?;
+    let member = match &principal {
+        crate::auth::Principal::Member(me) => Some(me.clone()),
+        other => {
+            other.admin()?;
+            None
+        }
+    };
+    let (allowed, rows) = read(&state, move |s| {
+        if let Some(me) = member {
+            if !groups(s, &me)?.contains(&group) {
+                return Ok((false, Vec::new()));
+            }
+        }
+        Ok((true, s.query("team_results", Some(&group), None)?))
+    })
+    .await?;
+    if !allowed {
+        return Err(ApiError::forbidden(
+            "a member may read only the results of the teams it is in",
+        ));
+    }
+    Ok(rows_array(&rows))
+}
+
+/// The rewards a user earned, with those of the teams it is in now, sorted by challenge, then
+/// by holder and name: the ledger's rows (`{"challenge", "user" or "team", "name", "points",
+/// "at"}`), as the stream's `reward` events carry them.
+#[utoipa::path(get, path = "/v1/users/{id}/rewards", tag = "results",
+    params(("id" = String, Path, description = "the user id")),
+    responses((status = 200, description = "reward rows", body = [Object])),
+    security(("bearer" = [])))]
+pub async fn user_rewards(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Answer {
+    state.tokens.principal(&headers)?.admin_or_self(&id)?;
+    let rows = read(&state, move |s| {
+        let mut rows: Vec<(String, String)> = Vec::new();
+        let mut keep = |s: &mut SqliteStore, view: &str, holder: &str| -> Result<(), StoreError> {
+            for row in s.query(view, Some(holder), None)? {
+                let challenge = serde_json::from_str::<serde_json::Value>(&row)
+                    .ok()
+                    .and_then(|v| v.get("challenge")?.as_str().map(str::to_owned))
+                    .unwrap_or_default();
+                rows.push((challenge, row));
+            }
+            Ok(())
+        };
+        keep(s, "rewards", &id)?;
+        for group in groups(s, &id)? {
+            keep(s, "team_rewards", &group)?;
+        }
+        // Each query is sorted by (challenge, holder, name); a stable sort by challenge keeps
+        // that order within a challenge, the user's own rows first.
+        rows.sort_by(|a, b| a.0.cmp(&b.0));
+        Ok(rows.into_iter().map(|(_, row)| row).collect::<Vec<_>>())
+    })
+    .await?;
     Ok(rows_array(&rows))
 }
 

@@ -28,6 +28,7 @@ pub mod hub;
 pub mod metrics;
 pub mod schedule;
 pub mod stream;
+pub mod webhooks;
 pub mod writer;
 
 use std::net::SocketAddr;
@@ -79,6 +80,8 @@ pub struct Config {
     pub retain_events: Option<std::time::Duration>,
     /// The built console (`--console`; `None`: `GET /` says how to build it).
     pub console: Option<PathBuf>,
+    /// Where every issued reward is `POST`ed (`--webhook`, repeatable).
+    pub webhooks: Vec<String>,
 }
 
 /// Why the server could not start or stopped.
@@ -177,6 +180,8 @@ pub fn routes() -> (Router<Arc<AppState>>, utoipa::openapi::OpenApi) {
         ))
         .routes(routes!(api::user_results))
         .routes(routes!(api::challenge_results))
+        .routes(routes!(api::team_results))
+        .routes(routes!(api::user_rewards))
         .routes(routes!(api::user_profile))
         .routes(routes!(api::leaderboards))
         .routes(routes!(api::post_tick))
@@ -226,6 +231,7 @@ pub async fn serve(config: Config) -> Result<(), ServeError> {
     let options = Options {
         catalog: config.catalog.clone(),
         feed: true,
+        webhooks: config.webhooks.clone(),
         ..Options::default()
     };
     let mut engine =
@@ -296,6 +302,11 @@ pub async fn serve(config: Config) -> Result<(), ServeError> {
         shutdown,
         console: config.console,
     });
+    tokio::spawn(webhooks::run(
+        Arc::clone(&state),
+        state.commands.clone(),
+        state.shutdown.clone(),
+    ));
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .map_err(|e| ServeError::Usage(format!("cannot listen on {}: {e}", config.listen)))?;
@@ -412,6 +423,8 @@ mod tests {
             "DELETE /v1/challenges/{id}",
             "GET /v1/users/{id}/results",
             "GET /v1/challenges/{id}/results",
+            "GET /v1/teams/{group}/results",
+            "GET /v1/users/{id}/rewards",
             "GET /v1/users/{id}/profile",
             "POST /v1/users/{id}/recommend",
             "GET /v1/leaderboards",

@@ -9,6 +9,7 @@ use axum::extract::{ConnectInfo, State};
 use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
 use pipeline::store::Counters;
+use pipeline::SqliteStore;
 
 use crate::error::ApiError;
 use crate::AppState;
@@ -22,6 +23,8 @@ pub struct Metrics {
     rejected: AtomicU64,
     /// Open streams.
     pub subscribers: AtomicU64,
+    /// Webhook deliveries that got a `2xx`.
+    delivered: AtomicU64,
 }
 
 impl Metrics {
@@ -30,6 +33,11 @@ impl Metrics {
         self.read.fetch_add(c.read, Ordering::Relaxed);
         self.accepted.fetch_add(c.accepted, Ordering::Relaxed);
         self.rejected.fetch_add(c.rejected, Ordering::Relaxed);
+    }
+
+    /// Counts a webhook delivery that got a `2xx`.
+    pub fn delivered(&self) {
+        self.delivered.fetch_add(1, Ordering::Relaxed);
     }
 }
 
@@ -97,6 +105,19 @@ pub async fn handler(
         "gauge",
         "Sessions under way (a start, no end yet).",
         get(&state.shared.open_sessions),
+    );
+    let owed = crate::api::read(&state, SqliteStore::deliveries_owed).await?;
+    metric(
+        "challenge_webhook_deliveries_owed",
+        "gauge",
+        "Webhook deliveries of issued rewards not yet answered with a 2xx.",
+        owed,
+    );
+    metric(
+        "challenge_webhook_deliveries_total",
+        "counter",
+        "Webhook deliveries answered with a 2xx.",
+        get(&m.delivered),
     );
     state.shared.commit_seconds.write(
         "challenge_batch_seconds",

@@ -18,7 +18,6 @@ use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
 use futures_util::stream;
-use pipeline::Store;
 use serde::Deserialize;
 use tokio::sync::watch;
 use utoipa::IntoParams;
@@ -163,18 +162,7 @@ pub async fn stream(
 
 /// A user's groups, from the stored record.
 async fn groups_of(app: &AppState, user: String) -> Result<Vec<String>, ApiError> {
-    let readers = Arc::clone(&app.readers);
-    let rows =
-        tokio::task::spawn_blocking(move || readers.with(|s| s.query("users", Some(&user), None)))
-            .await
-            .map_err(|e| ApiError::internal(format!("a reader failed: {e}")))??;
-    let groups = rows
-        .first()
-        .and_then(|r| serde_json::from_str::<serde_json::Value>(r).ok())
-        .and_then(|v| v.get("groups").cloned())
-        .and_then(|g| serde_json::from_value::<Vec<String>>(g).ok())
-        .unwrap_or_default();
-    Ok(groups)
+    crate::api::read(app, move |s| crate::api::groups(s, &user)).await
 }
 
 /// `event: reset`: the client must refetch; the stream ends after it.

@@ -16,12 +16,13 @@ use std::sync::Arc;
 
 use pipeline::engine::{Admitted, Engine, Options};
 use pipeline::transport::Chunk;
-use pipeline::{PipelineError, SqliteStore};
+use pipeline::{PipelineError, SqliteStore, Store};
 use rules_core::eval::AsOf;
 use rules_core::Challenge;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::hub::Hub;
+use crate::webhooks::Mark;
 
 /// Lines gathered into one transaction at most.
 pub const GATHER_LINES: usize = 50_000;
@@ -57,6 +58,13 @@ pub enum Command {
         id: String,
         /// The answer.
         reply: oneshot::Sender<Result<bool, String>>,
+    },
+    /// Records what became of a webhook delivery attempt.
+    Delivery {
+        /// Delivered, or failed with its next attempt's time.
+        mark: Mark,
+        /// The answer.
+        reply: oneshot::Sender<Result<(), String>>,
     },
 }
 
@@ -225,6 +233,15 @@ pub fn run(
             Command::DeleteChallenge { id, reply } => {
                 let answer = engine.delete_challenge(&id);
                 let _ = reply.send(done(&mut engine, &hub, &shared, answer));
+            }
+            Command::Delivery { mark, reply } => {
+                // Not a view: nothing to publish, and a failure here only means the
+                // delivery is attempted again (its key lets the receiver keep one).
+                let answer = match mark {
+                    Mark::Delivered(id) => engine.store().delivered(id),
+                    Mark::Failed(id, next_at) => engine.store().delivery_failed(id, next_at),
+                };
+                let _ = reply.send(answer.map_err(|e| e.to_string()));
             }
         }
     }

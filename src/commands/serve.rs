@@ -32,6 +32,10 @@ pub fn run(args: &ServeArgs) -> Outcome {
             )));
         }
     }
+    for url in &args.webhook {
+        challenge_server::webhooks::check_url(url)
+            .map_err(|e| Failure::Usage(format!("--webhook {url}: {e}")))?;
+    }
     let challenges = args
         .challenges
         .as_deref()
@@ -48,6 +52,7 @@ pub fn run(args: &ServeArgs) -> Outcome {
         outbox_keep: args.outbox_keep,
         retain_events: args.retain_events,
         console: challenge_server::console::locate(args.console.as_deref()),
+        webhooks: args.webhook.clone(),
     };
     challenge_server::run(config, args.log_format == LogFormat::Json).map_err(|e| match e {
         ServeError::Usage(m) => Failure::Usage(m),
