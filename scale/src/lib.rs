@@ -1,0 +1,15 @@
+//! Scale-out (service.md, "Scale-out"; docs/scale-out.md): the pipeline's storage on
+//! PostgreSQL, so that any number of processes on any machines share one store.
+//!
+//! - [`postgres`]: [`postgres::PgStore`], the [`pipeline::Store`] over PostgreSQL: the same
+//!   tables, the same transaction per batch and the same content hashes as the embedded
+//!   SQLite store, so a view hash computed on one equals the other's for the same input.
+//!
+//! **Boundary:** the stages stay in `pipeline`; this crate adds a store behind its `Store`
+//! trait, never a second pipeline. `pipeline` knows nothing of the network.
+//!
+//! **Invariant:** nothing here reads a clock for a view: times come in the input.
+
+pub mod postgres;
+
+pub use postgres::PgStore;

@@ -1,0 +1,861 @@
+//! [`PgStore`]: the pipeline's [`Store`] on PostgreSQL (15 and later).
+//!
+//! The tables are the embedded store's (pipeline/src/sqlite.rs), with PostgreSQL's types, and
+//! every text a view is ordered by is declared `COLLATE "C"`: rows sort by their bytes as they do
+//! in SQLite, whatever the database's locale, so [`Store::view_hashes`] gives the same hashes
+//! on both stores for the same input (the scale-out tests compare them).
+//!
+//! **Invariant:** [`Store::commit`] applies a batch in one transaction (`READ COMMITTED`):
+//! the log appends, the view writes, the rewards and deliveries owed, the counters and the
+//! offsets become visible together or not at all. A versioned upsert never lets an older
+//! version overwrite a newer one (`WHERE excluded.version >= version`).
+//!
+//! Bulk writes are one statement per table and batch (`unnest` of arrays), so a batch of
+//! 50,000 lines is a handful of round trips. A batch may put the same key twice (the embedded
+//! store applies its rows one after the other): rows are folded first, with the embedded
+//! store's rule (the last put wins; a versioned row wins when not older), since one
+//! `INSERT ... ON CONFLICT` may not touch a row twice.
+//!
+//! PostgreSQL's `text` cannot hold the NUL character, which an input line rejected as a dead
+//! letter may contain: it is stored as U+FFFD there (a log line is valid JSON, which has no raw
+//! control character).
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt::Write as _;
+
+use pipeline::store::{
+    Batch, CompactedWorkout, Counters, Delivery, LogEntry, LogKind, ResultRow, Row, Snapshot,
+    SourcePage, Store, StoreError, StoredChallenge, VIEWS,
+};
+use postgres::{Client, NoTls, Statement, Transaction};
+use sha2::{Digest, Sha256};
+
+/// Keyed views: one row per key, with the user it is about.
+const KEYED: [&str; 5] = ["workouts", "users", "sessions", "profiles", "leaderboards"];
+
+/// The schema. `uid` is the embedded store's `user` (a reserved word here).
+const SCHEMA: &str = r#"
+CREATE TABLE IF NOT EXISTS log(pos bigint PRIMARY KEY, kind text NOT NULL, session text COLLATE "C", body text NOT NULL);
+CREATE TABLE IF NOT EXISTS compacted(session text COLLATE "C" PRIMARY KEY, pos bigint NOT NULL, json text NOT NULL);
+CREATE INDEX IF NOT EXISTS compacted_pos ON compacted(pos);
+CREATE TABLE IF NOT EXISTS dead_letters(id bigserial PRIMARY KEY, source text NOT NULL, line bigint NOT NULL, reason text NOT NULL, raw text NOT NULL);
+CREATE TABLE IF NOT EXISTS challenges(id text COLLATE "C" PRIMARY KEY, tree text NOT NULL, hash text NOT NULL);
+CREATE TABLE IF NOT EXISTS offsets(consumer text COLLATE "C" PRIMARY KEY, pos bigint NOT NULL);
+CREATE TABLE IF NOT EXISTS counters(name text PRIMARY KEY, value bigint NOT NULL);
+CREATE TABLE IF NOT EXISTS meta(key text PRIMARY KEY, value text NOT NULL);
+CREATE TABLE IF NOT EXISTS clocks(uid text COLLATE "C" PRIMARY KEY, as_of text NOT NULL);
+CREATE TABLE IF NOT EXISTS workouts(key text COLLATE "C" PRIMARY KEY, uid text COLLATE "C", json text NOT NULL);
+CREATE TABLE IF NOT EXISTS users(key text COLLATE "C" PRIMARY KEY, uid text COLLATE "C", json text NOT NULL);
+CREATE TABLE IF NOT EXISTS sessions(key text COLLATE "C" PRIMARY KEY, uid text COLLATE "C", json text NOT NULL);
+CREATE TABLE IF NOT EXISTS profiles(key text COLLATE "C" PRIMARY KEY, uid text COLLATE "C", json text NOT NULL);
+CREATE TABLE IF NOT EXISTS leaderboards(key text COLLATE "C" PRIMARY KEY, uid text COLLATE "C", json text NOT NULL);
+CREATE INDEX IF NOT EXISTS workouts_uid ON workouts(uid);
+CREATE INDEX IF NOT EXISTS sessions_uid ON sessions(uid);
+CREATE TABLE IF NOT EXISTS results(challenge text COLLATE "C" NOT NULL, uid text COLLATE "C" NOT NULL, version bigint NOT NULL, progress double precision NOT NULL, json text NOT NULL, PRIMARY KEY(uid, challenge));
+CREATE TABLE IF NOT EXISTS live(challenge text COLLATE "C" NOT NULL, uid text COLLATE "C" NOT NULL, version bigint NOT NULL, progress double precision NOT NULL, json text NOT NULL, PRIMARY KEY(uid, challenge));
+CREATE TABLE IF NOT EXISTS team_results(challenge text COLLATE "C" NOT NULL, team text COLLATE "C" NOT NULL, version bigint NOT NULL, progress double precision NOT NULL, json text NOT NULL, PRIMARY KEY(team, challenge));
+CREATE INDEX IF NOT EXISTS results_challenge ON results(challenge, uid);
+CREATE INDEX IF NOT EXISTS live_challenge ON live(challenge, uid);
+CREATE INDEX IF NOT EXISTS team_results_challenge ON team_results(challenge, team);
+CREATE TABLE IF NOT EXISTS rewards(challenge text COLLATE "C" NOT NULL, holder text COLLATE "C" NOT NULL, name text COLLATE "C" NOT NULL, team boolean NOT NULL, json text NOT NULL, PRIMARY KEY(challenge, holder, name));
+CREATE TABLE IF NOT EXISTS deliveries(id bigserial PRIMARY KEY, url text NOT NULL, key text NOT NULL, body text NOT NULL, attempts integer NOT NULL DEFAULT 0, next_at bigint NOT NULL DEFAULT 0);
+"#;
+
+/// The advisory lock taken while the schema is created, so that processes starting together
+/// do not race on `CREATE TABLE IF NOT EXISTS` (which is not atomic in PostgreSQL).
+const SCHEMA_LOCK: i64 = 0x6368_616c_6c00;
+
+/// Whether `text` names a PostgreSQL database (`postgres://...` or `postgresql://...`).
+pub fn is_url(text: &str) -> bool {
+    text.starts_with("postgres://") || text.starts_with("postgresql://")
+}
+
+/// `url` without its password, for messages.
+pub fn redact(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let (authority, tail) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    match authority.rsplit_once('@') {
+        Some((userinfo, host)) => {
+            let user = userinfo.split(':').next().unwrap_or_default();
+            let hidden = if userinfo.contains(':') { ":***" } else { "" };
+            format!("{scheme}://{user}{hidden}@{host}{tail}")
+        }
+        None => url.to_owned(),
+    }
+}
+
+/// A PostgreSQL failure in a user's words: the server's message (and detail) when it sent one.
+pub fn pg_error(e: &postgres::Error) -> StoreError {
+    StoreError::Backend(describe(e))
+}
+
+fn describe(e: &postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(db) => {
+            let mut text = format!("postgresql: {}", db.message());
+            if let Some(detail) = db.detail() {
+                let _ = write!(text, " ({detail})");
+            }
+            text
+        }
+        None => {
+            let mut text = format!("postgresql: {e}");
+            let mut source = std::error::Error::source(e);
+            while let Some(s) = source {
+                let _ = write!(text, ": {s}");
+                source = s.source();
+            }
+            text
+        }
+    }
+}
+
+/// The statements every commit uses, prepared once per connection.
+struct Statements {
+    log: Statement,
+    dead_letters: Statement,
+    results: Statement,
+    live: Statement,
+    team_results: Statement,
+    put: HashMap<&'static str, (Statement, Statement)>,
+    clocks: Statement,
+    compacted: Statement,
+    reward: Statement,
+    owe: Statement,
+}
+
+/// The pipeline's store on a PostgreSQL database.
+pub struct PgStore {
+    client: Client,
+    statements: Statements,
+    /// The URL without its password, for messages.
+    name: String,
+}
+
+fn versioned_sql(table: &str) -> String {
+    let who = if table == "team_results" {
+        "team"
+    } else {
+        "uid"
+    };
+    format!(
+        "INSERT INTO {table}(challenge, {who}, version, progress, json) \
+         SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::float8[], $5::text[]) \
+         ON CONFLICT ({who}, challenge) DO UPDATE SET version = excluded.version, \
+         progress = excluded.progress, json = excluded.json \
+         WHERE excluded.version >= {table}.version"
+    )
+}
+
+impl PgStore {
+    /// Connects to the database at `url` and creates the schema if missing.
+    pub fn connect(url: &str) -> Result<PgStore, StoreError> {
+        let name = redact(url);
+        let mut client = Client::connect(url, NoTls).map_err(|e| {
+            StoreError::Backend(format!("cannot connect to `{name}`: {}", describe(&e)))
+        })?;
+        {
+            let mut tx = client.transaction().map_err(|e| pg_error(&e))?;
+            tx.execute("SELECT pg_advisory_xact_lock($1)", &[&SCHEMA_LOCK])
+                .map_err(|e| pg_error(&e))?;
+            tx.batch_execute(SCHEMA).map_err(|e| pg_error(&e))?;
+            tx.commit().map_err(|e| pg_error(&e))?;
+        }
+        let statements = Statements::prepare(&mut client)?;
+        Ok(PgStore {
+            client,
+            statements,
+            name,
+        })
+    }
+
+    /// The database's URL, without its password.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The connection (for the scale-out's own tables).
+    pub fn client(&mut self) -> &mut Client {
+        &mut self.client
+    }
+}
+
+impl Statements {
+    fn prepare(client: &mut Client) -> Result<Statements, StoreError> {
+        let mut p = |sql: &str| client.prepare(sql).map_err(|e| pg_error(&e));
+        let mut put = HashMap::new();
+        for view in KEYED {
+            put.insert(
+                view,
+                (
+                    p(&format!(
+                        "INSERT INTO {view}(key, uid, json) \
+                         SELECT * FROM unnest($1::text[], $2::text[], $3::text[]) \
+                         ON CONFLICT (key) DO UPDATE SET uid = excluded.uid, json = excluded.json"
+                    ))?,
+                    p(&format!("DELETE FROM {view} WHERE key = ANY($1::text[])"))?,
+                ),
+            );
+        }
+        Ok(Statements {
+            log: p("INSERT INTO log(pos, kind, session, body) \
+                    SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[])")?,
+            dead_letters: p("INSERT INTO dead_letters(source, line, reason, raw) \
+                             SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[])")?,
+            results: p(&versioned_sql("results"))?,
+            live: p(&versioned_sql("live"))?,
+            team_results: p(&versioned_sql("team_results"))?,
+            put,
+            clocks: p("INSERT INTO clocks(uid, as_of) SELECT * FROM unnest($1::text[], $2::text[]) \
+                       ON CONFLICT (uid) DO UPDATE SET as_of = excluded.as_of")?,
+            compacted: p("INSERT INTO compacted(session, pos, json) \
+                          SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[]) \
+                          ON CONFLICT (session) DO UPDATE SET pos = excluded.pos, json = excluded.json")?,
+            reward: p("INSERT INTO rewards(challenge, holder, name, team, json) \
+                       VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING")?,
+            owe: p("INSERT INTO deliveries(url, key, body) VALUES ($1, $2, $3)")?,
+        })
+    }
+}
+
+/// A log position as PostgreSQL's `bigint` (positions past `i64::MAX` cannot occur; they clamp).
+pub fn position(pos: u64) -> i64 {
+    i64::try_from(pos).unwrap_or(i64::MAX)
+}
+
+fn as_u64(v: i64) -> u64 {
+    u64::try_from(v).unwrap_or(0)
+}
+
+/// Text for a `text` column: NUL (which PostgreSQL refuses) becomes U+FFFD.
+fn no_nul(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.contains('\0') {
+        std::borrow::Cow::Owned(text.replace('\0', "\u{FFFD}"))
+    } else {
+        std::borrow::Cow::Borrowed(text)
+    }
+}
+
+/// Versioned rows folded by key in batch order: a row replaces an earlier one of the same key
+/// unless it is older (the embedded store's sequential upserts).
+fn fold_versioned(rows: &[ResultRow]) -> Vec<&ResultRow> {
+    let mut at: HashMap<(&str, &str), usize> = HashMap::with_capacity(rows.len());
+    let mut out: Vec<&ResultRow> = Vec::with_capacity(rows.len());
+    for r in rows {
+        match at.get(&(r.challenge.as_str(), r.user.as_str())) {
+            Some(&i) => {
+                if let Some(kept) = out.get_mut(i) {
+                    if r.version >= kept.version {
+                        *kept = r;
+                    }
+                }
+            }
+            None => {
+                at.insert((r.challenge.as_str(), r.user.as_str()), out.len());
+                out.push(r);
+            }
+        }
+    }
+    out
+}
+
+/// Keyed rows folded by key: the last put wins.
+fn fold_keyed<'a>(rows: impl Iterator<Item = &'a Row>) -> Vec<&'a Row> {
+    let mut at: HashMap<&str, usize> = HashMap::new();
+    let mut out: Vec<&Row> = Vec::new();
+    for r in rows {
+        match at.get(r.key.as_str()) {
+            Some(&i) => {
+                if let Some(kept) = out.get_mut(i) {
+                    *kept = r;
+                }
+            }
+            None => {
+                at.insert(r.key.as_str(), out.len());
+                out.push(r);
+            }
+        }
+    }
+    out
+}
+
+fn upsert_versioned(
+    tx: &mut Transaction<'_>,
+    statement: &Statement,
+    rows: &[ResultRow],
+) -> Result<(), postgres::Error> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let rows = fold_versioned(rows);
+    let challenges: Vec<&str> = rows.iter().map(|r| r.challenge.as_str()).collect();
+    let users: Vec<&str> = rows.iter().map(|r| r.user.as_str()).collect();
+    let versions: Vec<i64> = rows.iter().map(|r| position(r.version)).collect();
+    let progress: Vec<f64> = rows.iter().map(|r| r.progress).collect();
+    let json: Vec<&str> = rows.iter().map(|r| r.json.as_str()).collect();
+    tx.execute(
+        statement,
+        &[&challenges, &users, &versions, &progress, &json],
+    )?;
+    Ok(())
+}
+
+fn put_rows(
+    tx: &mut Transaction<'_>,
+    statement: &Statement,
+    rows: &[&Row],
+) -> Result<(), postgres::Error> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let keys: Vec<&str> = rows.iter().map(|r| r.key.as_str()).collect();
+    let users: Vec<Option<&str>> = rows.iter().map(|r| r.user.as_deref()).collect();
+    let json: Vec<&str> = rows.iter().map(|r| r.json.as_str()).collect();
+    tx.execute(statement, &[&keys, &users, &json])?;
+    Ok(())
+}
+
+fn unknown_view(view: &str) -> StoreError {
+    StoreError::Backend(format!("unknown view `{view}`"))
+}
+
+/// Applies a batch in `tx` in the embedded store's order; gives the indices (in
+/// [`Batch::rewards`]) of the rewards this batch issued.
+fn apply(
+    tx: &mut Transaction<'_>,
+    st: &Statements,
+    batch: &Batch,
+) -> Result<Vec<usize>, StoreError> {
+    let e = |e: postgres::Error| pg_error(&e);
+    if let Some(view) = batch
+        .put
+        .iter()
+        .map(|(v, _)| *v)
+        .chain(batch.delete.iter().map(|(v, _)| *v))
+        .find(|v| !KEYED.contains(v))
+    {
+        return Err(unknown_view(view));
+    }
+    // The log: the batch's entries, then its ingest spans.
+    let n = batch.log.len() + batch.log_spans.len();
+    if n > 0 {
+        let mut pos = Vec::with_capacity(n);
+        let mut kind = Vec::with_capacity(n);
+        let mut session: Vec<Option<&str>> = Vec::with_capacity(n);
+        let mut body = Vec::with_capacity(n);
+        for entry in &batch.log {
+            pos.push(position(entry.pos));
+            kind.push(match entry.kind {
+                LogKind::Event => "event",
+                LogKind::Tick => "tick",
+            });
+            session.push(entry.session.as_deref());
+            body.push(entry.body.as_str());
+        }
+        for span in &batch.log_spans {
+            let (text, s) = batch.span_text(span);
+            pos.push(position(span.pos));
+            kind.push("event");
+            session.push(s);
+            body.push(text);
+        }
+        tx.execute(&st.log, &[&pos, &kind, &session, &body])
+            .map_err(e)?;
+    }
+    if !batch.dead_letters.is_empty() {
+        let d = &batch.dead_letters;
+        let source: Vec<String> = d.iter().map(|d| no_nul(&d.source).into_owned()).collect();
+        let line: Vec<i64> = d.iter().map(|d| position(d.line)).collect();
+        let reason: Vec<String> = d.iter().map(|d| no_nul(&d.reason).into_owned()).collect();
+        let raw: Vec<String> = d.iter().map(|d| no_nul(&d.raw).into_owned()).collect();
+        tx.execute(&st.dead_letters, &[&source, &line, &reason, &raw])
+            .map_err(e)?;
+    }
+    if let Some((lo, hi)) = batch.purge_compacted {
+        tx.execute(
+            "DELETE FROM log WHERE pos >= $1 AND pos < $2 AND kind = 'event' \
+             AND session IN (SELECT session FROM compacted)",
+            &[&position(lo), &position(hi)],
+        )
+        .map_err(e)?;
+    }
+    if !batch.compacted.is_empty() {
+        let mut at: HashMap<&str, usize> = HashMap::new();
+        let mut rows: Vec<(&str, &CompactedWorkout)> = Vec::new();
+        for (s, c) in &batch.compacted {
+            match at.get(s.as_str()) {
+                Some(&i) => {
+                    if let Some(kept) = rows.get_mut(i) {
+                        *kept = (s, c);
+                    }
+                }
+                None => {
+                    at.insert(s, rows.len());
+                    rows.push((s, c));
+                }
+            }
+        }
+        let sessions: Vec<&str> = rows.iter().map(|r| r.0).collect();
+        let pos: Vec<i64> = rows.iter().map(|r| position(r.1.pos)).collect();
+        let json: Vec<&str> = rows.iter().map(|r| r.1.json.as_str()).collect();
+        tx.execute(&st.compacted, &[&sessions, &pos, &json])
+            .map_err(e)?;
+    }
+    for c in &batch.put_challenges {
+        tx.execute(
+            "INSERT INTO challenges(id, tree, hash) VALUES ($1, $2, $3) \
+             ON CONFLICT (id) DO UPDATE SET tree = excluded.tree, hash = excluded.hash",
+            &[&c.id, &c.tree, &c.hash],
+        )
+        .map_err(e)?;
+    }
+    for id in &batch.delete_challenges {
+        tx.execute("DELETE FROM challenges WHERE id = $1", &[id])
+            .map_err(e)?;
+    }
+    for view in KEYED {
+        let rows = fold_keyed(batch.put.iter().filter(|(v, _)| *v == view).map(|(_, r)| r));
+        if let Some((put, _)) = st.put.get(view) {
+            put_rows(tx, put, &rows).map_err(e)?;
+        }
+    }
+    for view in KEYED {
+        let keys: Vec<&str> = batch
+            .delete
+            .iter()
+            .filter(|(v, _)| *v == view)
+            .map(|(_, k)| k.as_str())
+            .collect();
+        if keys.is_empty() {
+            continue;
+        }
+        if let Some((_, delete)) = st.put.get(view) {
+            tx.execute(delete, &[&keys]).map_err(e)?;
+        }
+    }
+    if !batch.drop_results_of_users.is_empty() {
+        tx.execute(
+            "DELETE FROM results WHERE uid = ANY($1::text[])",
+            &[&batch.drop_results_of_users],
+        )
+        .map_err(e)?;
+    }
+    if !batch.drop_challenges.is_empty() {
+        for table in ["results", "team_results", "live"] {
+            tx.execute(
+                &format!("DELETE FROM {table} WHERE challenge = ANY($1::text[])"),
+                &[&batch.drop_challenges],
+            )
+            .map_err(e)?;
+        }
+    }
+    upsert_versioned(tx, &st.results, &batch.results).map_err(e)?;
+    for (challenge, team) in &batch.drop_team_results {
+        tx.execute(
+            "DELETE FROM team_results WHERE challenge = $1 AND team = $2",
+            &[challenge, team],
+        )
+        .map_err(e)?;
+    }
+    upsert_versioned(tx, &st.team_results, &batch.team_results).map_err(e)?;
+    if !batch.replace_live_of_users.is_empty() {
+        tx.execute(
+            "DELETE FROM live WHERE uid = ANY($1::text[])",
+            &[&batch.replace_live_of_users],
+        )
+        .map_err(e)?;
+    }
+    upsert_versioned(tx, &st.live, &batch.live).map_err(e)?;
+    for (table, rows) in [
+        ("profiles", &batch.profiles),
+        ("leaderboards", &batch.leaderboards),
+    ] {
+        if let Some(rows) = rows {
+            tx.execute(&format!("DELETE FROM {table}"), &[])
+                .map_err(e)?;
+            if let Some((put, _)) = st.put.get(table) {
+                put_rows(tx, put, &fold_keyed(rows.iter())).map_err(e)?;
+            }
+        }
+    }
+    if !batch.clocks.is_empty() {
+        let mut at: HashMap<&str, usize> = HashMap::new();
+        let mut rows: Vec<(&str, &str)> = Vec::new();
+        for (u, a) in &batch.clocks {
+            match at.get(u.as_str()) {
+                Some(&i) => {
+                    if let Some(kept) = rows.get_mut(i) {
+                        *kept = (u, a);
+                    }
+                }
+                None => {
+                    at.insert(u, rows.len());
+                    rows.push((u, a));
+                }
+            }
+        }
+        let users: Vec<&str> = rows.iter().map(|r| r.0).collect();
+        let as_of: Vec<&str> = rows.iter().map(|r| r.1).collect();
+        tx.execute(&st.clocks, &[&users, &as_of]).map_err(e)?;
+    }
+    let c = &batch.counters;
+    for (name, value) in [
+        ("read", c.read),
+        ("accepted", c.accepted),
+        ("duplicates", c.duplicates),
+        ("rejected", c.rejected),
+    ] {
+        if value > 0 {
+            tx.execute(
+                "INSERT INTO counters(name, value) VALUES ($1, $2) \
+                 ON CONFLICT (name) DO UPDATE SET value = counters.value + excluded.value",
+                &[&name, &position(value)],
+            )
+            .map_err(e)?;
+        }
+    }
+    for (consumer, pos) in &batch.offsets {
+        tx.execute(
+            "INSERT INTO offsets(consumer, pos) VALUES ($1, $2) \
+             ON CONFLICT (consumer) DO UPDATE SET pos = excluded.pos",
+            &[consumer, &position(*pos)],
+        )
+        .map_err(e)?;
+    }
+    for (key, value) in &batch.meta {
+        tx.execute(
+            "INSERT INTO meta(key, value) VALUES ($1, $2) \
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            &[key, value],
+        )
+        .map_err(e)?;
+    }
+    let mut issued = Vec::new();
+    for (i, r) in batch.rewards.iter().enumerate() {
+        let json = r.json();
+        let n = tx
+            .execute(
+                &st.reward,
+                &[&r.challenge, &r.holder, &r.name, &r.team, &json],
+            )
+            .map_err(e)?;
+        if n == 0 {
+            continue;
+        }
+        issued.push(i);
+        let key = r.idempotency_key();
+        for url in &batch.webhooks {
+            tx.execute(&st.owe, &[url, &key, &json]).map_err(e)?;
+        }
+    }
+    Ok(issued)
+}
+
+impl Store for PgStore {
+    fn snapshot(&mut self) -> Result<Snapshot, StoreError> {
+        let e = |e: postgres::Error| pg_error(&e);
+        let c = &mut self.client;
+        let mut snapshot = Snapshot::default();
+        let head: i64 = c
+            .query_one(
+                "SELECT greatest((SELECT coalesce(max(pos), 0) FROM log), \
+                                 (SELECT coalesce(max(pos), 0) FROM compacted))",
+                &[],
+            )
+            .map_err(e)?
+            .get(0);
+        snapshot.head = as_u64(head);
+        for row in c
+            .query("SELECT id, tree, hash FROM challenges ORDER BY id", &[])
+            .map_err(e)?
+        {
+            snapshot.challenges.push(StoredChallenge {
+                id: row.get(0),
+                tree: row.get(1),
+                hash: row.get(2),
+            });
+        }
+        for row in c.query("SELECT uid, as_of FROM clocks", &[]).map_err(e)? {
+            snapshot.clocks.insert(row.get(0), row.get(1));
+        }
+        for row in c.query("SELECT key, value FROM meta", &[]).map_err(e)? {
+            snapshot.meta.insert(row.get(0), row.get(1));
+        }
+        for row in c
+            .query("SELECT consumer, pos FROM offsets", &[])
+            .map_err(e)?
+        {
+            snapshot.offsets.insert(row.get(0), as_u64(row.get(1)));
+        }
+        let mut counters = Counters::default();
+        for row in c
+            .query("SELECT name, value FROM counters", &[])
+            .map_err(e)?
+        {
+            let name: String = row.get(0);
+            let value = as_u64(row.get(1));
+            match name.as_str() {
+                "read" => counters.read = value,
+                "accepted" => counters.accepted = value,
+                "duplicates" => counters.duplicates = value,
+                "rejected" => counters.rejected = value,
+                _ => {}
+            }
+        }
+        snapshot.counters = counters;
+        Ok(snapshot)
+    }
+
+    fn sources(&mut self, from: u64, to: u64) -> Result<SourcePage, StoreError> {
+        let e = |e: postgres::Error| pg_error(&e);
+        let (from, to) = (position(from), position(to));
+        let mut page = SourcePage::default();
+        for row in self
+            .client
+            .query(
+                "SELECT pos, kind, session, body FROM log WHERE pos >= $1 AND pos < $2 ORDER BY pos",
+                &[&from, &to],
+            )
+            .map_err(e)?
+        {
+            let kind: &str = row.get(1);
+            page.log.push(LogEntry {
+                pos: as_u64(row.get(0)),
+                kind: if kind == "tick" {
+                    LogKind::Tick
+                } else {
+                    LogKind::Event
+                },
+                session: row.get(2),
+                body: row.get(3),
+            });
+        }
+        for row in self
+            .client
+            .query(
+                "SELECT session, pos, json FROM compacted WHERE pos >= $1 AND pos < $2 \
+                 ORDER BY pos, session",
+                &[&from, &to],
+            )
+            .map_err(e)?
+        {
+            page.compacted.push((
+                row.get(0),
+                CompactedWorkout {
+                    pos: as_u64(row.get(1)),
+                    json: row.get(2),
+                },
+            ));
+        }
+        Ok(page)
+    }
+
+    fn reclaim(&mut self, _pages: u32) -> Result<bool, StoreError> {
+        // PostgreSQL's autovacuum makes the space of purged rows reusable; nothing to step.
+        Ok(false)
+    }
+
+    fn commit(&mut self, batch: &Batch) -> Result<(), StoreError> {
+        let mut tx = self.client.transaction().map_err(|e| pg_error(&e))?;
+        apply(&mut tx, &self.statements, batch)?;
+        tx.commit().map_err(|e| pg_error(&e))
+    }
+
+    fn clear_views(&mut self) -> Result<(), StoreError> {
+        let mut tx = self.client.transaction().map_err(|e| pg_error(&e))?;
+        for table in KEYED
+            .iter()
+            .chain(&["results", "team_results", "live", "clocks"])
+        {
+            tx.execute(&format!("DELETE FROM {table}"), &[])
+                .map_err(|e| pg_error(&e))?;
+        }
+        tx.execute("DELETE FROM offsets WHERE consumer = 'views'", &[])
+            .map_err(|e| pg_error(&e))?;
+        tx.commit().map_err(|e| pg_error(&e))
+    }
+
+    fn query(
+        &mut self,
+        view: &str,
+        user: Option<&str>,
+        challenge: Option<&str>,
+    ) -> Result<Vec<String>, StoreError> {
+        let sql = match view {
+            "results" => "SELECT json FROM (\
+                 SELECT challenge, uid AS holder, json FROM results WHERE ($1::text IS NULL OR uid = $1) AND ($2::text IS NULL OR challenge = $2) \
+                 UNION ALL SELECT challenge, team, json FROM team_results WHERE $1::text IS NULL AND ($2::text IS NULL OR challenge = $2)) r \
+                 ORDER BY challenge, holder".to_owned(),
+            "team_results" => "SELECT json FROM team_results WHERE ($1::text IS NULL OR team = $1) AND ($2::text IS NULL OR challenge = $2) ORDER BY challenge, team".to_owned(),
+            "rewards" => "SELECT json FROM rewards WHERE ($1::text IS NULL OR (holder = $1 AND NOT team)) AND ($2::text IS NULL OR challenge = $2) ORDER BY challenge, holder, name".to_owned(),
+            "team_rewards" => "SELECT json FROM rewards WHERE team AND ($1::text IS NULL OR holder = $1) AND ($2::text IS NULL OR challenge = $2) ORDER BY challenge, holder, name".to_owned(),
+            "live" => "SELECT json FROM live WHERE ($1::text IS NULL OR uid = $1) AND ($2::text IS NULL OR challenge = $2) ORDER BY challenge, uid".to_owned(),
+            v if KEYED.contains(&v) => format!(
+                "SELECT json FROM {v} WHERE ($1::text IS NULL OR uid = $1) AND ($2::text IS NULL OR TRUE) ORDER BY key"
+            ),
+            "dead-letters" => {
+                let rows = self
+                    .client
+                    .query("SELECT source, line, reason, raw FROM dead_letters ORDER BY id", &[])
+                    .map_err(|e| pg_error(&e))?;
+                let text = |v: &str| serde_json::to_string(v).unwrap_or_default();
+                return Ok(rows
+                    .iter()
+                    .map(|r| {
+                        format!(
+                            "{{\"source\":{},\"line\":{},\"reason\":{},\"raw\":{}}}",
+                            text(r.get(0)),
+                            r.get::<_, i64>(1),
+                            text(r.get(2)),
+                            text(r.get(3)),
+                        )
+                    })
+                    .collect());
+            }
+            other => return Err(unknown_view(other)),
+        };
+        let rows = self
+            .client
+            .query(&sql, &[&user, &challenge])
+            .map_err(|e| pg_error(&e))?;
+        Ok(rows.iter().map(|r| r.get(0)).collect())
+    }
+
+    fn view_hashes(&mut self) -> Result<BTreeMap<String, String>, StoreError> {
+        let mut out = BTreeMap::new();
+        for view in VIEWS {
+            let sql = match view {
+                "results" | "live" => format!(
+                    "SELECT challenge || chr(31) || uid, json FROM {view} ORDER BY challenge, uid"
+                ),
+                "team_results" => "SELECT challenge || chr(31) || team, json FROM team_results \
+                                   ORDER BY challenge, team"
+                    .to_owned(),
+                _ => format!("SELECT key, json FROM {view} ORDER BY key"),
+            };
+            let rows = self.client.query(&sql, &[]).map_err(|e| pg_error(&e))?;
+            let mut hasher = Sha256::new();
+            for row in &rows {
+                let key: &str = row.get(0);
+                let json: &str = row.get(1);
+                hasher.update(key.as_bytes());
+                hasher.update([0x1f]);
+                hasher.update(json.as_bytes());
+                hasher.update(b"\n");
+            }
+            let hex: String = hasher
+                .finalize()
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect();
+            out.insert(view.to_owned(), format!("{}:{hex}", rows.len()));
+        }
+        Ok(out)
+    }
+
+    fn counts(&mut self) -> Result<BTreeMap<String, u64>, StoreError> {
+        let mut out = BTreeMap::new();
+        for table in [
+            "log",
+            "compacted",
+            "dead_letters",
+            "challenges",
+            "workouts",
+            "users",
+            "sessions",
+            "results",
+            "team_results",
+            "live",
+            "profiles",
+            "leaderboards",
+            "rewards",
+            "deliveries",
+        ] {
+            let n: i64 = self
+                .client
+                .query_one(&format!("SELECT count(*) FROM {table}"), &[])
+                .map_err(|e| pg_error(&e))?
+                .get(0);
+            out.insert(table.to_owned(), as_u64(n));
+        }
+        Ok(out)
+    }
+
+    fn owed_deliveries(&mut self, due_by: i64, limit: usize) -> Result<Vec<Delivery>, StoreError> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = self
+            .client
+            .query(
+                "SELECT id, url, key, body, attempts, next_at FROM deliveries \
+                 WHERE next_at <= $1 ORDER BY id LIMIT $2",
+                &[&due_by, &limit],
+            )
+            .map_err(|e| pg_error(&e))?;
+        Ok(rows
+            .iter()
+            .map(|r| Delivery {
+                id: r.get(0),
+                url: r.get(1),
+                key: r.get(2),
+                body: r.get(3),
+                attempts: u32::try_from(r.get::<_, i32>(4)).unwrap_or(0),
+                next_at: r.get(5),
+            })
+            .collect())
+    }
+
+    fn delivered(&mut self, id: i64) -> Result<(), StoreError> {
+        self.client
+            .execute("DELETE FROM deliveries WHERE id = $1", &[&id])
+            .map_err(|e| pg_error(&e))?;
+        Ok(())
+    }
+
+    fn delivery_failed(&mut self, id: i64, next_at: i64) -> Result<(), StoreError> {
+        self.client
+            .execute(
+                "UPDATE deliveries SET attempts = attempts + 1, next_at = $2 WHERE id = $1",
+                &[&id, &next_at],
+            )
+            .map_err(|e| pg_error(&e))?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, reason = "tests fail loudly")]
+
+    use super::*;
+
+    #[test]
+    fn urls_are_recognised_and_redacted() {
+        assert!(is_url("postgres://u@h/db"));
+        assert!(is_url("postgresql://h/db"));
+        assert!(!is_url("gym.db"));
+        assert_eq!(
+            redact("postgres://me:secret@h:5432/db"),
+            "postgres://me:***@h:5432/db"
+        );
+        assert_eq!(redact("postgres://me@h/db"), "postgres://me@h/db");
+        assert_eq!(redact("postgres://h/db"), "postgres://h/db");
+    }
+
+    #[test]
+    fn versioned_rows_fold_as_sequential_upserts() {
+        let row = |v: u64, json: &str| ResultRow {
+            challenge: "c".into(),
+            user: "u".into(),
+            version: v,
+            progress: 0.0,
+            json: json.into(),
+            reached: None,
+        };
+        let rows = [row(3, "a"), row(2, "b"), row(3, "c"), row(1, "d")];
+        let folded = fold_versioned(&rows);
+        assert_eq!(folded.len(), 1);
+        assert_eq!(folded[0].json, "c");
+    }
+}
