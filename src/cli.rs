@@ -352,8 +352,9 @@ pub struct PipelineArgs {
 /// The store file every pipeline command works on.
 #[derive(Debug, Args)]
 pub struct DbArg {
-    /// The pipeline's SQLite file (created by `ingest`).
-    #[arg(long, value_name = "FILE")]
+    /// The pipeline's SQLite file (created by `ingest`), or a PostgreSQL database
+    /// (`postgres://user@host:port/name`, docs/scale-out.md).
+    #[arg(long, value_name = "FILE|URL")]
     pub db: PathBuf,
 }
 

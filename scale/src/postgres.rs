@@ -65,6 +65,9 @@ CREATE TABLE IF NOT EXISTS deliveries(id bigserial PRIMARY KEY, url text NOT NUL
 /// do not race on `CREATE TABLE IF NOT EXISTS` (which is not atomic in PostgreSQL).
 const SCHEMA_LOCK: i64 = 0x6368_616c_6c00;
 
+/// The advisory lock of a database's one writer (the embedded engine on PostgreSQL).
+const OWNER_LOCK: i64 = 0x6368_616c_6c01;
+
 /// Whether `text` names a PostgreSQL database (`postgres://...` or `postgresql://...`).
 pub fn is_url(text: &str) -> bool {
     text.starts_with("postgres://") || text.starts_with("postgresql://")
@@ -169,6 +172,22 @@ impl PgStore {
             statements,
             name,
         })
+    }
+
+    /// Becomes the database's one writer for as long as this store lives (`challenge pipeline
+    /// ingest`, `tick`, `rebuild`, `compact` on a database): a session advisory lock, released
+    /// by the server when the connection ends, however the process ends.
+    pub fn own(&mut self) -> Result<(), StoreError> {
+        let got: bool = self
+            .client
+            .query_one("SELECT pg_try_advisory_lock($1)", &[&OWNER_LOCK])
+            .map_err(|e| pg_error(&e))?
+            .get(0);
+        if got {
+            Ok(())
+        } else {
+            Err(StoreError::Owned(self.name.clone()))
+        }
     }
 
     /// The database's URL, without its password.
