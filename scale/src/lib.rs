@@ -15,6 +15,8 @@
 
 pub mod any;
 pub mod postgres;
+pub mod rabbitmq;
+pub mod worker;
 
 pub use any::AnyStore;
 pub use postgres::PgStore;

@@ -11,5 +11,6 @@
     reason = "tests fail loudly"
 )]
 
+mod broker;
 mod common;
 mod store;
