@@ -1,0 +1,313 @@
+//! Scale-out end to end (docs/scale-out.md): `challenge worker` processes over the PostgreSQL
+//! and RabbitMQ that `scripts/services.sh start` runs, fed through two publishers as two
+//! gateways publish, against `challenge pipeline` on a SQLite file for the same input. The
+//! active worker is SIGKILLed mid-stream more than once, and the broker is restarted
+//! (`rabbitmqctl stop_app` / `start_app`) mid-ingest: the views (by content hash, as `pipeline
+//! verify` prints them) and the counters equal the embedded ones, so nothing acknowledged was
+//! lost and nothing was applied twice. Skipped (with a note) without `CHALLENGE_TEST_PG` and
+//! `CHALLENGE_TEST_AMQP`.
+
+use std::io::Read as _;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use challenge_scale::rabbitmq::Broker;
+use challenge_scale::PgStore;
+use pipeline::store::Store;
+
+use crate::util;
+
+const T1: &str = "2026-08-20T00:00:00Z";
+const T2: &str = "2026-08-31T23:00:00Z";
+const PARTITIONS: u32 = 16;
+
+fn urls(test: &str) -> Option<(String, String)> {
+    match (
+        std::env::var("CHALLENGE_TEST_PG"),
+        std::env::var("CHALLENGE_TEST_AMQP"),
+    ) {
+        (Ok(pg), Ok(amqp)) if !pg.is_empty() && !amqp.is_empty() => Some((pg, amqp)),
+        _ => {
+            eprintln!(
+                "SKIPPED {test}: CHALLENGE_TEST_PG and CHALLENGE_TEST_AMQP are not set \
+                 (scripts/services.sh start prints them)"
+            );
+            None
+        }
+    }
+}
+
+/// A new, empty database named `name` on the server of `base`; its URL.
+fn fresh_database(base: &str, name: &str) -> String {
+    let mut admin = PgStore::connect(base).unwrap();
+    admin
+        .client()
+        .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        .unwrap();
+    admin
+        .client()
+        .batch_execute(&format!("CREATE DATABASE {name}"))
+        .unwrap();
+    let (head, _) = base.rsplit_once('/').unwrap();
+    format!("{head}/{name}")
+}
+
+/// A worker process, its stderr in a file.
+struct Worker {
+    child: Child,
+    log: PathBuf,
+}
+
+impl Worker {
+    fn start(dir: &Path, i: usize, store: &str, broker: &str, streams: &str) -> Worker {
+        let log = dir.join(format!("worker-{i}.log"));
+        let child = Command::new(env!("CARGO_BIN_EXE_challenge"))
+            .args(["worker", "--store", store, "--broker", broker])
+            .args(["--challenges", "fixtures/challenges", "--streams", streams])
+            .args(["--partitions", &PARTITIONS.to_string(), "--batch", "113"])
+            .current_dir(util::root())
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .unwrap();
+        Worker { child, log }
+    }
+
+    fn log(&self) -> String {
+        let mut text = String::new();
+        if let Ok(mut f) = std::fs::File::open(&self.log) {
+            let _ = f.read_to_string(&mut text);
+        }
+        text
+    }
+
+    /// Whether it says it is active (since its last start over).
+    fn active(&self) -> bool {
+        let log = self.log();
+        let last_active = log.rfind("active: consuming");
+        let last_over = log.rfind("starting over");
+        match (last_active, last_over) {
+            (Some(a), Some(o)) => a > o,
+            (Some(_), None) => true,
+            _ => false,
+        }
+    }
+
+    fn kill(&mut self) {
+        let _ = self.child.kill(); // SIGKILL
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// Kills the active worker (SIGKILL) once one says it is active; gives its index.
+fn kill_active(workers: &mut [Worker]) -> usize {
+    let started = Instant::now();
+    loop {
+        if let Some(i) = workers.iter().position(Worker::active) {
+            workers[i].kill();
+            return i;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "no worker became active"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Publishes `lines` through the gateways in turn, `chunk` lines a request; a request the
+/// broker did not confirm is sent again (as a device resends an unanswered post).
+fn post(amqp: &str, streams: &str, lines: &[String], chunk: usize, mut between: impl FnMut(usize)) {
+    let mut gateways: Vec<Option<Broker>> = vec![None, None];
+    for (i, part) in lines.chunks(chunk).enumerate() {
+        between(i);
+        let started = Instant::now();
+        loop {
+            let slot = &mut gateways[i % 2];
+            if slot.is_none() {
+                *slot = Broker::connect(amqp, streams, PARTITIONS).ok();
+            }
+            let sent = slot
+                .as_ref()
+                .map(|g| g.publisher().and_then(|p| p.publish(part)));
+            if let Some(Ok(())) = sent {
+                break;
+            }
+            *slot = None;
+            assert!(
+                started.elapsed() < Duration::from_secs(120),
+                "the broker stayed away"
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+}
+
+fn tick(amqp: &str, streams: &str, at: &str) {
+    let started = Instant::now();
+    loop {
+        let sent = Broker::connect(amqp, streams, PARTITIONS)
+            .and_then(|g| g.publisher().and_then(|p| p.tick(at, "UTC")));
+        if sent.is_ok() {
+            return;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "the broker stayed away"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+fn rabbitmqctl(args: &[&str]) {
+    let out = Command::new("bash")
+        .arg(util::root().join("scripts/services.sh"))
+        .arg("rabbitmqctl")
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "rabbitmqctl {args:?}: {out:?}");
+}
+
+fn lines_of(text: &str) -> Vec<String> {
+    text.lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// `pipeline verify`'s stored hashes, by view.
+fn stored_hashes(db: &str) -> Vec<(String, String)> {
+    let run = util::challenge(["pipeline", "verify", "--db", db]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    run.stdout
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            (
+                v["view"].as_str().unwrap().to_owned(),
+                v["stored"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn workers_killed_and_a_broker_restart_lose_nothing() {
+    let Some((pg, amqp)) = urls("workers_killed_and_a_broker_restart_lose_nothing") else {
+        return;
+    };
+    let dir = util::scratch("scale-faults");
+    let generated = pipeline::gen::generate_events(&pipeline::gen::EventsConfig {
+        users: 40,
+        machines: 9,
+        start: chrono::NaiveDate::from_ymd_opt(2026, 8, 1).unwrap(),
+        days: 6,
+        seed: 11,
+        noise: true,
+    })
+    .0;
+    let generated_file = dir.join("generated.jsonl");
+    std::fs::write(&generated_file, &generated).unwrap();
+
+    // The embedded reference: `challenge pipeline` on a SQLite file.
+    let lite = dir.join("embedded.db");
+    let lite = lite.to_str().unwrap();
+    let fixture = util::fixture("events.jsonl");
+    for args in [
+        vec![
+            "ingest",
+            "--challenges",
+            "fixtures/challenges",
+            fixture.to_str().unwrap(),
+        ],
+        vec!["tick", "--at", T1],
+        vec![
+            "ingest",
+            "--challenges",
+            "fixtures/challenges",
+            generated_file.to_str().unwrap(),
+        ],
+        vec!["tick", "--at", T2],
+    ] {
+        let mut full = vec!["pipeline"];
+        full.push(args[0]);
+        full.extend(["--db", lite]);
+        full.extend(&args[1..]);
+        let run = util::challenge(&full);
+        assert_eq!(run.code, 0, "{full:?}: {}", run.stderr);
+    }
+
+    let store = fresh_database(&pg, &format!("faults_{}", std::process::id()));
+    let streams = format!("faults-{}", std::process::id());
+    let mut workers: Vec<Worker> = (0..3)
+        .map(|i| Worker::start(&dir, i, &store, &amqp, &streams))
+        .collect();
+    let fixture_lines = lines_of(&std::fs::read_to_string(&fixture).unwrap());
+    let generated_lines = lines_of(&generated);
+    let mut kills = 0;
+    post(&amqp, &streams, &fixture_lines, 101, |i| {
+        if i == 6 || i == 14 {
+            kill_active(&mut workers);
+            let n = workers.len();
+            workers.push(Worker::start(&dir, n, &store, &amqp, &streams));
+            kills += 1;
+        }
+    });
+    tick(&amqp, &streams, T1);
+    post(&amqp, &streams, &generated_lines, 257, |i| {
+        if i == 3 {
+            rabbitmqctl(&["stop_app"]);
+            std::thread::sleep(Duration::from_millis(500));
+            rabbitmqctl(&["start_app"]);
+        }
+        if i == 8 {
+            kill_active(&mut workers);
+            kills += 1;
+        }
+    });
+    tick(&amqp, &streams, T2);
+    assert_eq!(kills, 3);
+
+    let total = (fixture_lines.len() + generated_lines.len()) as u64;
+    let mut reader = PgStore::connect(&store).unwrap();
+    let started = Instant::now();
+    loop {
+        let read = reader.snapshot().unwrap().counters.read;
+        let ticks: i64 = reader
+            .client()
+            .query_one("SELECT count(*) FROM log WHERE kind = 'tick'", &[])
+            .unwrap()
+            .get(0);
+        assert!(read <= total, "read {read} of {total}: some applied twice");
+        if read == total && ticks == 2 {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(240),
+            "timed out at {read} of {total} lines, {ticks} ticks; logs: {:?}",
+            workers.iter().map(Worker::log).collect::<Vec<_>>()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    drop(workers);
+    assert_eq!(stored_hashes(&store), stored_hashes(lite));
+    let counts = |db: &str| {
+        let run = util::challenge(["pipeline", "stats", "--db", db]);
+        let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+        (
+            v["read"].clone(),
+            v["accepted"].clone(),
+            v["duplicates"].clone(),
+            v["rejected"].clone(),
+        )
+    };
+    assert_eq!(counts(&store), counts(lite));
+}
