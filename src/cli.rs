@@ -102,6 +102,10 @@ pub struct WorkerArgs {
     /// Messages per batch (one transaction each).
     #[arg(long, value_name = "N", default_value_t = 5_000, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
     pub batch: u64,
+    /// Each newly issued reward owes a delivery to this URL (repeatable): the gateways
+    /// (`serve --store --broker --webhook URL`) deliver them.
+    #[arg(long, value_name = "URL")]
+    pub webhook: Vec<String>,
     #[command(flatten)]
     pub catalog: CatalogArg,
 }
@@ -578,6 +582,19 @@ pub struct ServeArgs {
     /// <challenge>/<user or team>/<name>`, retried with backoff until a 2xx, across restarts.
     #[arg(long, value_name = "URL")]
     pub webhook: Vec<String>,
+    /// Scale-out: serve as a gateway over this PostgreSQL store (with `--broker`); the views
+    /// are derived by `challenge worker` (docs/scale-out.md). `--db` is not used then.
+    #[arg(long, value_name = "URL", requires = "broker")]
+    pub store: Option<String>,
+    /// Scale-out: the RabbitMQ broker the gateway publishes to (with `--store`).
+    #[arg(long, value_name = "URL", requires = "store")]
+    pub broker: Option<String>,
+    /// Scale-out: the partition streams' count (the workers' `--partitions`).
+    #[arg(long, value_name = "N", default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..=1024))]
+    pub partitions: u32,
+    /// Scale-out: the streams' name prefix (the workers' `--streams`).
+    #[arg(long, value_name = "NAME", default_value = "challenge")]
+    pub streams: String,
     /// The catalog.
     #[command(flatten)]
     pub catalog: CatalogArg,

@@ -22,6 +22,9 @@ const T1: &str = "2026-08-20T00:00:00Z";
 const T2: &str = "2026-08-31T23:00:00Z";
 const PARTITIONS: u32 = 16;
 
+/// The tests here share the broker, and one restarts it: one at a time.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 fn urls(test: &str) -> Option<(String, String)> {
     match (
         std::env::var("CHALLENGE_TEST_PG"),
@@ -204,6 +207,9 @@ fn workers_killed_and_a_broker_restart_lose_nothing() {
     let Some((pg, amqp)) = urls("workers_killed_and_a_broker_restart_lose_nothing") else {
         return;
     };
+    let _one = SERIAL
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let dir = util::scratch("scale-faults");
     let generated = pipeline::gen::generate_events(&pipeline::gen::EventsConfig {
         users: 40,
@@ -310,4 +316,154 @@ fn workers_killed_and_a_broker_restart_lose_nothing() {
         )
     };
     assert_eq!(counts(&store), counts(lite));
+}
+
+/// A `challenge serve --store --broker` gateway process.
+struct Gateway {
+    child: Child,
+    url: String,
+}
+
+impl Gateway {
+    fn start(dir: &Path, i: usize, store: &str, broker: &str, streams: &str) -> Gateway {
+        let port = {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            l.local_addr().unwrap().port()
+        };
+        let child = Command::new(env!("CARGO_BIN_EXE_challenge"))
+            .args([
+                "serve",
+                "--store",
+                store,
+                "--broker",
+                broker,
+                "--streams",
+                streams,
+            ])
+            .args(["--partitions", &PARTITIONS.to_string()])
+            .args(["--listen", &format!("127.0.0.1:{port}")])
+            .current_dir(util::root())
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(dir.join(format!("gateway-{i}.log"))).unwrap())
+            .spawn()
+            .unwrap();
+        let url = format!("http://127.0.0.1:{port}");
+        let started = Instant::now();
+        while ureq::get(&format!("{url}/v1/health")).call().is_err() {
+            assert!(
+                started.elapsed() < Duration::from_secs(30),
+                "gateway {i} did not start"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Gateway { child, url }
+    }
+
+    fn post(&self, path: &str, content_type: &str, body: &str) -> serde_json::Value {
+        let answer = ureq::post(&format!("{}{path}", self.url))
+            .set("Content-Type", content_type)
+            .send_string(body)
+            .unwrap()
+            .into_string()
+            .unwrap();
+        serde_json::from_str(&answer).unwrap()
+    }
+
+    fn get(&self, path: &str) -> String {
+        ureq::get(&format!("{}{path}", self.url))
+            .call()
+            .unwrap()
+            .into_string()
+            .unwrap()
+    }
+}
+
+impl Drop for Gateway {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn two_gateways_and_three_worker_processes_give_the_embedded_service() {
+    let Some((pg, amqp)) =
+        urls("two_gateways_and_three_worker_processes_give_the_embedded_service")
+    else {
+        return;
+    };
+    let _one = SERIAL
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let dir = util::scratch("scale-gateways");
+    let fixture = util::fixture("events.jsonl");
+    let lite = dir.join("embedded.db");
+    let lite = lite.to_str().unwrap();
+    for args in [
+        vec![
+            "ingest",
+            "--challenges",
+            "fixtures/challenges",
+            fixture.to_str().unwrap(),
+        ],
+        vec!["tick", "--at", T2],
+    ] {
+        let mut full = vec!["pipeline", args[0], "--db", lite];
+        full.extend(&args[1..]);
+        let run = util::challenge(&full);
+        assert_eq!(run.code, 0, "{full:?}: {}", run.stderr);
+    }
+
+    let store = fresh_database(&pg, &format!("gateways_{}", std::process::id()));
+    let streams = format!("gateways-{}", std::process::id());
+    let _workers: Vec<Worker> = (0..3)
+        .map(|i| Worker::start(&dir, i, &store, &amqp, &streams))
+        .collect();
+    let gateways: Vec<Gateway> = (0..2)
+        .map(|i| Gateway::start(&dir, i, &store, &amqp, &streams))
+        .collect();
+    let lines = lines_of(&std::fs::read_to_string(&fixture).unwrap());
+    let mut read = 0;
+    for (i, part) in lines.chunks(173).enumerate() {
+        let answer = gateways[i % 2].post("/v1/events", "application/x-ndjson", &part.join("\n"));
+        read += answer["read"].as_u64().unwrap();
+    }
+    assert_eq!(read, lines.len() as u64);
+    let tick = gateways[1].post(
+        "/v1/tick",
+        "application/json",
+        &format!("{{\"at\": \"{T2}\"}}"),
+    );
+    assert_eq!(tick["at"], T2);
+
+    let mut reader = PgStore::connect(&store).unwrap();
+    let started = Instant::now();
+    loop {
+        let read = reader.snapshot().unwrap().counters.read;
+        let ticks: i64 = reader
+            .client()
+            .query_one("SELECT count(*) FROM log WHERE kind = 'tick'", &[])
+            .unwrap()
+            .get(0);
+        if read == lines.len() as u64 && ticks == 1 {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "timed out at {read} lines"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(stored_hashes(&store), stored_hashes(lite));
+    // Reads through either gateway are the embedded pipeline's rows.
+    for user in ["u-01", "u-07"] {
+        let embedded =
+            util::challenge(["pipeline", "query", "results", "--db", lite, "--user", user]);
+        let rows: Vec<serde_json::Value> = util::json_lines(&embedded.stdout);
+        for g in &gateways {
+            let served: Vec<serde_json::Value> =
+                serde_json::from_str(&g.get(&format!("/v1/users/{user}/results"))).unwrap();
+            assert_eq!(served, rows, "{user}");
+        }
+    }
 }

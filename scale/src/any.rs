@@ -4,8 +4,9 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use pipeline::feed::Committed;
 use pipeline::sqlite::SqliteStore;
-use pipeline::store::{Batch, Delivery, Snapshot, SourcePage, Store, StoreError};
+use pipeline::store::{Batch, Delivery, Snapshot, SourcePage, Store, StoreError, StoredChallenge};
 
 use crate::postgres::{self, PgStore};
 
@@ -35,6 +36,54 @@ impl AnyStore {
         } else {
             SqliteStore::open(path)?
         }))
+    }
+}
+
+impl AnyStore {
+    /// Opens `db` for reading beside a writer (the server's readers): a SQLite file read-only,
+    /// or a connection to a PostgreSQL database.
+    pub fn open_reader(db: &str) -> Result<AnyStore, StoreError> {
+        if postgres::is_url(db) {
+            return Ok(AnyStore::Postgres(PgStore::connect(db)?));
+        }
+        Ok(AnyStore::Sqlite(SqliteStore::open_reader(Path::new(db))?))
+    }
+
+    /// The stored challenges (id, JSON tree, hash), by id.
+    pub fn stored_challenges(&mut self) -> Result<Vec<StoredChallenge>, StoreError> {
+        match self {
+            AnyStore::Sqlite(s) => s.stored_challenges(),
+            AnyStore::Postgres(s) => s.stored_challenges(),
+        }
+    }
+
+    /// The webhook deliveries owed.
+    pub fn deliveries_owed(&mut self) -> Result<u64, StoreError> {
+        match self {
+            AnyStore::Sqlite(s) => s.deliveries_owed(),
+            AnyStore::Postgres(s) => s.deliveries_owed(),
+        }
+    }
+
+    /// The oldest and newest sequence numbers of the change outbox (0, 0 when empty; a
+    /// PostgreSQL store keeps no outbox yet: docs/scale-out.md).
+    pub fn change_bounds(&mut self) -> Result<(u64, u64), StoreError> {
+        match self {
+            AnyStore::Sqlite(s) => s.change_bounds(),
+            AnyStore::Postgres(_) => Ok((0, 0)),
+        }
+    }
+
+    /// The outbox changes after `after` (see [`SqliteStore::changes_after`]).
+    pub fn changes_after(
+        &mut self,
+        after: u64,
+        limit: u64,
+    ) -> Result<(Vec<Committed>, u64), StoreError> {
+        match self {
+            AnyStore::Sqlite(s) => s.changes_after(after, limit),
+            AnyStore::Postgres(_) => Ok((Vec::new(), after)),
+        }
     }
 }
 

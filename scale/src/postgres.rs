@@ -68,6 +68,9 @@ const SCHEMA_LOCK: i64 = 0x6368_616c_6c00;
 /// The advisory lock of a database's one writer (the embedded engine on PostgreSQL).
 const OWNER_LOCK: i64 = 0x6368_616c_6c01;
 
+/// The advisory lock a gateway holds while it publishes a tick to every partition.
+const TICK_LOCK: i64 = 0x6368_616c_6c03;
+
 /// Whether `text` names a PostgreSQL database (`postgres://...` or `postgresql://...`).
 pub fn is_url(text: &str) -> bool {
     text.starts_with("postgres://") || text.starts_with("postgresql://")
@@ -188,6 +191,49 @@ impl PgStore {
         } else {
             Err(StoreError::Owned(self.name.clone()))
         }
+    }
+
+    /// The stored challenges (id, JSON tree, hash), by id.
+    pub fn stored_challenges(&mut self) -> Result<Vec<StoredChallenge>, StoreError> {
+        let rows = self
+            .client
+            .query("SELECT id, tree, hash FROM challenges ORDER BY id", &[])
+            .map_err(|e| pg_error(&e))?;
+        Ok(rows
+            .iter()
+            .map(|r| StoredChallenge {
+                id: r.get(0),
+                tree: r.get(1),
+                hash: r.get(2),
+            })
+            .collect())
+    }
+
+    /// The webhook deliveries owed (not yet delivered), due or not.
+    pub fn deliveries_owed(&mut self) -> Result<u64, StoreError> {
+        let n: i64 = self
+            .client
+            .query_one("SELECT count(*) FROM deliveries", &[])
+            .map_err(|e| pg_error(&e))?
+            .get(0);
+        Ok(as_u64(n))
+    }
+
+    /// Takes the store's tick lock for this session (waiting for it): the one publisher of
+    /// ticks at a time, so that every partition stream has the ticks in the same order.
+    pub fn lock_ticks(&mut self) -> Result<(), StoreError> {
+        self.client
+            .execute("SELECT pg_advisory_lock($1)", &[&TICK_LOCK])
+            .map_err(|e| pg_error(&e))?;
+        Ok(())
+    }
+
+    /// Releases the tick lock.
+    pub fn unlock_ticks(&mut self) -> Result<(), StoreError> {
+        self.client
+            .execute("SELECT pg_advisory_unlock($1)", &[&TICK_LOCK])
+            .map_err(|e| pg_error(&e))?;
+        Ok(())
     }
 
     /// The database's URL, without its password.

@@ -26,6 +26,10 @@ pub fn run(args: &WorkerArgs) -> Outcome {
             challenge_scale::postgres::redact(&args.broker)
         )));
     }
+    for url in &args.webhook {
+        challenge_server::webhooks::check_url(url)
+            .map_err(|e| Failure::Usage(format!("--webhook {url}: {e}")))?;
+    }
     let catalog = input::catalog(&args.catalog)?;
     let challenges = args
         .challenges
@@ -40,6 +44,7 @@ pub fn run(args: &WorkerArgs) -> Outcome {
         batch: usize::try_from(args.batch).unwrap_or(usize::MAX),
         options: Options {
             catalog,
+            webhooks: args.webhook.clone(),
             ..Options::default()
         },
         challenges,

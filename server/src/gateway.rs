@@ -1,0 +1,160 @@
+//! The gateway (`serve --store postgres://... --broker amqp://...`, docs/scale-out.md): in place
+//! of the writer, the thread that turns the API's [`Command`]s into messages on the partition
+//! streams, answering after the broker's confirms; the views are derived by `challenge worker`
+//! and read from PostgreSQL by the usual readers.
+//!
+//! - Event posts: every line is published to its partition (rejected ones too, so that the
+//!   worker keeps their dead letters as the embedded pipeline does); the answer counts what a
+//!   gateway can judge alone (`read`, and `rejected` for lines that fail validation);
+//!   duplicates and conflicts are judged by the worker and show in the store's counters.
+//! - Ticks: published to every partition while holding the store's tick lock.
+//! - Challenges: the workers hold them (`challenge worker --challenges DIR`): a put or delete
+//!   is refused with a message saying so.
+//! - Webhook deliveries: marked in the store.
+//!
+//! **Invariant:** an answer is sent only after the broker confirmed every line of the request
+//! (durable in its stream); a failure answers an error and the device resends.
+
+use challenge_scale::rabbitmq::Broker;
+use challenge_scale::PgStore;
+use pipeline::engine::Admitted;
+use pipeline::store::{Counters, Store};
+use tokio::sync::mpsc;
+
+use crate::webhooks::Mark;
+use crate::writer::Command;
+
+/// Where a gateway publishes and what it locks.
+#[derive(Clone, Debug)]
+pub struct Scale {
+    /// The PostgreSQL URL (reads, the tick lock, delivery marks).
+    pub store: String,
+    /// The AMQP URL.
+    pub broker: String,
+    /// The streams' prefix.
+    pub streams: String,
+    /// The partition count.
+    pub partitions: u32,
+}
+
+/// The connections, opened on first use and dropped after a failure.
+struct Links {
+    scale: Scale,
+    broker: Option<Broker>,
+    store: Option<PgStore>,
+}
+
+impl Links {
+    fn broker(&mut self) -> Result<&Broker, String> {
+        if self.broker.is_none() {
+            self.broker = Some(
+                Broker::connect(
+                    &self.scale.broker,
+                    &self.scale.streams,
+                    self.scale.partitions,
+                )
+                .map_err(|e| e.to_string())?,
+            );
+        }
+        self.broker
+            .as_ref()
+            .ok_or_else(|| "no broker connection".to_owned())
+    }
+
+    fn store(&mut self) -> Result<&mut PgStore, String> {
+        if self.store.is_none() {
+            self.store = Some(PgStore::connect(&self.scale.store).map_err(|e| e.to_string())?);
+        }
+        self.store
+            .as_mut()
+            .ok_or_else(|| "no store connection".to_owned())
+    }
+
+    fn publish(&mut self, lines: &[&str]) -> Result<(), String> {
+        let sent = self
+            .broker()?
+            .publisher()
+            .and_then(|p| p.publish(lines))
+            .map_err(|e| e.to_string());
+        if sent.is_err() {
+            self.broker = None;
+        }
+        sent
+    }
+
+    fn tick(&mut self, at: &str, timezone: &str) -> Result<(), String> {
+        self.store()?.lock_ticks().map_err(|e| e.to_string())?;
+        let sent = self.broker().and_then(|b| {
+            b.publisher()
+                .and_then(|p| p.tick(at, timezone))
+                .map_err(|e| e.to_string())
+        });
+        if sent.is_err() {
+            self.broker = None;
+        }
+        let unlocked = self.store()?.unlock_ticks().map_err(|e| e.to_string());
+        if unlocked.is_err() {
+            // The lock goes with the session.
+            self.store = None;
+        }
+        sent.and(unlocked)
+    }
+}
+
+/// Runs the gateway until every command sender is gone.
+pub fn run(scale: Scale, mut commands: mpsc::Receiver<Command>, timezone: String) {
+    let mut links = Links {
+        scale,
+        broker: None,
+        store: None,
+    };
+    while let Some(command) = commands.blocking_recv() {
+        match command {
+            Command::Lines { chunk, reply, .. } => {
+                let validated = pipeline::stream::validate_chunk(&chunk);
+                let mut answer = Admitted {
+                    counters: Counters::default(),
+                    rejections: Vec::new(),
+                };
+                for (line, result) in chunk.lines.iter().zip(&validated) {
+                    answer.counters.read += 1;
+                    match result {
+                        Ok(_) => answer.counters.accepted += 1,
+                        Err(reason) => {
+                            answer.counters.rejected += 1;
+                            answer.rejections.push((line.number, reason.clone()));
+                        }
+                    }
+                }
+                let lines: Vec<&str> = chunk.lines.iter().map(|l| chunk.line(l)).collect();
+                let _ = reply.send(links.publish(&lines).map(|()| answer));
+            }
+            Command::Tick { at, reply } => {
+                let _ = reply.send(links.tick(&at.text, &timezone));
+            }
+            Command::PutChallenge { reply, .. } => {
+                let _ = reply.send(Err(CHALLENGES.to_owned()));
+            }
+            Command::DeleteChallenge { reply, .. } => {
+                let _ = reply.send(Err(CHALLENGES.to_owned()));
+            }
+            Command::Delivery { mark, reply } => {
+                let answer = links.store().and_then(|s| {
+                    match mark {
+                        Mark::Delivered(id) => s.delivered(id),
+                        Mark::Failed(id, next_at) => s.delivery_failed(id, next_at),
+                    }
+                    .map_err(|e| e.to_string())
+                });
+                if answer.is_err() {
+                    links.store = None;
+                }
+                let _ = reply.send(answer);
+            }
+        }
+    }
+    tracing::info!("gateway stopped: every answered request is in the streams");
+}
+
+const CHALLENGES: &str = "in scale-out the workers hold the challenges: give every `challenge \
+                          worker` the same `--challenges DIR` (docs/scale-out.md)";
