@@ -422,6 +422,31 @@ fn two_gateways_and_three_worker_processes_give_the_embedded_service() {
     let gateways: Vec<Gateway> = (0..2)
         .map(|i| Gateway::start(&dir, i, &store, &amqp, &streams))
         .collect();
+    // A member's stream, opened before anything is posted, through the first gateway: the
+    // changes the workers commit reach it from the store's outbox.
+    let watched = {
+        let url = format!("{}/v1/stream?user=u-01", gateways[0].url);
+        std::thread::spawn(move || -> Vec<String> {
+            use std::io::BufRead as _;
+            let agent = ureq::AgentBuilder::new()
+                .timeout_read(Duration::from_secs(60))
+                .build();
+            let reader = agent.get(&url).call().unwrap().into_reader();
+            let mut events = Vec::new();
+            for line in std::io::BufReader::new(reader).lines() {
+                let Ok(line) = line else { break };
+                if let Some(event) = line.strip_prefix("event: ") {
+                    events.push(event.to_owned());
+                    if events.iter().any(|e| e == "result") && events.iter().any(|e| e == "workout")
+                    {
+                        break;
+                    }
+                }
+            }
+            events
+        })
+    };
+    std::thread::sleep(Duration::from_millis(300));
     let lines = lines_of(&std::fs::read_to_string(&fixture).unwrap());
     let mut read = 0;
     for (i, part) in lines.chunks(173).enumerate() {
@@ -455,6 +480,11 @@ fn two_gateways_and_three_worker_processes_give_the_embedded_service() {
         std::thread::sleep(Duration::from_millis(100));
     }
     assert_eq!(stored_hashes(&store), stored_hashes(lite));
+    let events = watched.join().unwrap();
+    assert!(
+        events.iter().any(|e| e == "result") && events.iter().any(|e| e == "workout"),
+        "the stream carried {events:?}"
+    );
     // Reads through either gateway are the embedded pipeline's rows.
     for user in ["u-01", "u-07"] {
         let embedded =

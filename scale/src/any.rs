@@ -65,12 +65,11 @@ impl AnyStore {
         }
     }
 
-    /// The oldest and newest sequence numbers of the change outbox (0, 0 when empty; a
-    /// PostgreSQL store keeps no outbox yet: docs/scale-out.md).
+    /// The oldest and newest sequence numbers of the change outbox (0, 0 when empty).
     pub fn change_bounds(&mut self) -> Result<(u64, u64), StoreError> {
         match self {
             AnyStore::Sqlite(s) => s.change_bounds(),
-            AnyStore::Postgres(_) => Ok((0, 0)),
+            AnyStore::Postgres(s) => s.change_bounds(),
         }
     }
 
@@ -82,7 +81,7 @@ impl AnyStore {
     ) -> Result<(Vec<Committed>, u64), StoreError> {
         match self {
             AnyStore::Sqlite(s) => s.changes_after(after, limit),
-            AnyStore::Postgres(_) => Ok((Vec::new(), after)),
+            AnyStore::Postgres(s) => s.changes_after(after, limit),
         }
     }
 }

@@ -23,10 +23,12 @@
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 
+use pipeline::feed::{self, Committed};
 use pipeline::store::{
     Batch, CompactedWorkout, Counters, Delivery, LogEntry, LogKind, ResultRow, Row, Snapshot,
     SourcePage, Store, StoreError, StoredChallenge, VIEWS,
 };
+use postgres::fallible_iterator::FallibleIterator;
 use postgres::{Client, NoTls, Statement, Transaction};
 use sha2::{Digest, Sha256};
 
@@ -59,7 +61,14 @@ CREATE INDEX IF NOT EXISTS live_challenge ON live(challenge, uid);
 CREATE INDEX IF NOT EXISTS team_results_challenge ON team_results(challenge, team);
 CREATE TABLE IF NOT EXISTS rewards(challenge text COLLATE "C" NOT NULL, holder text COLLATE "C" NOT NULL, name text COLLATE "C" NOT NULL, team boolean NOT NULL, json text NOT NULL, PRIMARY KEY(challenge, holder, name));
 CREATE TABLE IF NOT EXISTS deliveries(id bigserial PRIMARY KEY, url text NOT NULL, key text NOT NULL, body text NOT NULL, attempts integer NOT NULL DEFAULT 0, next_at bigint NOT NULL DEFAULT 0);
+CREATE TABLE IF NOT EXISTS changes(first bigint PRIMARY KEY, last bigint NOT NULL, items text NOT NULL);
+CREATE INDEX IF NOT EXISTS changes_last ON changes(last);
+CREATE TABLE IF NOT EXISTS outbox_seq(id integer PRIMARY KEY CHECK (id = 1), next bigint NOT NULL);
+INSERT INTO outbox_seq(id, next) VALUES (1, 1) ON CONFLICT DO NOTHING;
 "#;
+
+/// The channel a commit that wrote changes notifies (`LISTEN challenge_changes`).
+pub const CHANGES_CHANNEL: &str = "challenge_changes";
 
 /// The advisory lock taken while the schema is created, so that processes starting together
 /// do not race on `CREATE TABLE IF NOT EXISTS` (which is not atomic in PostgreSQL).
@@ -118,6 +127,9 @@ fn describe(e: &postgres::Error) -> String {
     }
 }
 
+/// An outbox entry's change as stored: (kind, user, team, key).
+type OutboxItem = (String, Option<String>, Option<String>, String);
+
 /// The statements every commit uses, prepared once per connection.
 struct Statements {
     log: Statement,
@@ -136,6 +148,8 @@ struct Statements {
 pub struct PgStore {
     client: Client,
     statements: Statements,
+    /// The change outbox keeps the newest this many changes, when on.
+    feed: Option<u64>,
     /// The URL without its password, for messages.
     name: String,
 }
@@ -173,6 +187,7 @@ impl PgStore {
         Ok(PgStore {
             client,
             statements,
+            feed: None,
             name,
         })
     }
@@ -191,6 +206,156 @@ impl PgStore {
         } else {
             Err(StoreError::Owned(self.name.clone()))
         }
+    }
+
+    /// Turns the change feed on: every later commit also writes its changes to the outbox, in
+    /// its transaction, keeping the newest `keep`, and notifies [`CHANGES_CHANNEL`].
+    ///
+    /// The sequence numbers are taken from a one-row counter as the last statement of the
+    /// transaction: its row lock is held until the commit, so commits take their numbers in
+    /// commit order, and a reader that follows the outbox by sequence number never skips a
+    /// change committed after one it has read.
+    pub fn enable_feed(&mut self, keep: u64) {
+        self.feed = Some(keep.max(1));
+    }
+
+    /// Up to about `limit` outbox changes after `after`, with their rows as they are now (rows
+    /// deleted since are left out), and the last sequence number scanned (`after` when none):
+    /// the embedded store's `changes_after`.
+    pub fn changes_after(
+        &mut self,
+        after: u64,
+        limit: u64,
+    ) -> Result<(Vec<Committed>, u64), StoreError> {
+        let rows = self
+            .client
+            .query(
+                "SELECT first, items FROM changes WHERE last > $1 ORDER BY first LIMIT 64",
+                &[&position(after)],
+            )
+            .map_err(|e| pg_error(&e))?;
+        let mut entries: Vec<(u64, Vec<OutboxItem>)> = Vec::new();
+        let mut taken = 0u64;
+        for row in rows {
+            let items: Vec<OutboxItem> =
+                serde_json::from_str(row.get(1)).map_err(|e| StoreError::Backend(e.to_string()))?;
+            taken += items.len() as u64;
+            entries.push((as_u64(row.get(0)), items));
+            if taken >= limit {
+                break;
+            }
+        }
+        let mut last = after;
+        let mut out = Vec::new();
+        for (first, items) in entries {
+            for (seq, (kind, user, team, key)) in (first..).zip(items) {
+                if seq <= after {
+                    continue;
+                }
+                last = seq;
+                let kind = feed::kind(&kind);
+                if let Some(data) = self.row_of(kind, user.as_deref(), team.as_deref(), &key)? {
+                    out.push(Committed {
+                        seq,
+                        change: feed::Change {
+                            kind,
+                            user,
+                            team,
+                            key,
+                            data,
+                        },
+                    });
+                }
+            }
+        }
+        Ok((out, last))
+    }
+
+    /// The current row a change of `kind` points at, if it is still there.
+    fn row_of(
+        &mut self,
+        kind: &str,
+        user: Option<&str>,
+        team: Option<&str>,
+        key: &str,
+    ) -> Result<Option<String>, StoreError> {
+        let mut one = |sql: &str, params: &[&(dyn postgres::types::ToSql + Sync)]| {
+            self.client
+                .query_opt(sql, params)
+                .map(|r| r.map(|r| r.get::<_, String>(0)))
+                .map_err(|e| pg_error(&e))
+        };
+        if let (Some(team), "result") = (team, kind) {
+            return one(
+                "SELECT json FROM team_results WHERE team = $1 AND challenge = $2",
+                &[&team, &key],
+            );
+        }
+        match kind {
+            "reward" => {
+                let Ok((challenge, name)) = serde_json::from_str::<(String, String)>(key) else {
+                    return Ok(None);
+                };
+                one(
+                    "SELECT json FROM rewards WHERE challenge = $1 AND holder = $2 AND name = $3",
+                    &[&challenge, &user.or(team), &name],
+                )
+            }
+            "result" => one(
+                "SELECT json FROM results WHERE uid = $1 AND challenge = $2",
+                &[&user, &key],
+            ),
+            "live" => one(
+                "SELECT json FROM live WHERE uid = $1 AND challenge = $2",
+                &[&user, &key],
+            ),
+            "workout" if user.is_some() => one("SELECT json FROM workouts WHERE key = $1", &[&key]),
+            "profile" if user.is_some() => one("SELECT json FROM profiles WHERE key = $1", &[&key]),
+            "leaderboard" if user.is_none() => {
+                one("SELECT json FROM leaderboards WHERE key = $1", &[&key])
+            }
+            "sensor" if user.is_some() => match key.parse::<i64>() {
+                Ok(pos) => one("SELECT body FROM log WHERE pos = $1", &[&pos]),
+                Err(_) => Ok(None),
+            },
+            _ => Ok(None),
+        }
+    }
+
+    /// The oldest and the newest sequence numbers in the outbox (0, 0 when empty).
+    pub fn change_bounds(&mut self) -> Result<(u64, u64), StoreError> {
+        let row = self
+            .client
+            .query_one(
+                "SELECT coalesce(min(first), 0), coalesce(max(last), 0) FROM changes",
+                &[],
+            )
+            .map_err(|e| pg_error(&e))?;
+        Ok((as_u64(row.get(0)), as_u64(row.get(1))))
+    }
+
+    /// Listens for committed changes on this connection ([`PgStore::wait_for_changes`]).
+    pub fn listen(&mut self) -> Result<(), StoreError> {
+        self.client
+            .batch_execute(&format!("LISTEN {CHANGES_CHANNEL}"))
+            .map_err(|e| pg_error(&e))
+    }
+
+    /// Waits up to `timeout` for a commit's notification (after [`PgStore::listen`]);
+    /// `Ok(true)` when one came.
+    pub fn wait_for_changes(&mut self, timeout: std::time::Duration) -> Result<bool, StoreError> {
+        let mut notifications = self.client.notifications();
+        let any = notifications
+            .timeout_iter(timeout)
+            .next()
+            .map_err(|e| pg_error(&e))?
+            .is_some();
+        if any {
+            // Take whatever else has arrived, without waiting again.
+            let mut pending = notifications.iter();
+            while pending.next().map_err(|e| pg_error(&e))?.is_some() {}
+        }
+        Ok(any)
     }
 
     /// The stored challenges (id, JSON tree, hash), by id.
@@ -618,6 +783,45 @@ fn apply(
     Ok(issued)
 }
 
+/// Appends a batch's changes to the outbox (one row per commit: its first and last sequence
+/// numbers and, per change, what finds its row), prunes what is older than `keep`, and
+/// notifies the listeners (delivered at the commit).
+fn write_changes(
+    tx: &mut Transaction<'_>,
+    keep: u64,
+    batch: &Batch,
+    issued: &[usize],
+) -> Result<(), postgres::Error> {
+    let changes = feed::changes_of(batch, issued);
+    if changes.is_empty() {
+        return Ok(());
+    }
+    let items: Vec<(&str, Option<&str>, Option<&str>, &str)> = changes
+        .iter()
+        .map(|c| (c.kind, c.user.as_deref(), c.team.as_deref(), c.key.as_str()))
+        .collect();
+    let items = serde_json::to_string(&items).unwrap_or_default();
+    let n = position(changes.len() as u64);
+    // Last: the counter's row lock orders the commits by sequence number.
+    let first: i64 = tx
+        .query_one(
+            "UPDATE outbox_seq SET next = next + $1 WHERE id = 1 RETURNING next - $1",
+            &[&n],
+        )?
+        .get(0);
+    let last = first + n - 1;
+    tx.execute(
+        "INSERT INTO changes(first, last, items) VALUES ($1, $2, $3)",
+        &[&first, &last, &items],
+    )?;
+    let oldest = last + 1 - position(keep);
+    if oldest > 0 {
+        tx.execute("DELETE FROM changes WHERE last < $1", &[&oldest])?;
+    }
+    tx.batch_execute(&format!("NOTIFY {CHANGES_CHANNEL}"))?;
+    Ok(())
+}
+
 impl Store for PgStore {
     fn snapshot(&mut self) -> Result<Snapshot, StoreError> {
         let e = |e: postgres::Error| pg_error(&e);
@@ -724,7 +928,10 @@ impl Store for PgStore {
 
     fn commit(&mut self, batch: &Batch) -> Result<(), StoreError> {
         let mut tx = self.client.transaction().map_err(|e| pg_error(&e))?;
-        apply(&mut tx, &self.statements, batch)?;
+        let issued = apply(&mut tx, &self.statements, batch)?;
+        if let Some(keep) = self.feed {
+            write_changes(&mut tx, keep, batch, &issued).map_err(|e| pg_error(&e))?;
+        }
         tx.commit().map_err(|e| pg_error(&e))
     }
 

@@ -59,6 +59,9 @@ pub struct WorkerConfig {
     pub challenges: Option<Vec<Challenge>>,
 }
 
+/// Changes the outbox keeps for the gateways' clients that reconnect (`serve`'s default).
+pub const OUTBOX_KEEP: u64 = 1_000_000;
+
 /// The meta key holding a store's partition count.
 const PARTITIONS_KEY: &str = "scale.partitions";
 
@@ -133,8 +136,14 @@ fn serve_once(
             })
             .map_err(|e| e.to_string())?,
     }
+    // The change outbox the gateways' streams follow, written in each commit's transaction.
+    store.enable_feed(OUTBOX_KEEP);
     log("active: replaying the log");
-    let mut engine = Engine::open(store, config.options.clone()).map_err(|e| e.to_string())?;
+    let options = Options {
+        feed: true,
+        ..config.options.clone()
+    };
+    let mut engine = Engine::open(store, options).map_err(|e| e.to_string())?;
     if let Some(decls) = &config.challenges {
         engine.set_challenges(decls).map_err(|e| e.to_string())?;
     }

@@ -11,9 +11,14 @@
 //! - Challenges: the workers hold them (`challenge worker --challenges DIR`): a put or delete
 //!   is refused with a message saying so.
 //! - Webhook deliveries: marked in the store.
+//! - The stream: [`follow`] reads the store's outbox (written by the worker in each commit's
+//!   transaction) after each `NOTIFY`, and publishes the changes to the hub in sequence order.
 //!
 //! **Invariant:** an answer is sent only after the broker confirmed every line of the request
 //! (durable in its stream); a failure answers an error and the device resends.
+
+use std::sync::Arc;
+use std::time::Duration;
 
 use challenge_scale::rabbitmq::Broker;
 use challenge_scale::PgStore;
@@ -21,6 +26,7 @@ use pipeline::engine::Admitted;
 use pipeline::store::{Counters, Store};
 use tokio::sync::mpsc;
 
+use crate::hub::Hub;
 use crate::webhooks::Mark;
 use crate::writer::Command;
 
@@ -158,3 +164,34 @@ pub fn run(scale: Scale, mut commands: mpsc::Receiver<Command>, timezone: String
 
 const CHALLENGES: &str = "in scale-out the workers hold the challenges: give every `challenge \
                           worker` the same `--challenges DIR` (docs/scale-out.md)";
+
+/// Follows the store's change outbox from `after` and publishes every change to `hub`, in
+/// sequence order, woken by the workers' `NOTIFY` (and every second regardless). Runs for the
+/// life of the process; a lost connection is opened again.
+pub fn follow(store: String, hub: Arc<Hub>, after: u64) {
+    let mut cursor = after;
+    loop {
+        if let Err(e) = follow_once(&store, &hub, &mut cursor) {
+            tracing::warn!(error = %e, "following the outbox: again in 1 s");
+            std::thread::sleep(Duration::from_secs(1));
+        }
+    }
+}
+
+fn follow_once(
+    store: &str,
+    hub: &Hub,
+    cursor: &mut u64,
+) -> Result<(), pipeline::store::StoreError> {
+    let mut store = PgStore::connect(store)?;
+    store.listen()?;
+    loop {
+        let (changes, last) = store.changes_after(*cursor, 4_096)?;
+        if last > *cursor {
+            *cursor = last;
+            hub.publish(changes);
+            continue;
+        }
+        store.wait_for_changes(Duration::from_secs(1))?;
+    }
+}

@@ -383,14 +383,31 @@ fn start_writer(config: &Config, inbox: mpsc::Receiver<Command>) -> Result<Start
 }
 
 /// The gateway of scale-out: commands become messages on the partition streams; nothing is
-/// derived here (`challenge worker` does it), so the stream's ring stays empty.
+/// derived here (`challenge worker` does it); the stream follows the store's outbox.
 fn start_gateway(
     config: &Config,
     scale: gateway::Scale,
     inbox: mpsc::Receiver<Command>,
 ) -> Result<Started, ServeError> {
+    // Clients start after what the outbox holds now.
+    // (The blocking PostgreSQL client runs on a thread of its own, off the async runtime.)
+    let url = scale.store.clone();
+    let (_, head) = std::thread::spawn(move || {
+        challenge_scale::PgStore::connect(&url).and_then(|mut s| s.change_bounds())
+    })
+    .join()
+    .map_err(|_| ServeError::Failed("the store's first read failed".to_owned()))?
+    .map_err(|e| ServeError::Failed(e.to_string()))?;
     let ring = usize::try_from(config.outbox_keep).unwrap_or(usize::MAX);
-    let hub = Arc::new(Hub::new(0, ring));
+    let hub = Arc::new(Hub::new(head, ring));
+    {
+        let hub = Arc::clone(&hub);
+        let store = scale.store.clone();
+        std::thread::Builder::new()
+            .name("outbox".to_owned())
+            .spawn(move || gateway::follow(store, hub, head))
+            .map_err(|e| ServeError::Failed(format!("cannot follow the outbox: {e}")))?;
+    }
     let shared = Arc::new(Shared {
         log_head: AtomicU64::new(0),
         batches: AtomicU64::new(0),
