@@ -64,7 +64,7 @@ kill $SERVE; wait $SERVE 2>/dev/null || true
 echo "| serve --db (SQLite) | $N | $(python3 -c "print(f'{$t1 - $t0:.2f}')") | $(rate "$t0" "$t1") | $(per_k $((c1 - c0))) |"
 
 # Scale-out: 2 gateways, W workers (one active, W - 1 standing by).
-for W in 1 2 3; do
+for W in ${WORKER_COUNTS:-1 2 3}; do
     DB="bench_$W"
     psql "$CHALLENGE_TEST_PG" -qc "DROP DATABASE IF EXISTS $DB WITH (FORCE)" -c "CREATE DATABASE $DB" >/dev/null 2>&1
     STORE="$BASE/$DB"
