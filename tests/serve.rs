@@ -1153,3 +1153,40 @@ fn retention_compacts_at_each_periodic_job() {
     let verify = challenge(["pipeline", "verify", "--db", &db]);
     assert_eq!(verify.code, 0, "{}{}", verify.stdout, verify.stderr);
 }
+
+#[test]
+fn deleting_a_user_removes_the_record_and_erasing_purges_everything() {
+    let mut server = Server::fresh("delete-user", &[]);
+    let scratch = server.take_scratch().unwrap();
+    server.post_events(&fixture_events().join("\n"));
+    let delete = |path: &str| server.send("DELETE", path, None, "application/json", "");
+
+    assert_eq!(delete("/v1/users/u-01").0, 204);
+    assert_eq!(server.get("/v1/users/u-01", None).0, 404);
+    let (status, text) = delete("/v1/users/u-01");
+    assert_eq!((status, error_code(&text)), (404, "not-found".into()));
+    let (_, text) = server.get("/v1/teams/coy-a/results", None);
+    assert!(!text.contains("\"u-01\""), "u-01 left coy-a: {text}");
+    let (_, text) = server.get("/v1/users/u-01/results", None);
+    assert_ne!(
+        text, "[]",
+        "a deleted record keeps the workouts and results"
+    );
+
+    assert_eq!(delete("/v1/users/u-07?erase=true").0, 204);
+    for path in [
+        "/v1/users/u-07/results",
+        "/v1/users/u-07/results?live=true",
+        "/v1/users/u-07/rewards",
+    ] {
+        assert_eq!(server.get(path, None), (200, "[]".to_owned()), "{path}");
+    }
+    assert_eq!(server.get("/v1/users/u-07", None).0, 404);
+    assert_eq!(delete("/v1/users/u-07?erase=true").0, 404, "nothing left");
+    assert_eq!(delete("/v1/users/u-07?erase=maybe").0, 400);
+
+    assert_eq!(server.stop(), 0);
+    let db = scratch.0.join("gym.db");
+    let verify = challenge(["pipeline", "verify", "--db", db.to_str().unwrap()]);
+    assert_eq!(verify.code, 0, "{}{}", verify.stdout, verify.stderr);
+}

@@ -42,8 +42,8 @@ use crate::rewards;
 use crate::save;
 use crate::state::State;
 use crate::store::{
-    pages, Batch, CompactedWorkout, Counters, DeadLetter, LogEntry, LogKind, LogSpan, ResultRow,
-    Row, SourcePage, Store, StoreError, StoredChallenge,
+    pages, Batch, CompactedWorkout, Counters, DeadLetter, Erasure, LogEntry, LogKind, LogSpan,
+    ResultRow, Row, SourcePage, Store, StoreError, StoredChallenge,
 };
 use crate::stream::{self, Admission, COMPACTED_REASON};
 use crate::team;
@@ -196,22 +196,36 @@ enum Replay {
     Event(u64, String),
     Workout(u64, String, String),
     Tick(u64, String),
+    UserDelete(u64, String),
 }
 
 impl<S: Store> Engine<S> {
     /// Opens the pipeline over `store`: loads the challenges and replays the log into the
     /// in-memory state (no view is written).
-    pub fn open(mut store: S, options: Options) -> Result<Engine<S>, PipelineError> {
-        let snapshot = store.snapshot()?;
+    pub fn open(store: S, options: Options) -> Result<Engine<S>, PipelineError> {
         let mut engine = Engine {
             store,
             state: State::default(),
             challenges: Vec::new(),
             stored: BTreeMap::new(),
             options,
-            counters: snapshot.counters,
-            offsets: snapshot.offsets.clone(),
+            counters: Counters::default(),
+            offsets: BTreeMap::new(),
         };
+        engine.load()?;
+        Ok(engine)
+    }
+
+    /// Loads the challenges, counters and offsets of the store and replays its sources of
+    /// truth into a fresh in-memory state.
+    fn load(&mut self) -> Result<(), PipelineError> {
+        let snapshot = self.store.snapshot()?;
+        self.state = State::default();
+        self.challenges.clear();
+        self.stored.clear();
+        self.counters = snapshot.counters;
+        self.offsets = snapshot.offsets.clone();
+        let engine = self;
         for c in &snapshot.challenges {
             engine.challenges.push(compile(c, &engine.options.catalog)?);
             engine.stored.insert(c.id.clone(), c.clone());
@@ -237,6 +251,12 @@ impl<S: Store> Engine<S> {
                             engine.state.last_tick = Some(at);
                         }
                     }
+                    Replay::UserDelete(pos, body) => {
+                        if let Some((user, ts)) = parse_user_delete(&body) {
+                            stream::delete_user(&mut engine.state, pos, &user, ts, &mut dirty);
+                        }
+                        engine.state.head = engine.state.head.max(pos);
+                    }
                 }
             }
         }
@@ -247,7 +267,7 @@ impl<S: Store> Engine<S> {
             .iter()
             .filter_map(|(u, t)| AsOf::parse(t).map(|a| (u.clone(), a)))
             .collect();
-        Ok(engine)
+        Ok(())
     }
 
     /// Gives the store back (the in-memory state is dropped, as in a crash).
@@ -723,6 +743,140 @@ impl<S: Store> Engine<S> {
         }
     }
 
+    /// Removes `user`'s record as of `ts` (a logged `user_delete`): the user leaves its groups
+    /// and teams, and its results are re-derived without the record (a user with saved
+    /// workouts stays considered). `Ok(false)` when there was no record to remove.
+    pub fn delete_user(&mut self, user: &str, ts: &AsOf) -> Result<bool, PipelineError> {
+        let had = self.state.users.contains_key(user);
+        let pos = self.state.head + 1;
+        let mut batch = Batch::default();
+        batch.log.push(LogEntry {
+            pos,
+            kind: LogKind::UserDelete,
+            session: None,
+            body: user_delete_body(user, ts),
+        });
+        let mut dirty = Dirty::default();
+        stream::delete_user(&mut self.state, pos, user, ts.time, &mut dirty);
+        self.state.head = pos;
+        self.derive(&mut dirty, &mut batch);
+        batch.offsets.push(("views".to_owned(), pos));
+        self.store.commit(&batch)?;
+        Ok(had && !self.state.users.contains_key(user))
+    }
+
+    /// Erases `user`: every event of its sessions, its records, imported workouts and
+    /// deletions leave the log; its workouts, results, live rows, clock, profile, rewards
+    /// (with the deliveries owed for them), rejected lines and leaderboard entries leave the
+    /// views; its teams are re-derived without it and the leaderboards re-ranked, all in one
+    /// transaction. The views are then those a rebuild from what is left gives (`verify`
+    /// stays green). Then the engine reloads its state from the store. `Ok(false)` when the
+    /// pipeline knew nothing of the user.
+    pub fn erase_user(&mut self, user: &str) -> Result<bool, PipelineError> {
+        let mut sessions: BTreeSet<String> = self
+            .state
+            .sessions
+            .iter()
+            .filter(|(_, s)| s.user() == Some(user))
+            .map(|(id, _)| id.clone())
+            .collect();
+        let workouts = self.state.by_user.get(user).cloned().unwrap_or_default();
+        sessions.extend(workouts.iter().map(|w| w.id.clone()));
+        let known = !sessions.is_empty()
+            || self.state.users.contains_key(user)
+            || self.state.deleted.contains_key(user)
+            || self.state.superseded_users.contains_key(user)
+            || self.state.clocks.contains_key(user);
+        if !known {
+            return Ok(false);
+        }
+        let mut batch = Batch::default();
+        // The teams it was in, re-derived without it: what a rebuild gives.
+        let teams: BTreeMap<String, u64> = self
+            .state
+            .users
+            .get(user)
+            .map(|e| e.user().groups.clone())
+            .unwrap_or_default()
+            .into_iter()
+            .map(|g| (g, self.state.head))
+            .collect();
+        self.state.remove_user(user);
+        self.state.clocks.remove(user);
+        self.state.by_user.remove(user);
+        for w in &workouts {
+            self.state.workouts.remove(&w.id);
+        }
+        if !teams.is_empty() {
+            let all: Vec<&Active> = self.challenges.iter().collect();
+            team::derive(&self.state, &all, &teams, None, &mut batch);
+        }
+        batch.leaderboards = Some(self.leaderboards_without(user)?);
+        batch.erase = Some(Erasure {
+            user: user.to_owned(),
+            sessions: sessions.into_iter().collect(),
+        });
+        let committed = self.store.commit(&batch);
+        // Reload either way: on success the state is the store's, on failure nothing of the
+        // erasure was committed and the state edited above is thrown away.
+        self.load()?;
+        committed?;
+        Ok(true)
+    }
+
+    /// The stored leaderboards without `user`'s entries, re-ranked (no one else's total moves,
+    /// so this is the board the last tick would have made without the user).
+    fn leaderboards_without(&mut self, user: &str) -> Result<Vec<Row>, PipelineError> {
+        /// A stored entry: its text and the fields re-ranking reads.
+        struct Stored {
+            text: String,
+            user: String,
+            rank: u64,
+            total: f64,
+        }
+        let mut boards: BTreeMap<String, Vec<Stored>> = BTreeMap::new();
+        for text in self.store.query("leaderboards", None, None)? {
+            let Ok(entry) = serde_json::from_str::<serde_json::Value>(&text) else {
+                continue;
+            };
+            let field = |name: &str| entry.get(name).and_then(|v| v.as_str()).unwrap_or_default();
+            if field("user") == user {
+                continue;
+            }
+            let stored = Stored {
+                user: field("user").to_owned(),
+                rank: entry.get("rank").and_then(|r| r.as_u64()).unwrap_or(0),
+                total: entry.get("total").and_then(|t| t.as_f64()).unwrap_or(0.0),
+                text,
+            };
+            boards
+                .entry(field("board").to_owned())
+                .or_default()
+                .push(stored);
+        }
+        let mut rows = Vec::new();
+        for (board, mut entries) in boards {
+            entries.sort_by_key(|e| e.rank);
+            let ranks = rules_core::leaderboard::competition_ranks(entries.iter().map(|e| e.total));
+            for (entry, rank) in entries.into_iter().zip(ranks) {
+                // The row's text as the tick wrote it, with the new rank: `"rank"` follows
+                // the board's name, and a name's own quotes are escaped, so the first match
+                // is the field.
+                let json = entry.text.replacen(
+                    &format!("\"rank\":{},", entry.rank),
+                    &format!("\"rank\":{rank},"),
+                    1,
+                );
+                rows.push(Row {
+                    key: periodic::board_key(&board, rank, &entry.user),
+                    user: Some(entry.user),
+                    json,
+                });
+            }
+        }
+        Ok(rows)
+    }
+
     /// The periodic job as of `at`: appends a tick to the log and re-derives profiles, the
     /// month's leaderboards (in `timezone`) and every result as of `at`.
     pub fn tick(&mut self, at: &AsOf, timezone: &str) -> Result<(), PipelineError> {
@@ -830,6 +984,13 @@ impl<S: Store> Engine<S> {
                 }
                 Replay::Workout(pos, session, json) => {
                     self.restore_compacted(pos, &session, &json, dirty, Some(batch));
+                    self.state.head = self.state.head.max(pos);
+                    *pending += 1;
+                }
+                Replay::UserDelete(pos, body) => {
+                    if let Some((user, ts)) = parse_user_delete(&body) {
+                        stream::delete_user(&mut self.state, pos, &user, ts, dirty);
+                    }
                     self.state.head = self.state.head.max(pos);
                     *pending += 1;
                 }
@@ -1091,15 +1252,16 @@ fn derive(
 ) {
     save::save(state, dirty, Some(batch));
     for id in std::mem::take(&mut dirty.user_records) {
-        if let Some(entry) = state.users.get(&id) {
-            batch.put.push((
+        match state.users.get(&id) {
+            Some(entry) => batch.put.push((
                 "users",
                 Row {
                     key: id.clone(),
                     user: Some(id.clone()),
                     json: serde_json::to_string(entry.user()).unwrap_or_default(),
                 },
-            ));
+            )),
+            None => batch.delete.push(("users", id)),
         }
     }
     let users = std::mem::take(&mut dirty.users);
@@ -1168,6 +1330,17 @@ fn evaluate(
     busy.into_par_iter().map(run).flatten_iter().collect()
 }
 
+/// The body of a `user_delete` log entry: `{"type": "user_delete", "ts", "user"}`.
+fn user_delete_body(user: &str, ts: &AsOf) -> String {
+    serde_json::json!({"type": "user_delete", "ts": ts.text, "user": user}).to_string()
+}
+
+fn parse_user_delete(body: &str) -> Option<(String, DateTime<FixedOffset>)> {
+    let v: serde_json::Value = serde_json::from_str(body).ok()?;
+    let ts = AsOf::parse(v.get("ts")?.as_str()?)?.time;
+    Some((v.get("user")?.as_str()?.to_owned(), ts))
+}
+
 fn parse_tick(body: &str) -> Option<(AsOf, String)> {
     let v: serde_json::Value = serde_json::from_str(body).ok()?;
     let at = AsOf::parse(v.get("at")?.as_str()?)?;
@@ -1185,6 +1358,7 @@ fn replay_messages(page: SourcePage) -> Vec<Replay> {
         .map(|e| match e.kind {
             LogKind::Event => Replay::Event(e.pos, e.body),
             LogKind::Tick => Replay::Tick(e.pos, e.body),
+            LogKind::UserDelete => Replay::UserDelete(e.pos, e.body),
         })
         .collect();
     out.extend(
@@ -1193,7 +1367,7 @@ fn replay_messages(page: SourcePage) -> Vec<Replay> {
             .map(|(session, c)| Replay::Workout(c.pos, session, c.json)),
     );
     let key = |m: &Replay| match m {
-        Replay::Event(p, ..) => (*p, 0u8),
+        Replay::Event(p, ..) | Replay::UserDelete(p, _) => (*p, 0u8),
         Replay::Workout(p, ..) => (*p, 1),
         Replay::Tick(p, _) => (*p, 2),
     };

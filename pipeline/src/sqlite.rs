@@ -22,8 +22,8 @@ use sha2::{Digest, Sha256};
 
 use crate::feed::{self, Committed};
 use crate::store::{
-    pages, Batch, CompactedWorkout, Counters, Delivery, LogEntry, LogKind, Snapshot, SourcePage,
-    Store, StoreError, StoredChallenge,
+    pages, Batch, CompactedWorkout, Counters, Delivery, Erasure, LogEntry, LogKind, Snapshot,
+    SourcePage, Store, StoreError, StoredChallenge,
 };
 
 /// Keyed views: one row per key, with the user it is about.
@@ -528,6 +528,7 @@ fn kind_name(kind: LogKind) -> &'static str {
     match kind {
         LogKind::Event => "event",
         LogKind::Tick => "tick",
+        LogKind::UserDelete => "user_delete",
     }
 }
 
@@ -632,6 +633,51 @@ fn insert_log_spans(tx: &Transaction<'_>, batch: &Batch) -> rusqlite::Result<()>
             let (body, session) = batch.span_text(e);
             st.execute(params![e.pos as i64, "event", session, body])?;
         }
+    }
+    Ok(())
+}
+
+/// Purges a user's sources of truth and view rows (the leaderboards and team rows, which other
+/// users share, are rewritten by the batch).
+fn erase(tx: &Transaction<'_>, erasure: &Erasure) -> rusqlite::Result<()> {
+    let user = erasure.user.as_str();
+    let sessions = serde_json::to_string(&erasure.sessions).unwrap_or_else(|_| "[]".to_owned());
+    // One pass over the log (an erasure is rare; an index on `session` would cost every
+    // ingest a write): the events of the user's sessions, and the messages without a session
+    // that are the user's (records, imported workouts, deletions).
+    tx.prepare_cached(
+        "DELETE FROM log WHERE (kind = 'event' AND session IN (SELECT value FROM json_each(?2))) \
+         OR (session IS NULL AND json_valid(body) AND (\
+         (kind = 'event' AND json_extract(body, '$.type') = 'user_upsert' AND json_extract(body, '$.user.id') = ?1) \
+         OR (kind = 'event' AND json_extract(body, '$.type') = 'workout' AND json_extract(body, '$.workout.user') = ?1) \
+         OR (kind = 'user_delete' AND json_extract(body, '$.user') = ?1)))",
+    )?
+    .execute([user, sessions.as_str()])?;
+    tx.prepare_cached("DELETE FROM compacted WHERE session IN (SELECT value FROM json_each(?1))")?
+        .execute([sessions.as_str()])?;
+    // Rejected lines that name the user.
+    tx.prepare_cached(
+        "DELETE FROM dead_letters WHERE json_valid(raw) AND (json_extract(raw, '$.user') = ?1 \
+         OR json_extract(raw, '$.user.id') = ?1 OR json_extract(raw, '$.workout.user') = ?1)",
+    )?
+    .execute([user])?;
+    tx.prepare_cached(
+        "DELETE FROM deliveries WHERE key IN (SELECT challenge || '/' || holder || '/' || name \
+         FROM rewards WHERE holder = ?1 AND team = 0)",
+    )?
+    .execute([user])?;
+    tx.prepare_cached("DELETE FROM rewards WHERE holder = ?1 AND team = 0")?
+        .execute([user])?;
+    for sql in [
+        "DELETE FROM results WHERE user = ?1",
+        "DELETE FROM live WHERE user = ?1",
+        "DELETE FROM clocks WHERE user = ?1",
+        "DELETE FROM workouts WHERE user = ?1",
+        "DELETE FROM users WHERE user = ?1",
+        "DELETE FROM sessions WHERE user = ?1",
+        "DELETE FROM profiles WHERE user = ?1",
+    ] {
+        tx.prepare_cached(sql)?.execute([user])?;
     }
     Ok(())
 }
@@ -775,6 +821,9 @@ fn apply(tx: &Transaction<'_>, batch: &Batch) -> rusqlite::Result<Vec<usize>> {
     for (view, key) in &batch.delete {
         let (_, delete) = keyed_sql(view).ok_or_else(|| unknown_view(view))?;
         tx.prepare_cached(delete)?.execute([key])?;
+    }
+    if let Some(erasure) = &batch.erase {
+        erase(tx, erasure)?;
     }
     for user in &batch.drop_results_of_users {
         tx.prepare_cached("DELETE FROM results WHERE user = ?1")?
@@ -977,10 +1026,10 @@ impl Store for SqliteStore {
                 let kind: String = r.get(1)?;
                 Ok(LogEntry {
                     pos: as_u64(r.get(0)?),
-                    kind: if kind == "tick" {
-                        LogKind::Tick
-                    } else {
-                        LogKind::Event
+                    kind: match kind.as_str() {
+                        "tick" => LogKind::Tick,
+                        "user_delete" => LogKind::UserDelete,
+                        _ => LogKind::Event,
                     },
                     session: r.get(2)?,
                     body: r.get(3)?,

@@ -46,6 +46,8 @@ pub struct State {
     pub open_user: FastMap<String, String>,
     /// User records.
     pub users: FastMap<String, UserEntry>,
+    /// Each removed user's latest `user_delete` time: an upsert older than it does not win.
+    pub deleted: FastMap<String, DateTime<FixedOffset>>,
     /// The winning `workout` message of each imported workout id (latest `ts`; on equal `ts`,
     /// the later delivered). An imported workout takes its id's place in `workouts` over a
     /// sensor session with the same id: the two never merge.
@@ -112,18 +114,29 @@ impl State {
         let id = entry.user().id.clone();
         let groups = entry.user().groups.clone();
         let old = self.users.insert(id.clone(), entry);
+        self.leave_groups(&id, old.as_ref());
+        for g in groups {
+            self.members.entry(g).or_default().insert(id.clone());
+        }
+        old
+    }
+
+    /// Removes `user`'s record, keeping the group index in step; returns it, if any.
+    pub fn remove_user(&mut self, user: &str) -> Option<UserEntry> {
+        let old = self.users.remove(user);
+        self.leave_groups(user, old.as_ref());
+        old
+    }
+
+    fn leave_groups(&mut self, user: &str, old: Option<&UserEntry>) {
         for g in old.iter().flat_map(|e| &e.upsert.user.groups) {
             if let Some(members) = self.members.get_mut(g) {
-                members.remove(&id);
+                members.remove(user);
                 if members.is_empty() {
                     self.members.remove(g);
                 }
             }
         }
-        for g in groups {
-            self.members.entry(g).or_default().insert(id.clone());
-        }
-        old
     }
 
     /// The members of a group (a team), sorted by id.

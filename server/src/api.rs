@@ -9,7 +9,7 @@
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
-use axum::body::{Body, Bytes};
+use axum::body::Body;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -17,6 +17,7 @@ use axum::Json;
 use pipeline::store::StoreError;
 use pipeline::transport::Chunk;
 use pipeline::{SqliteStore, Store};
+use rules_core::eval::AsOf;
 use rules_core::tree::DeclKind;
 use rules_front::{JsonDiagnostic, Source, TreeInput};
 use serde::{Deserialize, Serialize};
@@ -76,23 +77,47 @@ fn media_type(headers: &HeaderMap) -> Option<String> {
         })
 }
 
-/// Reads a request body of at most [`MAX_BODY`] bytes as UTF-8 text.
-async fn body_text(body: Body) -> Result<String, ApiError> {
-    let bytes: Bytes = axum::body::to_bytes(body, MAX_BODY).await.map_err(|e| {
-        let inner = e.into_inner();
-        if inner.is::<http_body_util::LengthLimitError>() {
-            ApiError::too_large(format!("the body is over {MAX_BODY} bytes (8 MiB)"))
-        } else {
-            ApiError::bad_request(format!("the body could not be read: {inner}"))
+/// Reads a request body of at most [`MAX_BODY`] bytes as UTF-8 text; a longer one is read
+/// on (up to [`DRAIN_LIMIT`]) and dropped before the `413`.
+async fn body_text(mut body: Body) -> Result<String, ApiError> {
+    use http_body_util::BodyExt;
+    let too_large = || ApiError::too_large(format!("the body is over {MAX_BODY} bytes (8 MiB)"));
+    let mut bytes = Vec::new();
+    let (mut seen, mut over) = (0usize, false);
+    while let Some(frame) = body.frame().await {
+        let frame =
+            frame.map_err(|e| ApiError::bad_request(format!("the body could not be read: {e}")))?;
+        let Ok(data) = frame.into_data() else {
+            continue;
+        };
+        seen = seen.saturating_add(data.len());
+        if seen > DRAIN_LIMIT {
+            // Past this, the connection is closed under the client rather than read on.
+            return Err(too_large());
         }
-    })?;
-    String::from_utf8(bytes.to_vec()).map_err(|e| {
+        if !over && bytes.len() + data.len() > MAX_BODY {
+            // Read the rest and drop it, so that the client, still sending, gets the answer
+            // rather than a broken pipe.
+            over = true;
+            bytes = Vec::new();
+        }
+        if !over {
+            bytes.extend_from_slice(&data);
+        }
+    }
+    if over {
+        return Err(too_large());
+    }
+    String::from_utf8(bytes).map_err(|e| {
         let at = e.utf8_error().valid_up_to();
         ApiError::bad_request(format!(
             "the body is not UTF-8 (invalid byte at offset {at})"
         ))
     })
 }
+
+/// How much of a body over [`MAX_BODY`] is read (and dropped) before the `413`.
+const DRAIN_LIMIT: usize = 8 * MAX_BODY;
 
 /// A request body read whole (at most [`MAX_BODY`] bytes) as UTF-8 text, before the handler
 /// runs: a request refused for its role or its content type has been read to its end, so the
@@ -361,6 +386,51 @@ pub async fn put_user(
         return Err(ApiError::bad_request(format!("the user record: {reason}")));
     }
     user_record(&state, id).await
+}
+
+/// `?erase=true`.
+#[derive(Deserialize, IntoParams)]
+pub struct EraseQuery {
+    /// Purge every event, workout, result, live row, profile, reward and leaderboard entry of
+    /// the user too.
+    #[serde(default)]
+    erase: bool,
+}
+
+/// Removes a user's record (a logged `user_delete` stamped with the receipt time: the user
+/// is in no groups, its workouts and results stay); with `?erase=true`, purges everything of
+/// the user.
+#[utoipa::path(delete, path = "/v1/users/{id}", tag = "users",
+    params(("id" = String, Path, description = "the user id"), EraseQuery),
+    responses((status = 204, description = "removed (erased)"),
+        (status = 404, body = ErrorBody, description = "no record (with erase: nothing of the user)")),
+    security(("bearer" = [])))]
+pub async fn delete_user(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Query(q): Query<EraseQuery>,
+) -> Answer {
+    state.tokens.principal(&headers)?.admin()?;
+    let missing = if q.erase {
+        format!("nothing is known of user `{id}`")
+    } else {
+        format!("no user `{id}`")
+    };
+    let at = AsOf::parse(&crate::receipt_time())
+        .ok_or_else(|| ApiError::internal("the receipt time does not parse"))?;
+    let removed = write(&state, |reply| Command::DeleteUser {
+        id,
+        erase: q.erase,
+        at,
+        reply,
+    })
+    .await?;
+    if removed {
+        Ok(StatusCode::NO_CONTENT.into_response())
+    } else {
+        Err(ApiError::not_found(missing))
+    }
 }
 
 /// A challenge of the list.

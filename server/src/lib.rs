@@ -170,7 +170,7 @@ pub fn routes() -> (Router<Arc<AppState>>, utoipa::openapi::OpenApi) {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(api::health))
         .routes(routes!(api::post_events))
-        .routes(routes!(api::get_user, api::put_user))
+        .routes(routes!(api::get_user, api::put_user, api::delete_user))
         .routes(routes!(api::recommend))
         .routes(routes!(api::list_challenges))
         .routes(routes!(
@@ -417,6 +417,7 @@ mod tests {
             "POST /v1/events",
             "GET /v1/users/{id}",
             "PUT /v1/users/{id}",
+            "DELETE /v1/users/{id}",
             "GET /v1/challenges",
             "GET /v1/challenges/{id}",
             "PUT /v1/challenges/{id}",

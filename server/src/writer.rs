@@ -59,6 +59,18 @@ pub enum Command {
         /// The answer.
         reply: oneshot::Sender<Result<bool, String>>,
     },
+    /// Removes a user's record (`erase`: everything of the user); answers whether there was
+    /// anything to remove.
+    DeleteUser {
+        /// The user.
+        id: String,
+        /// Purge everything of the user.
+        erase: bool,
+        /// The receipt time (the logged deletion's `ts`).
+        at: AsOf,
+        /// The answer.
+        reply: oneshot::Sender<Result<bool, String>>,
+    },
     /// Records what became of a webhook delivery attempt.
     Delivery {
         /// Delivered, or failed with its next attempt's time.
@@ -232,6 +244,19 @@ pub fn run(
             }
             Command::DeleteChallenge { id, reply } => {
                 let answer = engine.delete_challenge(&id);
+                let _ = reply.send(done(&mut engine, &hub, &shared, answer));
+            }
+            Command::DeleteUser {
+                id,
+                erase,
+                at,
+                reply,
+            } => {
+                let answer = if erase {
+                    engine.erase_user(&id)
+                } else {
+                    engine.delete_user(&id, &at)
+                };
                 let _ = reply.send(done(&mut engine, &hub, &shared, answer));
             }
             Command::Delivery { mark, reply } => {
