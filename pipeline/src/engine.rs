@@ -159,6 +159,18 @@ pub fn content_hash(text: &str) -> String {
         .collect()
 }
 
+/// A challenge as stored: its JSON tree, the tree's hash and its owner.
+fn stored(decl: &Challenge, owner: Option<String>) -> Result<StoredChallenge, PipelineError> {
+    let tree = serde_json::to_string(decl)
+        .map_err(|e| PipelineError::Challenge(decl.id.to_string(), e.to_string()))?;
+    Ok(StoredChallenge {
+        id: decl.id.to_string(),
+        hash: content_hash(&tree),
+        tree,
+        owner,
+    })
+}
+
 fn compile(stored: &StoredChallenge, catalog: &Catalog) -> Result<Active, PipelineError> {
     let trees = json::read_trees(&stored.tree);
     let bad = |m: String| PipelineError::Challenge(stored.id.clone(), m);
@@ -171,7 +183,9 @@ fn compile(stored: &StoredChallenge, catalog: &Catalog) -> Result<Active, Pipeli
         .next()
         .ok_or_else(|| bad("the stored tree is empty".to_owned()))?;
     let plan = Plan::compile(&decl, catalog).map_err(|e| bad(e.to_string()))?;
-    Ok(Active::new(&decl, plan))
+    let mut active = Active::new(&decl, plan);
+    active.owner = stored.owner.clone();
+    Ok(active)
 }
 
 /// Where a long run (`rebuild`, `compact`, `verify`) stands, for a progress line.
@@ -310,26 +324,33 @@ impl<S: Store> Engine<S> {
         &mut self,
         decls: &[Challenge],
     ) -> Result<ChallengeChanges, PipelineError> {
-        let mut next: BTreeMap<String, StoredChallenge> = BTreeMap::new();
+        // Personal challenges are not part of the set: they stay unless a challenge of the set
+        // takes their id.
+        let mut next: BTreeMap<String, StoredChallenge> = self
+            .stored
+            .iter()
+            .filter(|(_, c)| c.owner.is_some())
+            .map(|(id, c)| (id.clone(), c.clone()))
+            .collect();
         for decl in decls {
-            let tree = serde_json::to_string(decl)
-                .map_err(|e| PipelineError::Challenge(decl.id.to_string(), e.to_string()))?;
-            let hash = content_hash(&tree);
-            next.insert(
-                decl.id.to_string(),
-                StoredChallenge {
-                    id: decl.id.to_string(),
-                    tree,
-                    hash,
-                },
-            );
+            let c = stored(decl, None)?;
+            next.insert(c.id.clone(), c);
         }
+        self.apply_challenges(next)
+    }
+
+    /// Makes `next` the stored challenges: added and edited ones (a new tree or owner) are
+    /// evaluated for every user they concern, removed ones leave with their rows.
+    fn apply_challenges(
+        &mut self,
+        next: BTreeMap<String, StoredChallenge>,
+    ) -> Result<ChallengeChanges, PipelineError> {
         let mut changes = ChallengeChanges::default();
         let mut batch = Batch::default();
         for (id, c) in &next {
             match self.stored.get(id) {
                 None => changes.added.push(id.clone()),
-                Some(old) if old.hash != c.hash => {
+                Some(old) if old.hash != c.hash || old.owner != c.owner => {
                     changes.edited.push(id.clone());
                     // Its rows go and come back: an edit may turn a per-user challenge into a
                     // team challenge, or change its teams.
@@ -363,8 +384,10 @@ impl<S: Store> Engine<S> {
             .map(String::as_str)
             .collect();
         let version = self.state.head;
-        let subset: Vec<&Active> = ondemand::per_user(&self.challenges)
-            .filter(|c| changed.contains(c.plan.id()))
+        let subset: Vec<&Active> = self
+            .challenges
+            .iter()
+            .filter(|c| c.plan.teams().is_empty() && changed.contains(c.plan.id()))
             .collect();
         let teams_changed: Vec<&Active> = self
             .challenges
@@ -382,7 +405,7 @@ impl<S: Store> Engine<S> {
             };
             let record = self.state.user_record(&user);
             let workouts = self.state.workouts_of(&user);
-            for c in &subset {
+            for c in subset.iter().filter(|c| c.for_user(&user)) {
                 batch
                     .results
                     .push(ondemand::row(&c.plan, &record, workouts, clock, version));
@@ -401,37 +424,42 @@ impl<S: Store> Engine<S> {
         Ok(changes)
     }
 
-    /// The stored challenges as trees, by id.
-    pub fn challenge_decls(&self) -> Result<Vec<Challenge>, PipelineError> {
-        let mut decls = Vec::with_capacity(self.stored.len());
-        for c in self.stored.values() {
-            let trees = json::read_trees(&c.tree);
-            if let Some(d) = trees.diagnostics.first() {
-                return Err(PipelineError::Challenge(c.id.clone(), d.message.clone()));
-            }
-            decls.extend(trees.decls);
-        }
-        Ok(decls)
+    /// Adds or replaces one challenge of everyone (re-deriving its results for every
+    /// considered user); the others stay as they are.
+    pub fn put_challenge(&mut self, decl: &Challenge) -> Result<ChallengeChanges, PipelineError> {
+        self.put_stored(stored(decl, None)?)
     }
 
-    /// Adds or replaces one challenge (re-deriving its results for every considered user);
-    /// the others stay as they are.
-    pub fn put_challenge(&mut self, decl: &Challenge) -> Result<ChallengeChanges, PipelineError> {
-        let mut decls = self.challenge_decls()?;
-        decls.retain(|d| d.id.as_str() != decl.id.as_str());
-        decls.push(decl.clone());
-        self.set_challenges(&decls)
+    /// Adds or replaces a personal challenge: evaluated for `owner` alone (service.md,
+    /// `recommend` with `assign`). A team challenge cannot be personal.
+    pub fn assign_challenge(
+        &mut self,
+        decl: &Challenge,
+        owner: &str,
+    ) -> Result<ChallengeChanges, PipelineError> {
+        if !decl.teams.is_empty() {
+            return Err(PipelineError::Challenge(
+                decl.id.to_string(),
+                "a team challenge is evaluated for its teams and cannot be assigned to one user"
+                    .to_owned(),
+            ));
+        }
+        self.put_stored(stored(decl, Some(owner.to_owned()))?)
+    }
+
+    fn put_stored(&mut self, c: StoredChallenge) -> Result<ChallengeChanges, PipelineError> {
+        let mut next = self.stored.clone();
+        next.insert(c.id.clone(), c);
+        self.apply_challenges(next)
     }
 
     /// Removes one challenge and its results; `Ok(false)` when there was none.
     pub fn delete_challenge(&mut self, id: &str) -> Result<bool, PipelineError> {
-        let mut decls = self.challenge_decls()?;
-        let before = decls.len();
-        decls.retain(|d| d.id.as_str() != id);
-        if decls.len() == before {
+        let mut next = self.stored.clone();
+        if next.remove(id).is_none() {
             return Ok(false);
         }
-        self.set_challenges(&decls)?;
+        self.apply_challenges(next)?;
         Ok(true)
     }
 
@@ -812,6 +840,13 @@ impl<S: Store> Engine<S> {
             team::derive(&self.state, &all, &teams, None, &mut batch);
         }
         batch.leaderboards = Some(self.leaderboards_without(user)?);
+        // The user's personal challenges go with the user.
+        for c in self.stored.values() {
+            if c.owner.as_deref() == Some(user) {
+                batch.delete_challenges.push(c.id.clone());
+                batch.drop_challenges.push(c.id.clone());
+            }
+        }
         batch.erase = Some(Erasure {
             user: user.to_owned(),
             sessions: sessions.into_iter().collect(),

@@ -30,6 +30,8 @@ pub struct Active {
     /// The tiers' names, highest threshold first (a result at a tier has reached every tier
     /// after it too).
     pub tiers: Vec<String>,
+    /// The one user a personal challenge is evaluated for (`None`: everyone).
+    pub owner: Option<String>,
 }
 
 impl Active {
@@ -45,7 +47,14 @@ impl Active {
             plan,
             rewards: decl.rewards.clone(),
             tiers: tiers.into_iter().map(|(_, name)| name).collect(),
+            owner: None,
         }
+    }
+
+    /// Whether `user` gets a row of this challenge: every user of a challenge of everyone,
+    /// the owner of a personal one, no user of a team challenge (its rows are the teams').
+    pub fn for_user(&self, user: &str) -> bool {
+        self.plan.teams().is_empty() && self.owner.as_deref().is_none_or(|o| o == user)
     }
 }
 
@@ -152,9 +161,9 @@ pub fn result_row(result: &EvalResult, version: u64) -> ResultRow {
     }
 }
 
-/// The challenges evaluated per user: every one but the team challenges.
-pub fn per_user(challenges: &[Active]) -> impl Iterator<Item = &Active> {
-    challenges.iter().filter(|c| c.plan.teams().is_empty())
+/// The challenges evaluated for `user`: [`Active::for_user`].
+pub fn per_user<'a>(challenges: &'a [Active], user: &'a str) -> impl Iterator<Item = &'a Active> {
+    challenges.iter().filter(move |c| c.for_user(user))
 }
 
 /// Re-evaluates one user.
@@ -168,7 +177,7 @@ pub fn evaluate_user(challenges: &[Active], input: &UserInput) -> UserRows {
             // Prepared once, evaluated by every challenge.
             let prepared = eval::Prepared::for_user(&input.user.id, input.workouts);
             out.results = Some(
-                per_user(challenges)
+                per_user(challenges, &input.user.id)
                     .map(|c| prepared_row(&c.plan, &input.user, &prepared, clock, input.version))
                     .collect(),
             );
@@ -183,7 +192,7 @@ pub fn evaluate_user(challenges: &[Active], input: &UserInput) -> UserRows {
         let mut all = input.workouts.to_vec();
         all.extend(input.live.iter().cloned());
         let prepared = eval::Prepared::for_user(&input.user.id, &all);
-        out.live = per_user(challenges)
+        out.live = per_user(challenges, &input.user.id)
             .map(|c| prepared_row(&c.plan, &input.user, &prepared, &as_of, input.version))
             .collect();
     }

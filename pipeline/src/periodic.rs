@@ -92,7 +92,7 @@ pub fn tick(
         .par_iter()
         .flat_map_iter(|user| {
             let own = by_user.get(user.id.as_str()).unwrap_or(&empty);
-            per_user(challenges).map(move |c| row(&c.plan, user, own, at, version))
+            per_user(challenges, &user.id).map(move |c| row(&c.plan, user, own, at, version))
         })
         .collect();
     TickViews {

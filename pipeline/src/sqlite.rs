@@ -33,7 +33,7 @@ const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS log(pos INTEGER PRIMARY KEY, kind TEXT NOT NULL, session TEXT, body TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS compacted(session TEXT PRIMARY KEY, pos INTEGER NOT NULL, json TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS dead_letters(id INTEGER PRIMARY KEY, source TEXT NOT NULL, line INTEGER NOT NULL, reason TEXT NOT NULL, raw TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS challenges(id TEXT PRIMARY KEY, tree TEXT NOT NULL, hash TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS challenges(id TEXT PRIMARY KEY, tree TEXT NOT NULL, hash TEXT NOT NULL, owner TEXT) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS offsets(consumer TEXT PRIMARY KEY, pos INTEGER NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS counters(name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
@@ -225,6 +225,11 @@ impl SqliteStore {
         conn.pragma_update(None, "auto_vacuum", "INCREMENTAL")
             .map_err(err)?;
         conn.execute_batch(SCHEMA).map_err(err)?;
+        // A file made before personal challenges: their owner column.
+        if !has_owner_column(&conn).map_err(err)? {
+            conn.execute_batch("ALTER TABLE challenges ADD COLUMN owner TEXT")
+                .map_err(err)?;
+        }
         Ok(SqliteStore {
             conn,
             path: None,
@@ -464,20 +469,7 @@ impl SqliteStore {
 
     /// The stored challenges (id, JSON tree, hash), by id.
     pub fn stored_challenges(&mut self) -> Result<Vec<StoredChallenge>, StoreError> {
-        let mut st = self
-            .conn
-            .prepare_cached("SELECT id, tree, hash FROM challenges ORDER BY id")
-            .map_err(err)?;
-        let rows = st
-            .query_map([], |r| {
-                Ok(StoredChallenge {
-                    id: r.get(0)?,
-                    tree: r.get(1)?,
-                    hash: r.get(2)?,
-                })
-            })
-            .map_err(err)?;
-        rows.collect::<Result<_, _>>().map_err(err)
+        read_challenges(&self.conn).map_err(err)
     }
 
     /// The last log position the views were derived to.
@@ -522,6 +514,33 @@ impl SqliteStore {
             .map_err(err)?;
         Ok(())
     }
+}
+
+/// Whether the challenges table has its `owner` column (a file made before personal
+/// challenges has not, until its writer opens it).
+fn has_owner_column(conn: &Connection) -> rusqlite::Result<bool> {
+    let mut st =
+        conn.prepare("SELECT 1 FROM pragma_table_info('challenges') WHERE name = 'owner'")?;
+    st.exists([])
+}
+
+/// The stored challenges, by id.
+fn read_challenges(conn: &Connection) -> rusqlite::Result<Vec<StoredChallenge>> {
+    let sql = if has_owner_column(conn)? {
+        "SELECT id, tree, hash, owner FROM challenges ORDER BY id"
+    } else {
+        "SELECT id, tree, hash, NULL FROM challenges ORDER BY id"
+    };
+    let mut st = conn.prepare_cached(sql)?;
+    let rows = st.query_map([], |r| {
+        Ok(StoredChallenge {
+            id: r.get(0)?,
+            tree: r.get(1)?,
+            hash: r.get(2)?,
+            owner: r.get(3)?,
+        })
+    })?;
+    rows.collect()
 }
 
 fn kind_name(kind: LogKind) -> &'static str {
@@ -806,8 +825,10 @@ fn apply(tx: &Transaction<'_>, batch: &Batch) -> rusqlite::Result<Vec<usize>> {
         .execute(params![session, c.pos as i64, c.json])?;
     }
     for c in &batch.put_challenges {
-        tx.prepare_cached("INSERT OR REPLACE INTO challenges(id, tree, hash) VALUES (?1, ?2, ?3)")?
-            .execute(params![c.id, c.tree, c.hash])?;
+        tx.prepare_cached(
+            "INSERT OR REPLACE INTO challenges(id, tree, hash, owner) VALUES (?1, ?2, ?3, ?4)",
+        )?
+        .execute(params![c.id, c.tree, c.hash, c.owner])?;
     }
     for id in &batch.delete_challenges {
         tx.prepare_cached("DELETE FROM challenges WHERE id = ?1")?
@@ -953,21 +974,7 @@ impl Store for SqliteStore {
             )
             .map_err(err)?;
         snapshot.head = as_u64(head);
-        let mut st = conn
-            .prepare("SELECT id, tree, hash FROM challenges ORDER BY id")
-            .map_err(err)?;
-        let rows = st
-            .query_map([], |r| {
-                Ok(StoredChallenge {
-                    id: r.get(0)?,
-                    tree: r.get(1)?,
-                    hash: r.get(2)?,
-                })
-            })
-            .map_err(err)?;
-        for row in rows {
-            snapshot.challenges.push(row.map_err(err)?);
-        }
+        snapshot.challenges = read_challenges(conn).map_err(err)?;
         for (table, target) in [
             ("SELECT user, as_of FROM clocks", &mut snapshot.clocks),
             ("SELECT key, value FROM meta", &mut snapshot.meta),

@@ -117,6 +117,9 @@ pub struct StoredChallenge {
     pub tree: String,
     /// The tree's content hash (what "edited" compares).
     pub hash: String,
+    /// The one user a personal challenge is evaluated for (service.md, `recommend` with
+    /// `assign`); `None` for a challenge of everyone.
+    pub owner: Option<String>,
 }
 
 /// A row of a keyed view: its key and its JSON.

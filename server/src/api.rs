@@ -14,7 +14,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use pipeline::store::StoreError;
+use pipeline::store::{StoreError, StoredChallenge};
 use pipeline::transport::Chunk;
 use pipeline::{SqliteStore, Store};
 use rules_core::eval::AsOf;
@@ -24,6 +24,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::oneshot;
 use utoipa::{IntoParams, ToSchema};
 
+use crate::auth::Principal;
 use crate::error::{ApiError, ErrorBody};
 use crate::writer::Command;
 use crate::AppState;
@@ -445,6 +446,20 @@ pub struct ChallengeItem {
     window: serde_json::Value,
     /// The content hash of its tree.
     hash: String,
+    /// The user a personal challenge is evaluated for (`recommend` with `assign`); absent for
+    /// a challenge of everyone.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    owner: Option<String>,
+}
+
+/// Whether `who` may see a stored challenge: every challenge of everyone; a personal one, the
+/// admins and its owner.
+fn may_see(who: &Principal, c: &StoredChallenge) -> bool {
+    match (&c.owner, who) {
+        (None, _) | (Some(_), Principal::Admin) => true,
+        (Some(owner), Principal::Member(me)) => owner == me,
+        (Some(_), Principal::Device) => false,
+    }
 }
 
 /// The challenges, sorted by id.
@@ -452,10 +467,12 @@ pub struct ChallengeItem {
     responses((status = 200, body = [ChallengeItem])),
     security(("bearer" = [])))]
 pub async fn list_challenges(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Answer {
-    state.tokens.principal(&headers)?.reader()?;
+    let who = state.tokens.principal(&headers)?;
+    who.reader()?;
     let stored = read(&state, |s| s.stored_challenges()).await?;
     let items: Vec<ChallengeItem> = stored
         .into_iter()
+        .filter(|c| may_see(&who, c))
         .map(|c| {
             let tree: serde_json::Value = serde_json::from_str(&c.tree).unwrap_or_default();
             ChallengeItem {
@@ -463,6 +480,7 @@ pub async fn list_challenges(State(state): State<Arc<AppState>>, headers: Header
                 title: tree.get("title").cloned().unwrap_or_default(),
                 window: tree.get("window").cloned().unwrap_or_default(),
                 hash: c.hash,
+                owner: c.owner,
             }
         })
         .collect();
@@ -488,9 +506,11 @@ pub async fn get_challenge(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Answer {
-    state.tokens.principal(&headers)?.reader()?;
+    let who = state.tokens.principal(&headers)?;
+    who.reader()?;
     let stored = read(&state, |s| s.stored_challenges()).await?;
-    let Some(c) = stored.into_iter().find(|c| c.id == id) else {
+    // Another user's personal challenge is not there for a member.
+    let Some(c) = stored.into_iter().find(|c| c.id == id && may_see(&who, c)) else {
         return Err(ApiError::not_found(format!("no challenge `{id}`")));
     };
     if !wants_text(&headers) {
@@ -673,7 +693,7 @@ pub async fn team_results(
 ) -> Answer {
     let principal = state.tokens.principal(&headers)?;
     let member = match &principal {
-        crate::auth::Principal::Member(me) => Some(me.clone()),
+        Principal::Member(me) => Some(me.clone()),
         other => {
             other.admin()?;
             None
@@ -941,17 +961,26 @@ pub async fn recommend(
     let rec = recommender
         .recommend(&profile)
         .map_err(|e| ApiError::conflict(e.to_string()))?;
-    if body.assign {
-        return Err(ApiError::bad_request(
-            "`assign` is not available in this version: put the challenge with PUT /v1/challenges/{id}",
-        ));
-    }
     let explained = rules_front::recommend::explain(&rec.bindings, template);
-    Ok(Json(serde_json::json!({
+    let answer = serde_json::json!({
         "dsl": rules_dsl::print(&rec.challenge),
         "challenge": &rec.challenge,
         "explain": explained,
-        "assigned": false,
-    }))
-    .into_response())
+        "assigned": body.assign,
+    });
+    if body.assign {
+        if !rec.challenge.teams.is_empty() {
+            return Err(ApiError::bad_request(
+                "a team challenge is evaluated for its teams: it cannot be assigned to one user",
+            ));
+        }
+        let decl = Box::new(rec.challenge);
+        write(&state, |reply| Command::AssignChallenge {
+            decl,
+            owner: id,
+            reply,
+        })
+        .await?;
+    }
+    Ok(Json(answer).into_response())
 }

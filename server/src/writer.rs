@@ -52,6 +52,15 @@ pub enum Command {
         /// The answer.
         reply: oneshot::Sender<Result<String, String>>,
     },
+    /// Adds or replaces a personal challenge, evaluated for `owner` alone; answers its hash.
+    AssignChallenge {
+        /// The checked tree.
+        decl: Box<Challenge>,
+        /// Its one user.
+        owner: String,
+        /// The answer.
+        reply: oneshot::Sender<Result<String, String>>,
+    },
     /// Removes a challenge; answers whether there was one.
     DeleteChallenge {
         /// Its id.
@@ -235,6 +244,15 @@ pub fn run(
             }
             Command::PutChallenge { decl, reply } => {
                 let answer = engine.put_challenge(&decl).map(|_| {
+                    engine
+                        .stored_challenge(decl.id.as_str())
+                        .map(|c| c.hash.clone())
+                        .unwrap_or_default()
+                });
+                let _ = reply.send(done(&mut engine, &hub, &shared, answer));
+            }
+            Command::AssignChallenge { decl, owner, reply } => {
+                let answer = engine.assign_challenge(&decl, &owner).map(|_| {
                     engine
                         .stored_challenge(decl.id.as_str())
                         .map(|c| c.hash.clone())
