@@ -82,6 +82,8 @@ pub struct Config {
     pub console: Option<PathBuf>,
     /// Where every issued reward is `POST`ed (`--webhook`, repeatable).
     pub webhooks: Vec<String>,
+    /// How long one delivery attempt may take.
+    pub webhook_timeout: std::time::Duration,
 }
 
 /// Why the server could not start or stopped.
@@ -305,6 +307,7 @@ pub async fn serve(config: Config) -> Result<(), ServeError> {
     tokio::spawn(webhooks::run(
         Arc::clone(&state),
         state.commands.clone(),
+        config.webhook_timeout,
         state.shutdown.clone(),
     ));
     let listener = tokio::net::TcpListener::bind(config.listen)

@@ -53,6 +53,7 @@ pub fn run(args: &ServeArgs) -> Outcome {
         retain_events: args.retain_events,
         console: challenge_server::console::locate(args.console.as_deref()),
         webhooks: args.webhook.clone(),
+        webhook_timeout: args.webhook_timeout,
     };
     challenge_server::run(config, args.log_format == LogFormat::Json).map_err(|e| match e {
         ServeError::Usage(m) => Failure::Usage(m),
