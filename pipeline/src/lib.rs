@@ -35,7 +35,6 @@
 
 pub mod dirty;
 pub mod engine;
-pub mod fasthash;
 pub mod feed;
 pub mod gen;
 pub mod json;
