@@ -37,7 +37,6 @@ pub mod dirty;
 pub mod engine;
 pub mod feed;
 pub mod gen;
-pub mod json;
 pub mod ondemand;
 pub mod partition;
 pub mod periodic;
