@@ -318,7 +318,11 @@ mod tests {
             ("America/Havana", "2025-11-02"),
         ] {
             let z = zone(name);
-            assert_eq!(start_of_day(&z, day), z.first_instant(date(day)), "{name} {day}");
+            assert_eq!(
+                start_of_day(&z, day),
+                z.first_instant(date(day)),
+                "{name} {day}"
+            );
         }
     }
 }
