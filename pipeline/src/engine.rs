@@ -412,7 +412,7 @@ impl<S: Store> Engine<S> {
             }
         }
         // Live rows: recompute whole for users with sessions under way.
-        let open: Vec<String> = self.state.open.keys().cloned().collect();
+        let open = self.state.open_users();
         for user in open {
             let input = UserInput::gather(&self.state, &user, false, version);
             let rows = ondemand::evaluate_user(&self.challenges, &input);
@@ -967,7 +967,7 @@ impl<S: Store> Engine<S> {
         team::derive(&self.state, &all, &teams, Some(at), batch);
         batch.profiles = Some(views.profiles);
         batch.leaderboards = Some(views.leaderboards);
-        let open: Vec<String> = self.state.open.keys().cloned().collect();
+        let open = self.state.open_users();
         for user in open {
             let input = UserInput::gather(&self.state, &user, false, pos);
             let rows = ondemand::evaluate_user(&self.challenges, &input);

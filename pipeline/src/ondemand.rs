@@ -11,6 +11,7 @@
 //! ARCHITECTURE.md, "Team results").
 
 use std::borrow::Cow;
+use std::cell::RefCell;
 
 use chrono::{DateTime, FixedOffset};
 use rules_core::eval::{self, AsOf, EvalResult, Plan, Status};
@@ -156,8 +157,40 @@ pub fn result_row(result: &EvalResult, version: u64) -> ResultRow {
         user: result.user.clone(),
         version,
         progress: result.progress,
-        json: crate::json::to_string(result, 2048),
+        json: result_json(result),
         reached: reached(result),
+    }
+}
+
+/// The JSON text of a result, byte for byte `serde_json::to_string`'s, written by serde_json
+/// into a buffer each thread keeps across rows (so it grows once, not for every row), then
+/// copied out at its length. docs/pipeline.md ("Result rows as JSON") has the figures.
+pub fn result_json(result: &EvalResult) -> String {
+    thread_local! {
+        static BUFFER: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+    }
+    BUFFER.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut buf) => {
+            buf.clear();
+            let text = write_json(&mut buf, result);
+            if buf.capacity() > KEEP_BUFFER {
+                *buf = Vec::new();
+            }
+            text
+        }
+        Err(_) => write_json(&mut Vec::new(), result),
+    })
+}
+
+/// A thread's row buffer is dropped when a row grew it beyond this.
+const KEEP_BUFFER: usize = 1 << 20;
+
+/// `result` as JSON through `buf` (empty should serde_json fail, which a result, whose keys
+/// are all strings, never makes it do).
+fn write_json(buf: &mut Vec<u8>, result: &EvalResult) -> String {
+    match serde_json::to_writer(&mut *buf, result) {
+        Ok(()) => String::from_utf8_lossy(buf).into_owned(),
+        Err(_) => String::new(),
     }
 }
 
