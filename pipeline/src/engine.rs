@@ -239,44 +239,43 @@ impl<S: Store> Engine<S> {
         self.stored.clear();
         self.counters = snapshot.counters;
         self.offsets = snapshot.offsets.clone();
-        let engine = self;
         for c in &snapshot.challenges {
-            engine.challenges.push(compile(c, &engine.options.catalog)?);
-            engine.stored.insert(c.id.clone(), c.clone());
+            self.challenges.push(compile(c, &self.options.catalog)?);
+            self.stored.insert(c.id.clone(), c.clone());
         }
         let mut dirty = Dirty::default();
         for (from, to) in pages(snapshot.head) {
-            let page = engine.store.sources(from, to)?;
+            let page = self.store.sources(from, to)?;
             for message in replay_messages(page) {
                 match message {
                     Replay::Event(pos, body) => {
                         if let Ok(event) = session::parse_event_line(&body) {
-                            stream::admit(&mut engine.state, pos, event, &mut dirty);
+                            stream::admit(&mut self.state, pos, event, &mut dirty);
                         }
-                        engine.state.head = engine.state.head.max(pos);
+                        self.state.head = self.state.head.max(pos);
                     }
                     Replay::Workout(pos, session, json) => {
-                        engine.restore_compacted(pos, &session, &json, &mut dirty, None);
-                        engine.state.head = engine.state.head.max(pos);
+                        self.restore_compacted(pos, &session, &json, &mut dirty, None);
+                        self.state.head = self.state.head.max(pos);
                     }
                     Replay::Tick(pos, body) => {
-                        engine.state.head = engine.state.head.max(pos);
+                        self.state.head = self.state.head.max(pos);
                         if let Some((at, _)) = parse_tick(&body) {
-                            engine.state.last_tick = Some(at);
+                            self.state.last_tick = Some(at);
                         }
                     }
                     Replay::UserDelete(pos, body) => {
                         if let Some((user, ts)) = parse_user_delete(&body) {
-                            stream::delete_user(&mut engine.state, pos, &user, ts, &mut dirty);
+                            stream::delete_user(&mut self.state, pos, &user, ts, &mut dirty);
                         }
-                        engine.state.head = engine.state.head.max(pos);
+                        self.state.head = self.state.head.max(pos);
                     }
                 }
             }
         }
-        save::save(&mut engine.state, &mut dirty, None);
+        save::save(&mut self.state, &mut dirty, None);
         // Clocks are derived by the message order (ticks included): take the stored ones.
-        engine.state.clocks = snapshot
+        self.state.clocks = snapshot
             .clocks
             .iter()
             .filter_map(|(u, t)| AsOf::parse(t).map(|a| (u.clone(), a)))

@@ -606,6 +606,7 @@ pub async fn put_challenge(
     }
     let hash = write(&state, |reply| Command::PutChallenge {
         decl: Box::new(decl),
+        owner: None,
         reply,
     })
     .await?;
@@ -975,9 +976,9 @@ pub async fn recommend(
             ));
         }
         let decl = Box::new(rec.challenge);
-        write(&state, |reply| Command::AssignChallenge {
+        write(&state, |reply| Command::PutChallenge {
             decl,
-            owner: id,
+            owner: Some(id),
             reply,
         })
         .await?;

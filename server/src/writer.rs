@@ -45,19 +45,13 @@ pub enum Command {
         /// The answer.
         reply: oneshot::Sender<Result<(), String>>,
     },
-    /// Adds or replaces a challenge; answers its content hash.
+    /// Adds or replaces a challenge (of everyone, or personal); answers its content hash.
     PutChallenge {
         /// The checked tree.
         decl: Box<Challenge>,
-        /// The answer.
-        reply: oneshot::Sender<Result<String, String>>,
-    },
-    /// Adds or replaces a personal challenge, evaluated for `owner` alone; answers its hash.
-    AssignChallenge {
-        /// The checked tree.
-        decl: Box<Challenge>,
-        /// Its one user.
-        owner: String,
+        /// The one user of a personal challenge (`recommend` with `assign`); `None` for a
+        /// challenge of everyone.
+        owner: Option<String>,
         /// The answer.
         reply: oneshot::Sender<Result<String, String>>,
     },
@@ -242,17 +236,12 @@ pub fn run(
                 });
                 let _ = reply.send(done(&mut engine, &hub, &shared, answer));
             }
-            Command::PutChallenge { decl, reply } => {
-                let answer = engine.put_challenge(&decl).map(|_| {
-                    engine
-                        .stored_challenge(decl.id.as_str())
-                        .map(|c| c.hash.clone())
-                        .unwrap_or_default()
-                });
-                let _ = reply.send(done(&mut engine, &hub, &shared, answer));
-            }
-            Command::AssignChallenge { decl, owner, reply } => {
-                let answer = engine.assign_challenge(&decl, &owner).map(|_| {
+            Command::PutChallenge { decl, owner, reply } => {
+                let put = match &owner {
+                    None => engine.put_challenge(&decl),
+                    Some(user) => engine.assign_challenge(&decl, user),
+                };
+                let answer = put.map(|_| {
                     engine
                         .stored_challenge(decl.id.as_str())
                         .map(|c| c.hash.clone())
