@@ -582,6 +582,9 @@ pub struct ServeArgs {
     /// <challenge>/<user or team>/<name>`, retried with backoff until a 2xx, across restarts.
     #[arg(long, value_name = "URL")]
     pub webhook: Vec<String>,
+    /// How long one webhook attempt may take before it counts as failed (and is retried).
+    #[arg(long, value_name = "DURATION", value_parser = parse_interval, default_value = "10s")]
+    pub webhook_timeout: std::time::Duration,
     /// Scale-out: serve as a gateway over this PostgreSQL store (with `--broker`); the views
     /// are derived by `challenge worker` (docs/scale-out.md). `--db` is not used then.
     #[arg(long, value_name = "URL", requires = "broker")]
@@ -640,13 +643,16 @@ fn parse_interval(text: &str) -> Result<std::time::Duration, String> {
     let n: u64 = n
         .parse()
         .map_err(|_| format!("`{text}` is not a duration such as 30m, 1h or 1d"))?;
-    let secs = match unit {
-        "s" => n,
-        "m" => n * 60,
-        "h" => n * 3600,
-        "d" => n * 86_400,
+    let scale: u64 = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
         _ => return Err(format!("unknown unit `{unit}` in `{text}`: s, m, h or d")),
     };
+    let secs = n
+        .checked_mul(scale)
+        .ok_or_else(|| format!("`{text}` is too long a duration"))?;
     if secs == 0 {
         return Err("the interval must be longer than zero".to_owned());
     }

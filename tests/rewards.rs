@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -23,10 +23,12 @@ struct Received {
     accepted: bool,
 }
 
-/// A webhook receiver on 127.0.0.1 that answers 503 while `refuse` is set, else 200.
+/// A webhook receiver on 127.0.0.1 that answers 503 while `refuse` is set, else 200, and
+/// leaves the first `hang` requests unanswered for 5 s.
 struct Receiver {
     url: String,
     refuse: Arc<AtomicBool>,
+    hang: Arc<AtomicUsize>,
     got: Arc<Mutex<Vec<Received>>>,
 }
 
@@ -35,8 +37,9 @@ impl Receiver {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let url = format!("http://{}/hook", listener.local_addr().unwrap());
         let refuse = Arc::new(AtomicBool::new(true));
+        let hang = Arc::new(AtomicUsize::new(0));
         let got = Arc::new(Mutex::new(Vec::new()));
-        let (r, g) = (Arc::clone(&refuse), Arc::clone(&got));
+        let (r, h, g) = (Arc::clone(&refuse), Arc::clone(&hang), Arc::clone(&got));
         std::thread::spawn(move || {
             for stream in listener.incoming() {
                 let Ok(mut stream) = stream else { continue };
@@ -56,12 +59,22 @@ impl Receiver {
                 if reader.read_exact(&mut body).is_err() {
                     continue;
                 }
-                let accepted = !r.load(Ordering::SeqCst);
+                let hung = h
+                    .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+                    .is_ok();
+                let accepted = !hung && !r.load(Ordering::SeqCst);
                 g.lock().unwrap().push(Received {
                     key,
                     body: serde_json::from_slice(&body).unwrap_or(Value::Null),
                     accepted,
                 });
+                if hung {
+                    std::thread::spawn(move || {
+                        std::thread::sleep(Duration::from_secs(5));
+                        drop(stream);
+                    });
+                    continue;
+                }
                 let status = if accepted {
                     "200 OK"
                 } else {
@@ -73,7 +86,12 @@ impl Receiver {
                 );
             }
         });
-        Receiver { url, refuse, got }
+        Receiver {
+            url,
+            refuse,
+            hang,
+            got,
+        }
     }
 
     fn received(&self) -> Vec<Received> {
@@ -290,4 +308,29 @@ fn a_webhook_that_is_not_a_url_is_a_usage_error() {
         assert_eq!(run.code, 2, "{bad}: {}", run.stderr);
         assert!(run.stderr.contains("--webhook"), "{}", run.stderr);
     }
+    for bad in ["0s", "10", "99999999999999999d"] {
+        let run = crate::util::challenge(["serve", "--webhook-timeout", bad]);
+        assert_eq!(run.code, 2, "{bad}: {}", run.stderr);
+        assert!(run.stderr.contains("--webhook-timeout"), "{}", run.stderr);
+    }
+}
+
+#[test]
+fn a_webhook_attempt_that_times_out_is_retried() {
+    let receiver = Receiver::start();
+    receiver.refuse.store(false, Ordering::SeqCst);
+    receiver.hang.store(1, Ordering::SeqCst);
+    let server = Server::fresh(
+        "webhook-timeout",
+        &["--webhook", &receiver.url, "--webhook-timeout", "1s"],
+    );
+    server.post_events(&std::fs::read_to_string(fixture("events.jsonl")).unwrap());
+    let first = receiver.wait_for("a first attempt", |got| !got.is_empty())[0].clone();
+    assert!(!first.accepted, "the first attempt hangs");
+    let got = receiver.wait_for("the hung delivery again, answered", |got| {
+        got.iter().any(|r| r.key == first.key && r.accepted)
+    });
+    let answered: Vec<&Received> = got.iter().filter(|r| r.key == first.key).collect();
+    assert_eq!(answered.len(), 2, "one timeout, one retry: {answered:?}");
+    assert_eq!(answered[1].body, first.body, "the same row again");
 }

@@ -326,25 +326,45 @@ struct Gateway {
 
 impl Gateway {
     fn start(dir: &Path, i: usize, store: &str, broker: &str, streams: &str) -> Gateway {
-        let port = {
-            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-            l.local_addr().unwrap().port()
-        };
-        let child = Command::new(env!("CARGO_BIN_EXE_challenge"))
-            .args([
-                "serve",
+        let partitions = PARTITIONS.to_string();
+        Gateway::spawn(
+            dir,
+            &format!("gateway-{i}"),
+            &[
                 "--store",
                 store,
                 "--broker",
                 broker,
                 "--streams",
                 streams,
-            ])
-            .args(["--partitions", &PARTITIONS.to_string()])
+                "--partitions",
+                &partitions,
+            ],
+        )
+    }
+
+    /// `challenge serve` on a SQLite file: the embedded reference.
+    fn embedded(dir: &Path, db: &str) -> Gateway {
+        Gateway::spawn(
+            dir,
+            "embedded",
+            &["--db", db, "--challenges", "fixtures/challenges"],
+        )
+    }
+
+    fn spawn(dir: &Path, name: &str, args: &[&str]) -> Gateway {
+        let i = name;
+        let port = {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            l.local_addr().unwrap().port()
+        };
+        let child = Command::new(env!("CARGO_BIN_EXE_challenge"))
+            .arg("serve")
+            .args(args)
             .args(["--listen", &format!("127.0.0.1:{port}")])
             .current_dir(util::root())
             .stdout(Stdio::null())
-            .stderr(std::fs::File::create(dir.join(format!("gateway-{i}.log"))).unwrap())
+            .stderr(std::fs::File::create(dir.join(format!("{name}.log"))).unwrap())
             .spawn()
             .unwrap();
         let url = format!("http://127.0.0.1:{port}");
@@ -367,6 +387,18 @@ impl Gateway {
             .into_string()
             .unwrap();
         serde_json::from_str(&answer).unwrap()
+    }
+
+    /// A request's status (any method, any body).
+    fn status(&self, method: &str, path: &str, content_type: &str, body: &str) -> u16 {
+        match ureq::request(method, &format!("{}{path}", self.url))
+            .set("Content-Type", content_type)
+            .send_string(body)
+        {
+            Ok(r) => r.status(),
+            Err(ureq::Error::Status(code, _)) => code,
+            Err(e) => panic!("{method} {path}: {e}"),
+        }
     }
 
     fn get(&self, path: &str) -> String {
@@ -496,4 +528,112 @@ fn two_gateways_and_three_worker_processes_give_the_embedded_service() {
             assert_eq!(served, rows, "{user}");
         }
     }
+}
+
+/// The admin's changes of the sources of truth (a challenge put, a challenge deleted, a user
+/// deleted, a user erased) between the events and the tick, through either gateway: the
+/// workers apply each at the same place as the embedded `challenge serve` does, and the views
+/// (by content hash) are the embedded ones; the answers are the same too.
+#[test]
+fn admin_changes_through_gateways_give_the_embedded_views() {
+    let Some((pg, amqp)) = urls("admin_changes_through_gateways_give_the_embedded_views") else {
+        return;
+    };
+    let _one = SERIAL
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let dir = util::scratch("scale-admin");
+    let lines = lines_of(&std::fs::read_to_string(util::fixture("events.jsonl")).unwrap());
+    let copy = std::fs::read_to_string(util::root().join("fixtures/challenges/streak-7.chal"))
+        .unwrap()
+        .replace("challenge \"streak-7\"", "challenge \"streak-7-copy\"");
+    // The same requests on any service; the answers' statuses, in order.
+    let drive = |first: &Gateway, second: &Gateway| -> Vec<u16> {
+        let mut statuses = Vec::new();
+        for (i, part) in lines.chunks(211).enumerate() {
+            let g = if i % 2 == 0 { first } else { second };
+            statuses.push(g.status(
+                "POST",
+                "/v1/events",
+                "application/x-ndjson",
+                &part.join("\n"),
+            ));
+        }
+        statuses.push(first.status("PUT", "/v1/challenges/streak-7-copy", "text/plain", &copy));
+        statuses.push(second.status("DELETE", "/v1/challenges/early-bird", "text/plain", ""));
+        statuses.push(first.status("DELETE", "/v1/challenges/no-such", "text/plain", ""));
+        statuses.push(second.status("DELETE", "/v1/users/u-03", "text/plain", ""));
+        statuses.push(first.status("DELETE", "/v1/users/u-05?erase=true", "text/plain", ""));
+        statuses.push(second.status(
+            "POST",
+            "/v1/tick",
+            "application/json",
+            &format!("{{\"at\": \"{T2}\"}}"),
+        ));
+        statuses
+    };
+    let lite = dir.join("embedded.db");
+    let lite = lite.to_str().unwrap();
+    let expected = {
+        let embedded = Gateway::embedded(&dir, lite);
+        drive(&embedded, &embedded)
+    };
+    // Put, deleted, not there, deleted, erased, ticked.
+    assert_eq!(
+        expected[expected.len() - 6..],
+        [200, 204, 404, 204, 204, 200],
+        "{expected:?}"
+    );
+
+    let store = fresh_database(&pg, &format!("admin_{}", std::process::id()));
+    let streams = format!("admin-{}", std::process::id());
+    let _workers: Vec<Worker> = (0..2)
+        .map(|i| Worker::start(&dir, i, &store, &amqp, &streams))
+        .collect();
+    let gateways: Vec<Gateway> = (0..2)
+        .map(|i| Gateway::start(&dir, i, &store, &amqp, &streams))
+        .collect();
+    // The challenges are there once a worker is active (`--challenges`): wait for them, so
+    // that the deletion of one is judged as the embedded service judges it.
+    let started = Instant::now();
+    while !gateways[0].get("/v1/challenges").contains("early-bird") {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "no worker became active"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let answered = drive(&gateways[0], &gateways[1]);
+    assert_eq!(answered, expected);
+
+    let mut reader = PgStore::connect(&store).unwrap();
+    let started = Instant::now();
+    loop {
+        let ticks: i64 = reader
+            .client()
+            .query_one("SELECT count(*) FROM log WHERE kind = 'tick'", &[])
+            .unwrap()
+            .get(0);
+        if ticks == 1 {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "the tick was not applied"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    drop(_workers);
+    assert_eq!(stored_hashes(&store), stored_hashes(lite));
+    let ids = |g: &Gateway| -> Vec<String> {
+        let list: Vec<serde_json::Value> = serde_json::from_str(&g.get("/v1/challenges")).unwrap();
+        list.iter()
+            .map(|c| c["id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let listed = ids(&gateways[1]);
+    assert!(
+        listed.contains(&"streak-7-copy".to_owned()) && !listed.contains(&"early-bird".to_owned()),
+        "{listed:?}"
+    );
 }

@@ -1153,3 +1153,133 @@ fn retention_compacts_at_each_periodic_job() {
     let verify = challenge(["pipeline", "verify", "--db", &db]);
     assert_eq!(verify.code, 0, "{}{}", verify.stdout, verify.stderr);
 }
+
+#[test]
+fn deleting_a_user_removes_the_record_and_erasing_purges_everything() {
+    let mut server = Server::fresh("delete-user", &[]);
+    let scratch = server.take_scratch().unwrap();
+    server.post_events(&fixture_events().join("\n"));
+    let delete = |path: &str| server.send("DELETE", path, None, "application/json", "");
+
+    assert_eq!(delete("/v1/users/u-01").0, 204);
+    assert_eq!(server.get("/v1/users/u-01", None).0, 404);
+    let (status, text) = delete("/v1/users/u-01");
+    assert_eq!((status, error_code(&text)), (404, "not-found".into()));
+    let (_, text) = server.get("/v1/teams/coy-a/results", None);
+    assert!(!text.contains("\"u-01\""), "u-01 left coy-a: {text}");
+    let (_, text) = server.get("/v1/users/u-01/results", None);
+    assert_ne!(
+        text, "[]",
+        "a deleted record keeps the workouts and results"
+    );
+
+    assert_eq!(delete("/v1/users/u-07?erase=true").0, 204);
+    for path in [
+        "/v1/users/u-07/results",
+        "/v1/users/u-07/results?live=true",
+        "/v1/users/u-07/rewards",
+    ] {
+        assert_eq!(server.get(path, None), (200, "[]".to_owned()), "{path}");
+    }
+    assert_eq!(server.get("/v1/users/u-07", None).0, 404);
+    assert_eq!(delete("/v1/users/u-07?erase=true").0, 404, "nothing left");
+    assert_eq!(delete("/v1/users/u-07?erase=maybe").0, 400);
+
+    assert_eq!(server.stop(), 0);
+    let db = scratch.0.join("gym.db");
+    let verify = challenge(["pipeline", "verify", "--db", db.to_str().unwrap()]);
+    assert_eq!(verify.code, 0, "{}{}", verify.stdout, verify.stderr);
+}
+
+#[test]
+fn an_assigned_challenge_is_evaluated_for_its_user_alone() {
+    let dir = Scratch::new("assign");
+    let (admin, a) = token("admin", None);
+    let (mine, m) = token("member", Some("u-01"));
+    let (theirs, t) = token("member", Some("u-02"));
+    let tokens = dir.0.join("tokens.jsonl");
+    std::fs::write(&tokens, format!("{a}{m}{t}")).unwrap();
+    let db = dir.0.join("gym.db");
+    let args = [
+        "--challenges",
+        "fixtures/challenges",
+        "--tokens",
+        tokens.to_str().unwrap(),
+    ];
+    let server = Server::start(&db, &args);
+    let events = fixture_events().join("\n");
+    let post =
+        |path: &str, body: &str| server.send("POST", path, Some(&admin), "application/json", body);
+    assert_eq!(
+        server
+            .send(
+                "POST",
+                "/v1/events",
+                Some(&admin),
+                "application/x-ndjson",
+                &events
+            )
+            .0,
+        200
+    );
+    assert_eq!(
+        post("/v1/tick", r#"{"at": "2026-08-20T23:00:00+08:00"}"#).0,
+        200
+    );
+    let template = std::fs::read_to_string(fixture("templates/pushup-ladder.chal")).unwrap();
+    let body = serde_json::json!({"template": template, "set": {}, "assign": true}).to_string();
+    let (status, text) = post("/v1/users/u-01/recommend", &body);
+    assert_eq!(status, 200, "{text}");
+    assert_eq!(json(&text)["assigned"], true);
+    let id = "pushup-ladder/u-01";
+    let path = "/v1/challenges/pushup-ladder%2Fu-01";
+
+    let challenges = |token: &str| -> Vec<Value> {
+        let (_, list) = server.get("/v1/challenges", Some(token));
+        json(&list).as_array().unwrap().clone()
+    };
+    let listed = |token: &str| challenges(token).iter().any(|c| c["id"] == id);
+    assert!(listed(&admin) && listed(&mine) && !listed(&theirs));
+    let own = challenges(&mine);
+    let item = own.iter().find(|c| c["id"] == id).unwrap();
+    assert_eq!(item["owner"], "u-01");
+    assert_eq!(server.get(path, Some(&mine)).0, 200);
+    assert_eq!(
+        server.get(path, Some(&theirs)).0,
+        404,
+        "not there for others"
+    );
+
+    let has_row = |user: &str, token: &str| {
+        let (status, text) = server.get(&format!("/v1/users/{user}/results"), Some(token));
+        assert_eq!(status, 200, "{text}");
+        json(&text)
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["challenge"] == id)
+    };
+    assert!(has_row("u-01", &mine), "evaluated for its user");
+    assert!(!has_row("u-02", &theirs), "and for no one else");
+    let (_, text) = server.get(&format!("{path}/results"), Some(&admin));
+    let rows = json(&text);
+    assert_eq!(rows.as_array().unwrap().len(), 1, "{text}");
+    assert_eq!(rows[0]["user"], "u-01");
+
+    // A restart with --challenges keeps it (the folder is the set of everyone's challenges),
+    // and the file verifies.
+    assert_eq!(server.stop(), 0);
+    let verify = challenge(["pipeline", "verify", "--db", db.to_str().unwrap()]);
+    assert_eq!(verify.code, 0, "{}{}", verify.stdout, verify.stderr);
+    let server = Server::start(&db, &args);
+    assert!(server
+        .get("/v1/users/u-01/results", Some(&mine))
+        .1
+        .contains(id));
+    let (status, _) = server.send("DELETE", path, Some(&admin), "application/json", "");
+    assert_eq!(status, 204);
+    assert!(!server
+        .get("/v1/users/u-01/results", Some(&mine))
+        .1
+        .contains(id));
+}

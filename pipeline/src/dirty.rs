@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::fasthash::FastSet;
+use rustc_hash::FxHashSet;
 
 /// A user to re-derive.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -19,7 +19,7 @@ pub struct DirtyUser {
 pub struct Dirty {
     /// Sessions with new events, in order of first touch.
     pub sessions: Vec<String>,
-    seen: FastSet<String>,
+    seen: FxHashSet<String>,
     /// Users to re-derive, by id.
     pub users: BTreeMap<String, DirtyUser>,
     /// Users whose record changed.

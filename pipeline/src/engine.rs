@@ -42,8 +42,8 @@ use crate::rewards;
 use crate::save;
 use crate::state::State;
 use crate::store::{
-    pages, Batch, CompactedWorkout, Counters, DeadLetter, LogEntry, LogKind, LogSpan, ResultRow,
-    Row, SourcePage, Store, StoreError, StoredChallenge,
+    pages, Batch, CompactedWorkout, Counters, DeadLetter, Erasure, LogEntry, LogKind, LogSpan,
+    ResultRow, Row, SourcePage, Store, StoreError, StoredChallenge,
 };
 use crate::stream::{self, Admission, COMPACTED_REASON};
 use crate::team;
@@ -159,6 +159,19 @@ pub fn content_hash(text: &str) -> String {
         .collect()
 }
 
+/// A challenge as stored: its JSON tree, the tree's hash and its owner (what a scale-out
+/// gateway publishes, so that the hash it answers is the one the workers store).
+pub fn stored(decl: &Challenge, owner: Option<String>) -> Result<StoredChallenge, PipelineError> {
+    let tree = serde_json::to_string(decl)
+        .map_err(|e| PipelineError::Challenge(decl.id.to_string(), e.to_string()))?;
+    Ok(StoredChallenge {
+        id: decl.id.to_string(),
+        hash: content_hash(&tree),
+        tree,
+        owner,
+    })
+}
+
 fn compile(stored: &StoredChallenge, catalog: &Catalog) -> Result<Active, PipelineError> {
     let trees = json::read_trees(&stored.tree);
     let bad = |m: String| PipelineError::Challenge(stored.id.clone(), m);
@@ -171,7 +184,9 @@ fn compile(stored: &StoredChallenge, catalog: &Catalog) -> Result<Active, Pipeli
         .next()
         .ok_or_else(|| bad("the stored tree is empty".to_owned()))?;
     let plan = Plan::compile(&decl, catalog).map_err(|e| bad(e.to_string()))?;
-    Ok(Active::new(&decl, plan))
+    let mut active = Active::new(&decl, plan);
+    active.owner = stored.owner.clone();
+    Ok(active)
 }
 
 /// Where a long run (`rebuild`, `compact`, `verify`) stands, for a progress line.
@@ -196,58 +211,77 @@ enum Replay {
     Event(u64, String),
     Workout(u64, String, String),
     Tick(u64, String),
+    UserDelete(u64, String),
 }
 
 impl<S: Store> Engine<S> {
     /// Opens the pipeline over `store`: loads the challenges and replays the log into the
     /// in-memory state (no view is written).
-    pub fn open(mut store: S, options: Options) -> Result<Engine<S>, PipelineError> {
-        let snapshot = store.snapshot()?;
+    pub fn open(store: S, options: Options) -> Result<Engine<S>, PipelineError> {
         let mut engine = Engine {
             store,
             state: State::default(),
             challenges: Vec::new(),
             stored: BTreeMap::new(),
             options,
-            counters: snapshot.counters,
-            offsets: snapshot.offsets.clone(),
+            counters: Counters::default(),
+            offsets: BTreeMap::new(),
         };
+        engine.load()?;
+        Ok(engine)
+    }
+
+    /// Loads the challenges, counters and offsets of the store and replays its sources of
+    /// truth into a fresh in-memory state.
+    fn load(&mut self) -> Result<(), PipelineError> {
+        let snapshot = self.store.snapshot()?;
+        self.state = State::default();
+        self.challenges.clear();
+        self.stored.clear();
+        self.counters = snapshot.counters;
+        self.offsets = snapshot.offsets.clone();
         for c in &snapshot.challenges {
-            engine.challenges.push(compile(c, &engine.options.catalog)?);
-            engine.stored.insert(c.id.clone(), c.clone());
+            self.challenges.push(compile(c, &self.options.catalog)?);
+            self.stored.insert(c.id.clone(), c.clone());
         }
         let mut dirty = Dirty::default();
         for (from, to) in pages(snapshot.head) {
-            let page = engine.store.sources(from, to)?;
+            let page = self.store.sources(from, to)?;
             for message in replay_messages(page) {
                 match message {
                     Replay::Event(pos, body) => {
                         if let Ok(event) = session::parse_event_line(&body) {
-                            stream::admit(&mut engine.state, pos, event, &mut dirty);
+                            stream::admit(&mut self.state, pos, event, &mut dirty);
                         }
-                        engine.state.head = engine.state.head.max(pos);
+                        self.state.head = self.state.head.max(pos);
                     }
                     Replay::Workout(pos, session, json) => {
-                        engine.restore_compacted(pos, &session, &json, &mut dirty, None);
-                        engine.state.head = engine.state.head.max(pos);
+                        self.restore_compacted(pos, &session, &json, &mut dirty, None);
+                        self.state.head = self.state.head.max(pos);
                     }
                     Replay::Tick(pos, body) => {
-                        engine.state.head = engine.state.head.max(pos);
+                        self.state.head = self.state.head.max(pos);
                         if let Some((at, _)) = parse_tick(&body) {
-                            engine.state.last_tick = Some(at);
+                            self.state.last_tick = Some(at);
                         }
+                    }
+                    Replay::UserDelete(pos, body) => {
+                        if let Some((user, ts)) = parse_user_delete(&body) {
+                            stream::delete_user(&mut self.state, pos, &user, ts, &mut dirty);
+                        }
+                        self.state.head = self.state.head.max(pos);
                     }
                 }
             }
         }
-        save::save(&mut engine.state, &mut dirty, None);
+        save::save(&mut self.state, &mut dirty, None);
         // Clocks are derived by the message order (ticks included): take the stored ones.
-        engine.state.clocks = snapshot
+        self.state.clocks = snapshot
             .clocks
             .iter()
             .filter_map(|(u, t)| AsOf::parse(t).map(|a| (u.clone(), a)))
             .collect();
-        Ok(engine)
+        Ok(())
     }
 
     /// Gives the store back (the in-memory state is dropped, as in a crash).
@@ -290,26 +324,33 @@ impl<S: Store> Engine<S> {
         &mut self,
         decls: &[Challenge],
     ) -> Result<ChallengeChanges, PipelineError> {
-        let mut next: BTreeMap<String, StoredChallenge> = BTreeMap::new();
+        // Personal challenges are not part of the set: they stay unless a challenge of the set
+        // takes their id.
+        let mut next: BTreeMap<String, StoredChallenge> = self
+            .stored
+            .iter()
+            .filter(|(_, c)| c.owner.is_some())
+            .map(|(id, c)| (id.clone(), c.clone()))
+            .collect();
         for decl in decls {
-            let tree = serde_json::to_string(decl)
-                .map_err(|e| PipelineError::Challenge(decl.id.to_string(), e.to_string()))?;
-            let hash = content_hash(&tree);
-            next.insert(
-                decl.id.to_string(),
-                StoredChallenge {
-                    id: decl.id.to_string(),
-                    tree,
-                    hash,
-                },
-            );
+            let c = stored(decl, None)?;
+            next.insert(c.id.clone(), c);
         }
+        self.apply_challenges(next)
+    }
+
+    /// Makes `next` the stored challenges: added and edited ones (a new tree or owner) are
+    /// evaluated for every user they concern, removed ones leave with their rows.
+    fn apply_challenges(
+        &mut self,
+        next: BTreeMap<String, StoredChallenge>,
+    ) -> Result<ChallengeChanges, PipelineError> {
         let mut changes = ChallengeChanges::default();
         let mut batch = Batch::default();
         for (id, c) in &next {
             match self.stored.get(id) {
                 None => changes.added.push(id.clone()),
-                Some(old) if old.hash != c.hash => {
+                Some(old) if old.hash != c.hash || old.owner != c.owner => {
                     changes.edited.push(id.clone());
                     // Its rows go and come back: an edit may turn a per-user challenge into a
                     // team challenge, or change its teams.
@@ -343,8 +384,10 @@ impl<S: Store> Engine<S> {
             .map(String::as_str)
             .collect();
         let version = self.state.head;
-        let subset: Vec<&Active> = ondemand::per_user(&self.challenges)
-            .filter(|c| changed.contains(c.plan.id()))
+        let subset: Vec<&Active> = self
+            .challenges
+            .iter()
+            .filter(|c| c.plan.teams().is_empty() && changed.contains(c.plan.id()))
             .collect();
         let teams_changed: Vec<&Active> = self
             .challenges
@@ -362,14 +405,14 @@ impl<S: Store> Engine<S> {
             };
             let record = self.state.user_record(&user);
             let workouts = self.state.workouts_of(&user);
-            for c in &subset {
+            for c in subset.iter().filter(|c| c.for_user(&user)) {
                 batch
                     .results
                     .push(ondemand::row(&c.plan, &record, workouts, clock, version));
             }
         }
         // Live rows: recompute whole for users with sessions under way.
-        let open: Vec<String> = self.state.open.keys().cloned().collect();
+        let open = self.state.open_users();
         for user in open {
             let input = UserInput::gather(&self.state, &user, false, version);
             let rows = ondemand::evaluate_user(&self.challenges, &input);
@@ -381,37 +424,42 @@ impl<S: Store> Engine<S> {
         Ok(changes)
     }
 
-    /// The stored challenges as trees, by id.
-    pub fn challenge_decls(&self) -> Result<Vec<Challenge>, PipelineError> {
-        let mut decls = Vec::with_capacity(self.stored.len());
-        for c in self.stored.values() {
-            let trees = json::read_trees(&c.tree);
-            if let Some(d) = trees.diagnostics.first() {
-                return Err(PipelineError::Challenge(c.id.clone(), d.message.clone()));
-            }
-            decls.extend(trees.decls);
-        }
-        Ok(decls)
+    /// Adds or replaces one challenge of everyone (re-deriving its results for every
+    /// considered user); the others stay as they are.
+    pub fn put_challenge(&mut self, decl: &Challenge) -> Result<ChallengeChanges, PipelineError> {
+        self.put_stored(stored(decl, None)?)
     }
 
-    /// Adds or replaces one challenge (re-deriving its results for every considered user);
-    /// the others stay as they are.
-    pub fn put_challenge(&mut self, decl: &Challenge) -> Result<ChallengeChanges, PipelineError> {
-        let mut decls = self.challenge_decls()?;
-        decls.retain(|d| d.id.as_str() != decl.id.as_str());
-        decls.push(decl.clone());
-        self.set_challenges(&decls)
+    /// Adds or replaces a personal challenge: evaluated for `owner` alone (service.md,
+    /// `recommend` with `assign`). A team challenge cannot be personal.
+    pub fn assign_challenge(
+        &mut self,
+        decl: &Challenge,
+        owner: &str,
+    ) -> Result<ChallengeChanges, PipelineError> {
+        if !decl.teams.is_empty() {
+            return Err(PipelineError::Challenge(
+                decl.id.to_string(),
+                "a team challenge is evaluated for its teams and cannot be assigned to one user"
+                    .to_owned(),
+            ));
+        }
+        self.put_stored(stored(decl, Some(owner.to_owned()))?)
+    }
+
+    fn put_stored(&mut self, c: StoredChallenge) -> Result<ChallengeChanges, PipelineError> {
+        let mut next = self.stored.clone();
+        next.insert(c.id.clone(), c);
+        self.apply_challenges(next)
     }
 
     /// Removes one challenge and its results; `Ok(false)` when there was none.
     pub fn delete_challenge(&mut self, id: &str) -> Result<bool, PipelineError> {
-        let mut decls = self.challenge_decls()?;
-        let before = decls.len();
-        decls.retain(|d| d.id.as_str() != id);
-        if decls.len() == before {
+        let mut next = self.stored.clone();
+        if next.remove(id).is_none() {
             return Ok(false);
         }
-        self.set_challenges(&decls)?;
+        self.apply_challenges(next)?;
         Ok(true)
     }
 
@@ -765,6 +813,147 @@ impl<S: Store> Engine<S> {
         }
     }
 
+    /// Removes `user`'s record as of `ts` (a logged `user_delete`): the user leaves its groups
+    /// and teams, and its results are re-derived without the record (a user with saved
+    /// workouts stays considered). `Ok(false)` when there was no record to remove.
+    pub fn delete_user(&mut self, user: &str, ts: &AsOf) -> Result<bool, PipelineError> {
+        let had = self.state.users.contains_key(user);
+        let pos = self.state.head + 1;
+        let mut batch = Batch::default();
+        batch.log.push(LogEntry {
+            pos,
+            kind: LogKind::UserDelete,
+            session: None,
+            body: user_delete_body(user, ts),
+        });
+        let mut dirty = Dirty::default();
+        stream::delete_user(&mut self.state, pos, user, ts.time, &mut dirty);
+        self.state.head = pos;
+        self.derive(&mut dirty, &mut batch);
+        batch.offsets.push(("views".to_owned(), pos));
+        self.store.commit(&batch)?;
+        Ok(had && !self.state.users.contains_key(user))
+    }
+
+    /// Erases `user`: every event of its sessions, its records, imported workouts and
+    /// deletions leave the log; its workouts, results, live rows, clock, profile, rewards
+    /// (with the deliveries owed for them), rejected lines and leaderboard entries leave the
+    /// views; its teams are re-derived without it and the leaderboards re-ranked, all in one
+    /// transaction. The views are then those a rebuild from what is left gives (`verify`
+    /// stays green). Then the engine reloads its state from the store. `Ok(false)` when the
+    /// pipeline knew nothing of the user.
+    pub fn erase_user(&mut self, user: &str) -> Result<bool, PipelineError> {
+        let mut sessions: BTreeSet<String> = self
+            .state
+            .sessions
+            .iter()
+            .filter(|(_, s)| s.user() == Some(user))
+            .map(|(id, _)| id.clone())
+            .collect();
+        let workouts = self.state.by_user.get(user).cloned().unwrap_or_default();
+        sessions.extend(workouts.iter().map(|w| w.id.clone()));
+        let known = !sessions.is_empty()
+            || self.state.users.contains_key(user)
+            || self.state.deleted.contains_key(user)
+            || self.state.superseded_users.contains_key(user)
+            || self.state.clocks.contains_key(user);
+        if !known {
+            return Ok(false);
+        }
+        let mut batch = Batch::default();
+        // The teams it was in, re-derived without it: what a rebuild gives.
+        let teams: BTreeMap<String, u64> = self
+            .state
+            .users
+            .get(user)
+            .map(|e| e.user().groups.clone())
+            .unwrap_or_default()
+            .into_iter()
+            .map(|g| (g, self.state.head))
+            .collect();
+        self.state.remove_user(user);
+        self.state.clocks.remove(user);
+        self.state.by_user.remove(user);
+        for w in &workouts {
+            self.state.workouts.remove(&w.id);
+        }
+        if !teams.is_empty() {
+            let all: Vec<&Active> = self.challenges.iter().collect();
+            team::derive(&self.state, &all, &teams, None, &mut batch);
+        }
+        batch.leaderboards = Some(self.leaderboards_without(user)?);
+        // The user's personal challenges go with the user.
+        for c in self.stored.values() {
+            if c.owner.as_deref() == Some(user) {
+                batch.delete_challenges.push(c.id.clone());
+                batch.drop_challenges.push(c.id.clone());
+            }
+        }
+        batch.erase = Some(Erasure {
+            user: user.to_owned(),
+            sessions: sessions.into_iter().collect(),
+        });
+        let committed = self.store.commit(&batch);
+        // Reload either way: on success the state is the store's, on failure nothing of the
+        // erasure was committed and the state edited above is thrown away.
+        self.load()?;
+        committed?;
+        Ok(true)
+    }
+
+    /// The stored leaderboards without `user`'s entries, re-ranked (no one else's total moves,
+    /// so this is the board the last tick would have made without the user).
+    fn leaderboards_without(&mut self, user: &str) -> Result<Vec<Row>, PipelineError> {
+        /// A stored entry: its text and the fields re-ranking reads.
+        struct Stored {
+            text: String,
+            user: String,
+            rank: u64,
+            total: f64,
+        }
+        let mut boards: BTreeMap<String, Vec<Stored>> = BTreeMap::new();
+        for text in self.store.query("leaderboards", None, None)? {
+            let Ok(entry) = serde_json::from_str::<serde_json::Value>(&text) else {
+                continue;
+            };
+            let field = |name: &str| entry.get(name).and_then(|v| v.as_str()).unwrap_or_default();
+            if field("user") == user {
+                continue;
+            }
+            let stored = Stored {
+                user: field("user").to_owned(),
+                rank: entry.get("rank").and_then(|r| r.as_u64()).unwrap_or(0),
+                total: entry.get("total").and_then(|t| t.as_f64()).unwrap_or(0.0),
+                text,
+            };
+            boards
+                .entry(field("board").to_owned())
+                .or_default()
+                .push(stored);
+        }
+        let mut rows = Vec::new();
+        for (board, mut entries) in boards {
+            entries.sort_by_key(|e| e.rank);
+            let ranks = rules_core::leaderboard::competition_ranks(entries.iter().map(|e| e.total));
+            for (entry, rank) in entries.into_iter().zip(ranks) {
+                // The row's text as the tick wrote it, with the new rank: `"rank"` follows
+                // the board's name, and a name's own quotes are escaped, so the first match
+                // is the field.
+                let json = entry.text.replacen(
+                    &format!("\"rank\":{},", entry.rank),
+                    &format!("\"rank\":{rank},"),
+                    1,
+                );
+                rows.push(Row {
+                    key: periodic::board_key(&board, rank, &entry.user),
+                    user: Some(entry.user),
+                    json,
+                });
+            }
+        }
+        Ok(rows)
+    }
+
     /// The periodic job as of `at`: appends a tick to the log and re-derives profiles, the
     /// month's leaderboards (in `timezone`) and every result as of `at`.
     pub fn tick(&mut self, at: &AsOf, timezone: &str) -> Result<(), PipelineError> {
@@ -835,7 +1024,7 @@ impl<S: Store> Engine<S> {
         team::derive(&self.state, &all, &teams, Some(at), batch);
         batch.profiles = Some(views.profiles);
         batch.leaderboards = Some(views.leaderboards);
-        let open: Vec<String> = self.state.open.keys().cloned().collect();
+        let open = self.state.open_users();
         for user in open {
             let input = UserInput::gather(&self.state, &user, false, pos);
             let rows = ondemand::evaluate_user(&self.challenges, &input);
@@ -887,6 +1076,13 @@ impl<S: Store> Engine<S> {
                 }
                 Replay::Workout(pos, session, json) => {
                     self.restore_compacted(pos, &session, &json, dirty, Some(batch));
+                    self.state.head = self.state.head.max(pos);
+                    *pending += 1;
+                }
+                Replay::UserDelete(pos, body) => {
+                    if let Some((user, ts)) = parse_user_delete(&body) {
+                        stream::delete_user(&mut self.state, pos, &user, ts, dirty);
+                    }
                     self.state.head = self.state.head.max(pos);
                     *pending += 1;
                 }
@@ -1148,15 +1344,16 @@ fn derive(
 ) {
     save::save(state, dirty, Some(batch));
     for id in std::mem::take(&mut dirty.user_records) {
-        if let Some(entry) = state.users.get(&id) {
-            batch.put.push((
+        match state.users.get(&id) {
+            Some(entry) => batch.put.push((
                 "users",
                 Row {
                     key: id.clone(),
                     user: Some(id.clone()),
                     json: serde_json::to_string(entry.user()).unwrap_or_default(),
                 },
-            ));
+            )),
+            None => batch.delete.push(("users", id)),
         }
     }
     let users = std::mem::take(&mut dirty.users);
@@ -1225,6 +1422,17 @@ fn evaluate(
     busy.into_par_iter().map(run).flatten_iter().collect()
 }
 
+/// The body of a `user_delete` log entry: `{"type": "user_delete", "ts", "user"}`.
+fn user_delete_body(user: &str, ts: &AsOf) -> String {
+    serde_json::json!({"type": "user_delete", "ts": ts.text, "user": user}).to_string()
+}
+
+fn parse_user_delete(body: &str) -> Option<(String, DateTime<FixedOffset>)> {
+    let v: serde_json::Value = serde_json::from_str(body).ok()?;
+    let ts = AsOf::parse(v.get("ts")?.as_str()?)?.time;
+    Some((v.get("user")?.as_str()?.to_owned(), ts))
+}
+
 fn parse_tick(body: &str) -> Option<(AsOf, String)> {
     let v: serde_json::Value = serde_json::from_str(body).ok()?;
     let at = AsOf::parse(v.get("at")?.as_str()?)?;
@@ -1242,6 +1450,7 @@ fn replay_messages(page: SourcePage) -> Vec<Replay> {
         .map(|e| match e.kind {
             LogKind::Event => Replay::Event(e.pos, e.body),
             LogKind::Tick => Replay::Tick(e.pos, e.body),
+            LogKind::UserDelete => Replay::UserDelete(e.pos, e.body),
         })
         .collect();
     out.extend(
@@ -1250,7 +1459,7 @@ fn replay_messages(page: SourcePage) -> Vec<Replay> {
             .map(|(session, c)| Replay::Workout(c.pos, session, c.json)),
     );
     let key = |m: &Replay| match m {
-        Replay::Event(p, ..) => (*p, 0u8),
+        Replay::Event(p, ..) | Replay::UserDelete(p, _) => (*p, 0u8),
         Replay::Workout(p, ..) => (*p, 1),
         Replay::Tick(p, _) => (*p, 2),
     };

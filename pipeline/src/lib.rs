@@ -23,7 +23,11 @@
 //! - [`feed`]: the change feed (what each batch changed, for the server's stream);
 //! - [`transport`]: the input boundary, with consumer offsets;
 //! - [`partition`]: the consistent hash that routes users to partitions;
-//! - [`gen`]: the seeded generators.
+//! - [`state`]: the in-memory cache of the store, rebuilt from the log (maps hashed by
+//!   `rustc-hash`), and [`dirty`]: what a batch touched;
+//! - [`verify`]: rebuilds the views into a scratch store and compares content hashes;
+//! - [`gen`]: the seeded generators of test data (the `gen-events` and `gen-fixtures`
+//!   binaries, the tests and the benches).
 //!
 //! **Invariant:** no stage reads a clock or randomness: every time comes in a message (event
 //! `ts`, tick `at`). The CLI measures events per second for its progress line; nothing it
@@ -35,10 +39,8 @@
 
 pub mod dirty;
 pub mod engine;
-pub mod fasthash;
 pub mod feed;
 pub mod gen;
-pub mod json;
 pub mod ondemand;
 pub mod partition;
 pub mod periodic;

@@ -11,6 +11,7 @@
 //! ARCHITECTURE.md, "Team results").
 
 use std::borrow::Cow;
+use std::cell::RefCell;
 
 use chrono::{DateTime, FixedOffset};
 use rules_core::eval::{self, AsOf, EvalResult, Plan, Status};
@@ -30,6 +31,8 @@ pub struct Active {
     /// The tiers' names, highest threshold first (a result at a tier has reached every tier
     /// after it too).
     pub tiers: Vec<String>,
+    /// The one user a personal challenge is evaluated for (`None`: everyone).
+    pub owner: Option<String>,
 }
 
 impl Active {
@@ -45,7 +48,14 @@ impl Active {
             plan,
             rewards: decl.rewards.clone(),
             tiers: tiers.into_iter().map(|(_, name)| name).collect(),
+            owner: None,
         }
+    }
+
+    /// Whether `user` gets a row of this challenge: every user of a challenge of everyone,
+    /// the owner of a personal one, no user of a team challenge (its rows are the teams').
+    pub fn for_user(&self, user: &str) -> bool {
+        self.plan.teams().is_empty() && self.owner.as_deref().is_none_or(|o| o == user)
     }
 }
 
@@ -147,14 +157,46 @@ pub fn result_row(result: &EvalResult, version: u64) -> ResultRow {
         user: result.user.clone(),
         version,
         progress: result.progress,
-        json: crate::json::to_string(result, 2048),
+        json: result_json(result),
         reached: reached(result),
     }
 }
 
-/// The challenges evaluated per user: every one but the team challenges.
-pub fn per_user(challenges: &[Active]) -> impl Iterator<Item = &Active> {
-    challenges.iter().filter(|c| c.plan.teams().is_empty())
+/// The JSON text of a result, byte for byte `serde_json::to_string`'s, written by serde_json
+/// into a buffer each thread keeps across rows (so it grows once, not for every row), then
+/// copied out at its length. docs/pipeline.md ("Result rows as JSON") has the figures.
+pub fn result_json(result: &EvalResult) -> String {
+    thread_local! {
+        static BUFFER: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+    }
+    BUFFER.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut buf) => {
+            buf.clear();
+            let text = write_json(&mut buf, result);
+            if buf.capacity() > KEEP_BUFFER {
+                *buf = Vec::new();
+            }
+            text
+        }
+        Err(_) => write_json(&mut Vec::new(), result),
+    })
+}
+
+/// A thread's row buffer is dropped when a row grew it beyond this.
+const KEEP_BUFFER: usize = 1 << 20;
+
+/// `result` as JSON through `buf` (empty should serde_json fail, which a result, whose keys
+/// are all strings, never makes it do).
+fn write_json(buf: &mut Vec<u8>, result: &EvalResult) -> String {
+    match serde_json::to_writer(&mut *buf, result) {
+        Ok(()) => String::from_utf8_lossy(buf).into_owned(),
+        Err(_) => String::new(),
+    }
+}
+
+/// The challenges evaluated for `user`: [`Active::for_user`].
+pub fn per_user<'a>(challenges: &'a [Active], user: &'a str) -> impl Iterator<Item = &'a Active> {
+    challenges.iter().filter(move |c| c.for_user(user))
 }
 
 /// Re-evaluates one user.
@@ -168,7 +210,7 @@ pub fn evaluate_user(challenges: &[Active], input: &UserInput) -> UserRows {
             // Prepared once, evaluated by every challenge.
             let prepared = eval::Prepared::for_user(&input.user.id, input.workouts);
             out.results = Some(
-                per_user(challenges)
+                per_user(challenges, &input.user.id)
                     .map(|c| prepared_row(&c.plan, &input.user, &prepared, clock, input.version))
                     .collect(),
             );
@@ -183,7 +225,7 @@ pub fn evaluate_user(challenges: &[Active], input: &UserInput) -> UserRows {
         let mut all = input.workouts.to_vec();
         all.extend(input.live.iter().cloned());
         let prepared = eval::Prepared::for_user(&input.user.id, &all);
-        out.live = per_user(challenges)
+        out.live = per_user(challenges, &input.user.id)
             .map(|c| prepared_row(&c.plan, &input.user, &prepared, &as_of, input.version))
             .collect();
     }

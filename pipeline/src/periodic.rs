@@ -77,10 +77,7 @@ pub fn tick(
         };
         for entry in leaderboard::leaderboard(&board, workouts, &records, catalog) {
             leaderboards.push(Row {
-                key: format!(
-                    "{}\u{1f}{:010}\u{1f}{}",
-                    entry.board, entry.rank, entry.user
-                ),
+                key: board_key(&entry.board, entry.rank, &entry.user),
                 user: Some(entry.user.clone()),
                 json: serde_json::to_string(&entry).unwrap_or_default(),
             });
@@ -95,7 +92,7 @@ pub fn tick(
         .par_iter()
         .flat_map_iter(|user| {
             let own = by_user.get(user.id.as_str()).unwrap_or(&empty);
-            per_user(challenges).map(move |c| row(&c.plan, user, own, at, version))
+            per_user(challenges, &user.id).map(move |c| row(&c.plan, user, own, at, version))
         })
         .collect();
     TickViews {
@@ -103,4 +100,9 @@ pub fn tick(
         leaderboards,
         results,
     }
+}
+
+/// The key of a leaderboard row: the board, the rank and the user (sorted as the board reads).
+pub fn board_key(board: &str, rank: u64, user: &str) -> String {
+    format!("{board}\u{1f}{rank:010}\u{1f}{user}")
 }

@@ -22,8 +22,8 @@ use sha2::{Digest, Sha256};
 
 use crate::feed::{self, Committed};
 use crate::store::{
-    Batch, CompactedWorkout, Counters, Delivery, LogEntry, LogKind, Snapshot, SourcePage, Store,
-    StoreError, StoredChallenge,
+    Batch, CompactedWorkout, Counters, Delivery, Erasure, LogEntry, LogKind, Snapshot, SourcePage,
+    Store, StoreError, StoredChallenge,
 };
 
 /// Keyed views: one row per key, with the user it is about.
@@ -33,7 +33,7 @@ const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS log(pos INTEGER PRIMARY KEY, kind TEXT NOT NULL, session TEXT, body TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS compacted(session TEXT PRIMARY KEY, pos INTEGER NOT NULL, json TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS dead_letters(id INTEGER PRIMARY KEY, source TEXT NOT NULL, line INTEGER NOT NULL, reason TEXT NOT NULL, raw TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS challenges(id TEXT PRIMARY KEY, tree TEXT NOT NULL, hash TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS challenges(id TEXT PRIMARY KEY, tree TEXT NOT NULL, hash TEXT NOT NULL, owner TEXT) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS offsets(consumer TEXT PRIMARY KEY, pos INTEGER NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS counters(name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
@@ -225,6 +225,11 @@ impl SqliteStore {
         conn.pragma_update(None, "auto_vacuum", "INCREMENTAL")
             .map_err(err)?;
         conn.execute_batch(SCHEMA).map_err(err)?;
+        // A file made before personal challenges: their owner column.
+        if !has_owner_column(&conn).map_err(err)? {
+            conn.execute_batch("ALTER TABLE challenges ADD COLUMN owner TEXT")
+                .map_err(err)?;
+        }
         Ok(SqliteStore {
             conn,
             path: None,
@@ -464,20 +469,7 @@ impl SqliteStore {
 
     /// The stored challenges (id, JSON tree, hash), by id.
     pub fn stored_challenges(&mut self) -> Result<Vec<StoredChallenge>, StoreError> {
-        let mut st = self
-            .conn
-            .prepare_cached("SELECT id, tree, hash FROM challenges ORDER BY id")
-            .map_err(err)?;
-        let rows = st
-            .query_map([], |r| {
-                Ok(StoredChallenge {
-                    id: r.get(0)?,
-                    tree: r.get(1)?,
-                    hash: r.get(2)?,
-                })
-            })
-            .map_err(err)?;
-        rows.collect::<Result<_, _>>().map_err(err)
+        read_challenges(&self.conn).map_err(err)
     }
 
     /// The last log position the views were derived to.
@@ -510,10 +502,38 @@ impl SqliteStore {
     }
 }
 
+/// Whether the challenges table has its `owner` column (a file made before personal
+/// challenges has not, until its writer opens it).
+fn has_owner_column(conn: &Connection) -> rusqlite::Result<bool> {
+    let mut st =
+        conn.prepare("SELECT 1 FROM pragma_table_info('challenges') WHERE name = 'owner'")?;
+    st.exists([])
+}
+
+/// The stored challenges, by id.
+fn read_challenges(conn: &Connection) -> rusqlite::Result<Vec<StoredChallenge>> {
+    let sql = if has_owner_column(conn)? {
+        "SELECT id, tree, hash, owner FROM challenges ORDER BY id"
+    } else {
+        "SELECT id, tree, hash, NULL FROM challenges ORDER BY id"
+    };
+    let mut st = conn.prepare_cached(sql)?;
+    let rows = st.query_map([], |r| {
+        Ok(StoredChallenge {
+            id: r.get(0)?,
+            tree: r.get(1)?,
+            hash: r.get(2)?,
+            owner: r.get(3)?,
+        })
+    })?;
+    rows.collect()
+}
+
 fn kind_name(kind: LogKind) -> &'static str {
     match kind {
         LogKind::Event => "event",
         LogKind::Tick => "tick",
+        LogKind::UserDelete => "user_delete",
     }
 }
 
@@ -618,6 +638,51 @@ fn insert_log_spans(tx: &Transaction<'_>, batch: &Batch) -> rusqlite::Result<()>
             let (body, session) = batch.span_text(e);
             st.execute(params![e.pos as i64, "event", session, body])?;
         }
+    }
+    Ok(())
+}
+
+/// Purges a user's sources of truth and view rows (the leaderboards and team rows, which other
+/// users share, are rewritten by the batch).
+fn erase(tx: &Transaction<'_>, erasure: &Erasure) -> rusqlite::Result<()> {
+    let user = erasure.user.as_str();
+    let sessions = serde_json::to_string(&erasure.sessions).unwrap_or_else(|_| "[]".to_owned());
+    // One pass over the log (an erasure is rare; an index on `session` would cost every
+    // ingest a write): the events of the user's sessions, and the messages without a session
+    // that are the user's (records, imported workouts, deletions).
+    tx.prepare_cached(
+        "DELETE FROM log WHERE (kind = 'event' AND session IN (SELECT value FROM json_each(?2))) \
+         OR (session IS NULL AND json_valid(body) AND (\
+         (kind = 'event' AND json_extract(body, '$.type') = 'user_upsert' AND json_extract(body, '$.user.id') = ?1) \
+         OR (kind = 'event' AND json_extract(body, '$.type') = 'workout' AND json_extract(body, '$.workout.user') = ?1) \
+         OR (kind = 'user_delete' AND json_extract(body, '$.user') = ?1)))",
+    )?
+    .execute([user, sessions.as_str()])?;
+    tx.prepare_cached("DELETE FROM compacted WHERE session IN (SELECT value FROM json_each(?1))")?
+        .execute([sessions.as_str()])?;
+    // Rejected lines that name the user.
+    tx.prepare_cached(
+        "DELETE FROM dead_letters WHERE json_valid(raw) AND (json_extract(raw, '$.user') = ?1 \
+         OR json_extract(raw, '$.user.id') = ?1 OR json_extract(raw, '$.workout.user') = ?1)",
+    )?
+    .execute([user])?;
+    tx.prepare_cached(
+        "DELETE FROM deliveries WHERE key IN (SELECT challenge || '/' || holder || '/' || name \
+         FROM rewards WHERE holder = ?1 AND team = 0)",
+    )?
+    .execute([user])?;
+    tx.prepare_cached("DELETE FROM rewards WHERE holder = ?1 AND team = 0")?
+        .execute([user])?;
+    for sql in [
+        "DELETE FROM results WHERE user = ?1",
+        "DELETE FROM live WHERE user = ?1",
+        "DELETE FROM clocks WHERE user = ?1",
+        "DELETE FROM workouts WHERE user = ?1",
+        "DELETE FROM users WHERE user = ?1",
+        "DELETE FROM sessions WHERE user = ?1",
+        "DELETE FROM profiles WHERE user = ?1",
+    ] {
+        tx.prepare_cached(sql)?.execute([user])?;
     }
     Ok(())
 }
@@ -746,8 +811,10 @@ fn apply(tx: &Transaction<'_>, batch: &Batch) -> rusqlite::Result<Vec<usize>> {
         .execute(params![session, c.pos as i64, c.json])?;
     }
     for c in &batch.put_challenges {
-        tx.prepare_cached("INSERT OR REPLACE INTO challenges(id, tree, hash) VALUES (?1, ?2, ?3)")?
-            .execute(params![c.id, c.tree, c.hash])?;
+        tx.prepare_cached(
+            "INSERT OR REPLACE INTO challenges(id, tree, hash, owner) VALUES (?1, ?2, ?3, ?4)",
+        )?
+        .execute(params![c.id, c.tree, c.hash, c.owner])?;
     }
     for id in &batch.delete_challenges {
         tx.prepare_cached("DELETE FROM challenges WHERE id = ?1")?
@@ -761,6 +828,9 @@ fn apply(tx: &Transaction<'_>, batch: &Batch) -> rusqlite::Result<Vec<usize>> {
     for (view, key) in &batch.delete {
         let (_, delete) = keyed_sql(view).ok_or_else(|| unknown_view(view))?;
         tx.prepare_cached(delete)?.execute([key])?;
+    }
+    if let Some(erasure) = &batch.erase {
+        erase(tx, erasure)?;
     }
     for user in &batch.drop_results_of_users {
         tx.prepare_cached("DELETE FROM results WHERE user = ?1")?
@@ -890,21 +960,7 @@ impl Store for SqliteStore {
             )
             .map_err(err)?;
         snapshot.head = as_u64(head);
-        let mut st = conn
-            .prepare("SELECT id, tree, hash FROM challenges ORDER BY id")
-            .map_err(err)?;
-        let rows = st
-            .query_map([], |r| {
-                Ok(StoredChallenge {
-                    id: r.get(0)?,
-                    tree: r.get(1)?,
-                    hash: r.get(2)?,
-                })
-            })
-            .map_err(err)?;
-        for row in rows {
-            snapshot.challenges.push(row.map_err(err)?);
-        }
+        snapshot.challenges = read_challenges(conn).map_err(err)?;
         for (table, target) in [
             ("SELECT user, as_of FROM clocks", &mut snapshot.clocks),
             ("SELECT key, value FROM meta", &mut snapshot.meta),
@@ -963,10 +1019,10 @@ impl Store for SqliteStore {
                 let kind: String = r.get(1)?;
                 Ok(LogEntry {
                     pos: as_u64(r.get(0)?),
-                    kind: if kind == "tick" {
-                        LogKind::Tick
-                    } else {
-                        LogKind::Event
+                    kind: match kind.as_str() {
+                        "tick" => LogKind::Tick,
+                        "user_delete" => LogKind::UserDelete,
+                        _ => LogKind::Event,
                     },
                     session: r.get(2)?,
                     body: r.get(3)?,

@@ -9,8 +9,7 @@ use chrono::{DateTime, FixedOffset};
 use rules_core::eval::AsOf;
 use rules_core::records::{User, Workout};
 use rules_core::session::{ImportedWorkout, SessionState, UserUpsert};
-
-use crate::fasthash::{FastMap, FastSet};
+use rustc_hash::{FxHashMap, FxHashSet};
 
 /// The winning `user_upsert` of a user (latest `ts`; on equal `ts`, the later delivered).
 #[derive(Clone, Debug, PartialEq)]
@@ -30,36 +29,39 @@ impl UserEntry {
 #[derive(Clone, Debug, Default)]
 pub struct State {
     /// Buffered sessions (open, saved, or without start), by id.
-    pub sessions: FastMap<String, SessionState>,
+    pub sessions: FxHashMap<String, SessionState>,
     /// The log position of each session's latest accepted event.
-    pub session_pos: FastMap<String, u64>,
+    pub session_pos: FxHashMap<String, u64>,
     /// Sessions whose events were compacted away (their workouts are sources of truth).
-    pub compacted: FastSet<String>,
+    pub compacted: FxHashSet<String>,
     /// Saved workouts by id.
-    pub workouts: FastMap<String, Workout>,
+    pub workouts: FxHashMap<String, Workout>,
     /// Each user's saved workouts, sorted by id (a copy of those in `workouts`, so that the
     /// on-demand stage reads them as one slice).
-    pub by_user: FastMap<String, Vec<Workout>>,
-    /// Each user's open sessions (with a start, without an end).
-    pub open: FastMap<String, BTreeSet<String>>,
+    pub by_user: FxHashMap<String, Vec<Workout>>,
+    /// Each user's open sessions (with a start, without an end); [`State::open_users`] lists
+    /// the users in id order, whatever the hasher.
+    pub open: FxHashMap<String, BTreeSet<String>>,
     /// The user each open session is indexed under.
-    pub open_user: FastMap<String, String>,
+    pub open_user: FxHashMap<String, String>,
     /// User records.
-    pub users: FastMap<String, UserEntry>,
+    pub users: FxHashMap<String, UserEntry>,
+    /// Each removed user's latest `user_delete` time: an upsert older than it does not win.
+    pub deleted: FxHashMap<String, DateTime<FixedOffset>>,
     /// The winning `workout` message of each imported workout id (latest `ts`; on equal `ts`,
     /// the later delivered). An imported workout takes its id's place in `workouts` over a
     /// sensor session with the same id: the two never merge.
-    pub imported: FastMap<String, ImportedWorkout>,
+    pub imported: FxHashMap<String, ImportedWorkout>,
     /// Each user's logged `user_upsert`s that do not win (earlier or older ones): an
     /// identical resend of one of them is a duplicate, not a new log entry.
-    pub superseded_users: FastMap<String, Vec<UserUpsert>>,
+    pub superseded_users: FxHashMap<String, Vec<UserUpsert>>,
     /// Likewise, each imported workout id's logged `workout` messages that do not win.
-    pub superseded_imports: FastMap<String, Vec<ImportedWorkout>>,
+    pub superseded_imports: FxHashMap<String, Vec<ImportedWorkout>>,
     /// Each user's clock: the `as_of` of their results.
-    pub clocks: FastMap<String, AsOf>,
+    pub clocks: FxHashMap<String, AsOf>,
     /// Each group's members: the users whose winning record lists it (a team's members,
     /// language.md §10), kept in step with `users`.
-    pub members: FastMap<String, BTreeSet<String>>,
+    pub members: FxHashMap<String, BTreeSet<String>>,
     /// The time of the latest tick in log order, if any (a team's `as_of` when no member has
     /// a later clock).
     pub last_tick: Option<AsOf>,
@@ -112,18 +114,29 @@ impl State {
         let id = entry.user().id.clone();
         let groups = entry.user().groups.clone();
         let old = self.users.insert(id.clone(), entry);
+        self.leave_groups(&id, old.as_ref());
+        for g in groups {
+            self.members.entry(g).or_default().insert(id.clone());
+        }
+        old
+    }
+
+    /// Removes `user`'s record, keeping the group index in step; returns it, if any.
+    pub fn remove_user(&mut self, user: &str) -> Option<UserEntry> {
+        let old = self.users.remove(user);
+        self.leave_groups(user, old.as_ref());
+        old
+    }
+
+    fn leave_groups(&mut self, user: &str, old: Option<&UserEntry>) {
         for g in old.iter().flat_map(|e| &e.upsert.user.groups) {
             if let Some(members) = self.members.get_mut(g) {
-                members.remove(&id);
+                members.remove(user);
                 if members.is_empty() {
                     self.members.remove(g);
                 }
             }
         }
-        for g in groups {
-            self.members.entry(g).or_default().insert(id.clone());
-        }
-        old
     }
 
     /// The members of a group (a team), sorted by id.
@@ -209,6 +222,14 @@ impl State {
             }
         }
         (live, latest)
+    }
+
+    /// The users with an open session, sorted by id (their live rows are re-derived in this
+    /// order, so a batch's changes come in an order that does not depend on hashing).
+    pub fn open_users(&self) -> Vec<String> {
+        let mut ids: Vec<String> = self.open.keys().cloned().collect();
+        ids.sort_unstable();
+        ids
     }
 
     /// Every saved workout, sorted by id.

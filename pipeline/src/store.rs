@@ -47,6 +47,19 @@ pub enum LogKind {
     Event,
     /// A periodic job (`tick --at T`).
     Tick,
+    /// A user record removed (`{"type": "user_delete", "ts", "user"}`, made by the service's
+    /// `DELETE /v1/users/{id}`; never read from an input line).
+    UserDelete,
+}
+
+/// A user erased (`DELETE /v1/users/{id}?erase=true`): every source of truth of the user is
+/// purged from the store with its views, in the batch's transaction.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Erasure {
+    /// The user.
+    pub user: String,
+    /// The user's sessions (buffered, saved or compacted): their events leave the log.
+    pub sessions: Vec<String>,
 }
 
 /// One entry of the source-of-truth log.
@@ -104,6 +117,9 @@ pub struct StoredChallenge {
     pub tree: String,
     /// The tree's content hash (what "edited" compares).
     pub hash: String,
+    /// The one user a personal challenge is evaluated for (service.md, `recommend` with
+    /// `assign`); `None` for a challenge of everyone.
+    pub owner: Option<String>,
 }
 
 /// A row of a keyed view: its key and its JSON.
@@ -264,6 +280,9 @@ pub struct Batch {
     pub rewards: Vec<RewardRow>,
     /// The webhook URLs owed a delivery of each newly issued reward.
     pub webhooks: Vec<String>,
+    /// A user to erase with every source of truth and view row of theirs (the rewards they
+    /// earned and the deliveries owed for them included).
+    pub erase: Option<Erasure>,
     /// Users whose results are all deleted (they are no longer considered).
     pub drop_results_of_users: Vec<String>,
     /// Challenges whose results, team results and live rows are all deleted.

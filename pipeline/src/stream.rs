@@ -8,6 +8,7 @@
 //! [`validate`] is a pure function of the lines (run in parallel); [`admit`] applies one
 //! event to the state, in log order.
 
+use chrono::{DateTime, FixedOffset};
 use rayon::prelude::*;
 use rules_core::session::{parse_event_line, PushOutcome, SensorEvent, SessionState};
 
@@ -61,25 +62,63 @@ pub fn validate_chunk(chunk: &Chunk) -> Vec<Result<SensorEvent, String>> {
         .collect()
 }
 
+/// Applies a `user_delete` of `user` stamped `ts` at log position `pos`: the record goes
+/// (when it is not newer than `ts`; on equal times the later in the log wins, as between
+/// upserts) and the user leaves its teams; a later upsert brings a record back.
+pub fn delete_user(
+    state: &mut State,
+    pos: u64,
+    user: &str,
+    ts: DateTime<FixedOffset>,
+    dirty: &mut Dirty,
+) {
+    let newest = state.deleted.entry(user.to_owned()).or_insert(ts);
+    *newest = (*newest).max(ts);
+    if state.users.get(user).is_some_and(|c| c.upsert.ts > ts) {
+        return;
+    }
+    let Some(old) = state.remove_user(user) else {
+        return;
+    };
+    for g in &old.upsert.user.groups {
+        dirty.team(g, pos);
+    }
+    state
+        .superseded_users
+        .entry(user.to_owned())
+        .or_default()
+        .push(old.upsert);
+    state.bump_clock(user, ts);
+    dirty.user(user, pos, true);
+    dirty.user_records.push(user.to_owned());
+}
+
 /// Applies one event at log position `pos`, marking what it changes in `dirty`.
 pub fn admit(state: &mut State, pos: u64, event: SensorEvent, dirty: &mut Dirty) -> Admission {
     match event {
         SensorEvent::UserUpsert(upsert) => {
             let id = upsert.user.id.clone();
             let incoming = SensorEvent::UserUpsert(upsert.clone());
-            if let Some(current) = state.users.get(&id) {
-                let earlier = state.superseded_users.get(&id).into_iter().flatten();
-                if std::iter::once(&current.upsert)
-                    .chain(earlier)
-                    .any(|u| SensorEvent::UserUpsert(u.clone()).identical(&incoming))
-                {
-                    return Admission::Duplicate;
-                }
-                if upsert.ts < current.upsert.ts {
-                    // Logged, but an older record does not win.
-                    state.superseded_users.entry(id).or_default().push(upsert);
-                    return Admission::New;
-                }
+            let current = state.users.get(&id);
+            let earlier = state.superseded_users.get(&id).into_iter().flatten();
+            if current
+                .map(|c| &c.upsert)
+                .into_iter()
+                .chain(earlier)
+                .any(|u| SensorEvent::UserUpsert(u.clone()).identical(&incoming))
+            {
+                return Admission::Duplicate;
+            }
+            let newest = current
+                .map(|c| c.upsert.ts)
+                .into_iter()
+                .chain(state.deleted.get(&id).copied())
+                .max();
+            if newest.is_some_and(|t| upsert.ts < t) {
+                // Logged, but an older record than the winning one, or than a deletion, does
+                // not win.
+                state.superseded_users.entry(id).or_default().push(upsert);
+                return Admission::New;
             }
             let ts = upsert.ts;
             let groups = upsert.user.groups.clone();

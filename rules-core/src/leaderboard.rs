@@ -329,7 +329,7 @@ pub fn leaderboard(
 
 /// Standard competition ranks (1, 2, 2, 4) of totals sorted best first: equal totals share
 /// the rank of the first of them.
-fn competition_ranks(sorted: impl Iterator<Item = f64>) -> Vec<u64> {
+pub fn competition_ranks(sorted: impl Iterator<Item = f64>) -> Vec<u64> {
     let mut previous: Option<(f64, u64)> = None;
     sorted
         .enumerate()

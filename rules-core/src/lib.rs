@@ -21,6 +21,7 @@ pub mod catalog;
 pub mod check;
 pub mod diagnostic;
 pub mod eval;
+mod fields;
 pub mod json;
 pub mod leaderboard;
 pub mod limits;

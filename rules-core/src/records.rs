@@ -15,6 +15,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::bounds;
+use crate::fields::{id, optional, optional_number, optional_string, time};
 
 /// One set of a strength or bodyweight workout.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -358,48 +359,6 @@ fn parse_user_fields(map: &Map<String, Value>) -> Result<User, String> {
 /// fractional seconds allowed; no offset is rejected).
 pub fn parse_time(text: &str) -> Option<DateTime<FixedOffset>> {
     DateTime::parse_from_rfc3339(text).ok()
-}
-
-fn optional<'a>(map: &'a Map<String, Value>, key: &str) -> Option<&'a Value> {
-    map.get(key).filter(|v| !v.is_null())
-}
-
-fn id(map: &Map<String, Value>, key: &str) -> Result<String, String> {
-    match map.get(key) {
-        None | Some(Value::Null) => Err(format!("missing `{key}`")),
-        Some(Value::String(s)) if s.is_empty() => Err(format!("`{key}` is empty")),
-        Some(Value::String(s)) => Ok(s.clone()),
-        Some(_) => Err(format!("`{key}` must be a string")),
-    }
-}
-
-fn time(map: &Map<String, Value>, key: &str) -> Result<DateTime<FixedOffset>, String> {
-    match map.get(key) {
-        None | Some(Value::Null) => Err(format!("missing `{key}`")),
-        Some(Value::String(s)) => parse_time(s).ok_or_else(|| {
-            format!("`{key}` must be an RFC 3339 time with an offset, such as 2026-08-01T07:30:00+08:00; found `{s}`")
-        }),
-        Some(_) => Err(format!("`{key}` must be a time string")),
-    }
-}
-
-fn optional_string(map: &Map<String, Value>, key: &str) -> Result<Option<String>, String> {
-    match optional(map, key) {
-        None => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s.clone())),
-        Some(_) => Err(format!("`{key}` must be a string")),
-    }
-}
-
-fn optional_number(map: &Map<String, Value>, key: &str) -> Result<Option<f64>, String> {
-    match optional(map, key) {
-        None => Ok(None),
-        Some(Value::Number(n)) => match n.as_f64() {
-            Some(x) if x.is_finite() && x >= 0.0 => Ok(Some(x)),
-            _ => Err(format!("`{key}` must be a number, 0 or more; found {n}")),
-        },
-        Some(_) => Err(format!("`{key}` must be a number")),
-    }
 }
 
 fn whole_number(v: &Value) -> Option<u32> {

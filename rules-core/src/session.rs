@@ -62,6 +62,7 @@ use chrono::{DateTime, FixedOffset, TimeDelta};
 use serde_json::{Map, Value};
 
 use crate::bounds;
+use crate::fields::{id, number_value, optional_number, optional_string, time};
 use crate::records::{self, ReadReport, User, Workout, WorkoutSet};
 
 /// A rep with `rom_pct` below this is partial and not counted.
@@ -530,15 +531,6 @@ fn parse_event_fields(map: &Map<String, Value>) -> Result<SensorEvent, String> {
     }
 }
 
-fn id(map: &Map<String, Value>, key: &str) -> Result<String, String> {
-    match map.get(key) {
-        None | Some(Value::Null) => Err(format!("missing `{key}`")),
-        Some(Value::String(s)) if s.is_empty() => Err(format!("`{key}` is empty")),
-        Some(Value::String(s)) => Ok(s.clone()),
-        Some(_) => Err(format!("`{key}` must be a string")),
-    }
-}
-
 /// A `seq` value: a whole number, 0 or more.
 fn seq_value(n: &serde_json::Number) -> Option<u64> {
     n.as_u64().or_else(|| {
@@ -546,11 +538,6 @@ fn seq_value(n: &serde_json::Number) -> Option<u64> {
             .filter(|x| x.is_finite() && *x >= 0.0 && x.fract() == 0.0 && *x < 9.0e15)
             .map(|x| x as u64)
     })
-}
-
-/// A figure: a finite number, 0 or more.
-fn number_value(n: &serde_json::Number) -> Option<f64> {
-    n.as_f64().filter(|x| x.is_finite() && *x >= 0.0)
 }
 
 fn seq(map: &Map<String, Value>) -> Result<u64, String> {
@@ -582,34 +569,6 @@ fn optional_seq(map: &Map<String, Value>) -> Result<Option<u64>, String> {
     match map.get("seq") {
         None | Some(Value::Null) => Ok(None),
         Some(_) => seq(map).map(Some),
-    }
-}
-
-fn time(map: &Map<String, Value>, key: &str) -> Result<DateTime<FixedOffset>, String> {
-    match map.get(key) {
-        None | Some(Value::Null) => Err(format!("missing `{key}`")),
-        Some(Value::String(s)) => records::parse_time(s).ok_or_else(|| {
-            format!("`{key}` must be an RFC 3339 time with an offset, such as 2026-08-01T07:30:00+08:00; found `{s}`")
-        }),
-        Some(_) => Err(format!("`{key}` must be a time string")),
-    }
-}
-
-fn optional_string(map: &Map<String, Value>, key: &str) -> Result<Option<String>, String> {
-    match map.get(key) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s.clone())),
-        Some(_) => Err(format!("`{key}` must be a string")),
-    }
-}
-
-fn optional_number(map: &Map<String, Value>, key: &str) -> Result<Option<f64>, String> {
-    match map.get(key) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::Number(n)) => number_value(n)
-            .map(Some)
-            .ok_or_else(|| format!("`{key}` must be a number, 0 or more; found {n}")),
-        Some(_) => Err(format!("`{key}` must be a number")),
     }
 }
 

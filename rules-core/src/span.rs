@@ -8,10 +8,10 @@ use std::fmt;
 use std::hash::{Hash, Hasher};
 
 use schemars::JsonSchema;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 /// A byte range `start..end` into a source text, or [`Span::NONE`] for nodes without source.
-/// The default is [`Span::NONE`] (what a tree deserialized with serde gets).
+/// The default is [`Span::NONE`].
 #[derive(Clone, Copy, Debug)]
 pub struct Span {
     /// Byte offset of the first byte.
@@ -80,7 +80,7 @@ impl Hash for Span {
 }
 
 /// A value with the span it was written at. Serializes as the bare value.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, JsonSchema)]
 #[serde(transparent)]
 pub struct Spanned<T> {
     /// The value.

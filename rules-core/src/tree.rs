@@ -9,13 +9,16 @@
 //!
 //! `Serialize` gives the canonical JSON form of §9; reading JSON goes through
 //! [`crate::json`], which reports every problem with its JSON path instead of stopping at the
-//! first.
+//! first. The types do not derive `Deserialize`: one reader of one format, tests included
+//! (a tree the reader refuses, which only a program can build, is built in Rust). The
+//! `serde` attributes that only a reader would heed (`default`, `deny_unknown_fields`) stay
+//! for the JSON Schema ([`crate::schema`]), which reads them.
 
 use std::fmt;
 
 use chrono::NaiveDate;
 use schemars::JsonSchema;
-use serde::{Deserialize, Serialize, Serializer};
+use serde::{Serialize, Serializer};
 
 use crate::span::{Span, Spanned};
 use crate::units::Dimension;
@@ -24,7 +27,7 @@ use crate::units::Dimension;
 pub const TREE_VERSION: u32 = 1;
 
 /// Whether a declaration is a plain challenge or a template with params.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum DeclKind {
     /// `challenge "id" { ... }`: evaluated as written.
@@ -44,7 +47,7 @@ impl DeclKind {
 }
 
 /// One declaration of a file: a challenge or a template.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Challenge {
     /// Always [`TREE_VERSION`].
@@ -97,7 +100,7 @@ fn utc() -> Spanned<String> {
 }
 
 /// `window DATE to DATE`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Window {
     /// First local day.
@@ -107,7 +110,7 @@ pub struct Window {
 }
 
 /// `reward "name" [points N] [tier "name"]`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Reward {
     /// What is earned.
@@ -126,7 +129,7 @@ pub struct Reward {
 
 /// `tier "name" at N %` (since 1.1): a named level, reached while the progress is at least
 /// the threshold.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Tier {
     /// The tier's name.
@@ -146,9 +149,7 @@ impl Tier {
 }
 
 /// Calendar periods: local days, ISO weeks, calendar months.
-#[derive(
-    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
-)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Period {
     /// A local calendar day.
@@ -183,7 +184,7 @@ impl Period {
 }
 
 /// A goal node (language.md §4).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Goal {
     /// Every child goal is met.
@@ -289,7 +290,7 @@ impl Goal {
 }
 
 /// A comparison goal.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Metric {
     /// `sum`, `count`, `max`, `min` or `avg`.
@@ -313,7 +314,7 @@ pub struct Metric {
 }
 
 /// The aggregate of a metric.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Aggregate {
     /// Total.
@@ -342,7 +343,7 @@ impl Aggregate {
 }
 
 /// The comparison of a metric goal.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, JsonSchema)]
 pub enum GoalOp {
     /// At least.
     #[serde(rename = ">=")]
@@ -363,7 +364,7 @@ impl GoalOp {
 }
 
 /// A comparison operator of a condition.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, JsonSchema)]
 pub enum CmpOp {
     /// `==`
     #[serde(rename = "==")]
@@ -415,7 +416,7 @@ impl CmpOp {
 }
 
 /// A condition after `where`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Condition {
     /// All terms hold.
@@ -480,7 +481,7 @@ impl Condition {
 }
 
 /// A number with the unit its author wrote (`None` for a count).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Quantity {
     /// The number as written.
@@ -520,7 +521,7 @@ impl fmt::Display for Quantity {
 }
 
 /// A `$name` reference to a template param.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ParamRef {
     /// The param's name (without `$`).
@@ -531,7 +532,7 @@ pub struct ParamRef {
 }
 
 /// A goal's target: a quantity or a `$param`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
 #[serde(untagged)]
 pub enum Target {
     /// A literal quantity.
@@ -551,7 +552,7 @@ impl Target {
 }
 
 /// An N of `at least N of`, `on N`, `streak N`: a whole number or a `$param`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
 #[serde(untagged)]
 pub enum Count {
     /// A literal whole number.
@@ -571,7 +572,7 @@ impl Count {
 }
 
 /// A condition value: a quantity, a string (also weekdays and bare exercise ids), or a `$param`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
 #[serde(untagged)]
 pub enum Value {
     /// A quantity (`40 kg`, `7`).
@@ -594,7 +595,7 @@ impl Value {
 }
 
 /// `param NAME: DIMENSION = EXPR [else EXPR]`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Param {
     /// The name, used as `$name`.
@@ -612,7 +613,7 @@ pub struct Param {
 }
 
 /// A binary operator of a param expression.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, JsonSchema)]
 pub enum BinOp {
     /// `+`
     #[serde(rename = "+")]
@@ -649,7 +650,7 @@ impl BinOp {
 }
 
 /// A param expression (language.md §5).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Expr {
     /// A number or quantity literal.

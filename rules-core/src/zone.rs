@@ -92,6 +92,13 @@ impl Zone {
     /// The first instant (UTC seconds) of the local day `date`: local midnight, the earlier
     /// one when midnight happens twice, or the first instant after a gap that skips it.
     /// `None` for dates outside the years -9999..=9999.
+    ///
+    /// Not jiff's `start_of_day`, which gives the same instants for every midnight skipped or
+    /// repeated since 1970 but differs twice (the test `jiff_start_of_day_differs_here`): it
+    /// moves a midnight in a gap forward by the gap's length, which is not the first instant
+    /// when the gap began before midnight (Toronto, 1919-03-30 23:30 → 00:30: the day starts
+    /// at 00:30, not 01:00), and it refuses instants after 9999-12-30T22:00Z, so a window
+    /// ending on 9999-12-30 would no longer lay out.
     pub fn first_instant(&self, date: NaiveDate) -> Option<i64> {
         use chrono::Datelike;
         let civil = civil::Date::new(
@@ -218,5 +225,104 @@ mod tests {
             Zone::utc().first_instant(NaiveDate::from_ymd_opt(12_000, 1, 1).unwrap()),
             None
         );
+    }
+
+    /// The first instant of `date` by its definition: the earliest instant whose local date is
+    /// `date` or later, searched second by second over the four days around UTC midnight.
+    fn first_by_definition(zone: &Zone, date: NaiveDate) -> i64 {
+        use chrono::Datelike;
+        let midnight = (i64::from(date.num_days_from_ce()) - UNIX_EPOCH_DAY_CE) * DAY;
+        let (mut lo, mut hi) = (midnight - 2 * DAY, midnight + 2 * DAY);
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            if zone.local_date(mid) >= date {
+                hi = mid;
+            } else {
+                lo = mid + 1;
+            }
+        }
+        lo
+    }
+
+    /// Around every transition from 1900 to 2100 of zones whose midnight is skipped (Santiago,
+    /// Beirut, Havana, São Paulo, Apia), repeated (Santiago, Beirut, Havana) or cut by a gap
+    /// that starts before it (Toronto in 1919), and of zones that change at other hours.
+    #[test]
+    fn first_instants_around_every_transition() {
+        let from = Timestamp::from_second(secs("1900-01-01T00:00:00Z")).unwrap();
+        let to = secs("2100-01-01T00:00:00Z");
+        let mut dates = 0;
+        for name in [
+            "America/Santiago",
+            "Asia/Beirut",
+            "America/Havana",
+            "America/Sao_Paulo",
+            "Pacific/Apia",
+            "America/Toronto",
+            "Europe/London",
+            "Australia/Lord_Howe",
+            "Asia/Kolkata",
+        ] {
+            let z = zone(name);
+            for t in z.tz.following(from) {
+                let at = t.timestamp().as_second();
+                if at > to {
+                    break;
+                }
+                for around in [at - DAY, at, at + DAY] {
+                    let date = z.local_date(around);
+                    assert_eq!(
+                        z.first_instant(date),
+                        Some(first_by_definition(&z, date)),
+                        "{name} {date}"
+                    );
+                    dates += 1;
+                }
+            }
+        }
+        assert!(dates > 3_000, "{dates}");
+    }
+
+    /// Where jiff's `start_of_day` is not the first instant of a day ([`Zone::first_instant`]
+    /// says why it is kept); should these ever agree, it could replace the hand-written part.
+    #[test]
+    fn jiff_start_of_day_differs_here() {
+        let start_of_day = |z: &Zone, d: &str| {
+            let d: civil::Date = d.parse().unwrap();
+            d.to_zoned_datetime(z.tz.clone())
+                .and_then(|t| t.start_of_day())
+                .ok()
+                .map(|t| t.timestamp().as_second())
+        };
+        let toronto = zone("America/Toronto");
+        assert_eq!(
+            toronto.first_instant(date("1919-03-31")),
+            Some(secs("1919-03-31T00:30:00-04:00"))
+        );
+        assert_eq!(
+            start_of_day(&toronto, "1919-03-31"),
+            Some(secs("1919-03-31T01:00:00-04:00"))
+        );
+        assert_eq!(
+            Zone::utc().first_instant(date("9999-12-31")),
+            Some(secs("9999-12-31T00:00:00Z"))
+        );
+        assert_eq!(start_of_day(&Zone::utc(), "9999-12-31"), None);
+        // Skipped and repeated midnights since 1970: the same instants.
+        for (name, day) in [
+            ("America/Santiago", "2026-09-06"),
+            ("America/Santiago", "2026-04-05"),
+            ("Asia/Beirut", "2023-03-26"),
+            ("Asia/Beirut", "2023-10-29"),
+            ("America/Havana", "2025-03-09"),
+            ("America/Havana", "2025-11-02"),
+        ] {
+            let z = zone(name);
+            assert_eq!(
+                start_of_day(&z, day),
+                z.first_instant(date(day)),
+                "{name} {day}"
+            );
+        }
     }
 }

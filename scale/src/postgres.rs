@@ -25,8 +25,8 @@ use std::fmt::Write as _;
 
 use pipeline::feed::{self, Committed};
 use pipeline::store::{
-    Batch, CompactedWorkout, Counters, Delivery, LogEntry, LogKind, ResultRow, Row, Snapshot,
-    SourcePage, Store, StoreError, StoredChallenge, VIEWS,
+    Batch, CompactedWorkout, Counters, Delivery, Erasure, LogEntry, LogKind, ResultRow, Row,
+    Snapshot, SourcePage, Store, StoreError, StoredChallenge, VIEWS,
 };
 use postgres::fallible_iterator::FallibleIterator;
 use postgres::{Client, NoTls, Statement, Transaction};
@@ -41,7 +41,8 @@ CREATE TABLE IF NOT EXISTS log(pos bigint PRIMARY KEY, kind text NOT NULL, sessi
 CREATE TABLE IF NOT EXISTS compacted(session text COLLATE "C" PRIMARY KEY, pos bigint NOT NULL, json text NOT NULL);
 CREATE INDEX IF NOT EXISTS compacted_pos ON compacted(pos);
 CREATE TABLE IF NOT EXISTS dead_letters(id bigserial PRIMARY KEY, source text NOT NULL, line bigint NOT NULL, reason text NOT NULL, raw text NOT NULL);
-CREATE TABLE IF NOT EXISTS challenges(id text COLLATE "C" PRIMARY KEY, tree text NOT NULL, hash text NOT NULL);
+CREATE TABLE IF NOT EXISTS challenges(id text COLLATE "C" PRIMARY KEY, tree text NOT NULL, hash text NOT NULL, owner text COLLATE "C");
+ALTER TABLE challenges ADD COLUMN IF NOT EXISTS owner text COLLATE "C";
 CREATE TABLE IF NOT EXISTS offsets(consumer text COLLATE "C" PRIMARY KEY, pos bigint NOT NULL);
 CREATE TABLE IF NOT EXISTS counters(name text PRIMARY KEY, value bigint NOT NULL);
 CREATE TABLE IF NOT EXISTS meta(key text PRIMARY KEY, value text NOT NULL);
@@ -360,18 +361,23 @@ impl PgStore {
 
     /// The stored challenges (id, JSON tree, hash), by id.
     pub fn stored_challenges(&mut self) -> Result<Vec<StoredChallenge>, StoreError> {
-        let rows = self
+        read_challenges(&mut self.client)
+    }
+
+    /// Whether the store knows user `user`: their record, or with `anything` any row of theirs
+    /// (a workout, a session, a result).
+    pub fn knows_user(&mut self, user: &str, anything: bool) -> Result<bool, StoreError> {
+        let row = self
             .client
-            .query("SELECT id, tree, hash FROM challenges ORDER BY id", &[])
+            .query_one(
+                "SELECT EXISTS(SELECT 1 FROM users WHERE uid = $1) OR ($2 AND (\
+                 EXISTS(SELECT 1 FROM workouts WHERE uid = $1) \
+                 OR EXISTS(SELECT 1 FROM sessions WHERE uid = $1) \
+                 OR EXISTS(SELECT 1 FROM results WHERE uid = $1)))",
+                &[&user, &anything],
+            )
             .map_err(|e| pg_error(&e))?;
-        Ok(rows
-            .iter()
-            .map(|r| StoredChallenge {
-                id: r.get(0),
-                tree: r.get(1),
-                hash: r.get(2),
-            })
-            .collect())
+        Ok(row.get(0))
     }
 
     /// The webhook deliveries owed (not yet delivered), due or not.
@@ -553,6 +559,118 @@ fn unknown_view(view: &str) -> StoreError {
 
 /// Applies a batch in `tx` in the embedded store's order; gives the indices (in
 /// [`Batch::rewards`]) of the rewards this batch issued.
+/// The stored challenges (id, JSON tree, hash, owner), by id.
+fn read_challenges(client: &mut Client) -> Result<Vec<StoredChallenge>, StoreError> {
+    let rows = client
+        .query(
+            "SELECT id, tree, hash, owner FROM challenges ORDER BY id",
+            &[],
+        )
+        .map_err(|e| pg_error(&e))?;
+    Ok(rows
+        .iter()
+        .map(|r| StoredChallenge {
+            id: r.get(0),
+            tree: r.get(1),
+            hash: r.get(2),
+            owner: r.get(3),
+        })
+        .collect())
+}
+
+/// A log entry's kind as stored (the embedded store's names).
+fn kind_name(kind: LogKind) -> &'static str {
+    match kind {
+        LogKind::Event => "event",
+        LogKind::Tick => "tick",
+        LogKind::UserDelete => "user_delete",
+    }
+}
+
+/// A stored kind read back.
+fn kind_of(name: &str) -> LogKind {
+    match name {
+        "tick" => LogKind::Tick,
+        "user_delete" => LogKind::UserDelete,
+        _ => LogKind::Event,
+    }
+}
+
+/// Purges a user's sources of truth and view rows, as the embedded store does (the
+/// leaderboards and team rows, which other users share, are rewritten by the batch). Log bodies
+/// are JSON (only accepted lines are logged); dead letters may not be, so they are read and
+/// matched here rather than cast in SQL.
+fn erase(tx: &mut Transaction<'_>, erasure: &Erasure) -> Result<(), StoreError> {
+    let e = |e: postgres::Error| pg_error(&e);
+    let user = erasure.user.as_str();
+    tx.execute(
+        "DELETE FROM log WHERE (kind = 'event' AND session = ANY($2::text[])) \
+         OR (session IS NULL AND kind IN ('event', 'user_delete') AND (\
+         (kind = 'event' AND body::jsonb->>'type' = 'user_upsert' AND body::jsonb#>>'{user,id}' = $1) \
+         OR (kind = 'event' AND body::jsonb->>'type' = 'workout' AND body::jsonb#>>'{workout,user}' = $1) \
+         OR (kind = 'user_delete' AND body::jsonb->>'user' = $1)))",
+        &[&user, &erasure.sessions],
+    )
+    .map_err(e)?;
+    tx.execute(
+        "DELETE FROM compacted WHERE session = ANY($1::text[])",
+        &[&erasure.sessions],
+    )
+    .map_err(e)?;
+    // Rejected lines that name the user (a cheap text filter first, then the JSON).
+    let pattern = format!(
+        "%{}%",
+        user.replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_")
+    );
+    let mut named: Vec<i64> = Vec::new();
+    for row in tx
+        .query(
+            "SELECT id, raw FROM dead_letters WHERE raw LIKE $1",
+            &[&pattern],
+        )
+        .map_err(e)?
+    {
+        let raw: &str = row.get(1);
+        if let Ok(v) = serde_json::from_str::<serde_json::Value>(raw) {
+            let names = [
+                v.get("user"),
+                v.pointer("/user/id"),
+                v.pointer("/workout/user"),
+            ];
+            if names
+                .iter()
+                .any(|n| n.and_then(|n| n.as_str()) == Some(user))
+            {
+                named.push(row.get(0));
+            }
+        }
+    }
+    if !named.is_empty() {
+        tx.execute("DELETE FROM dead_letters WHERE id = ANY($1)", &[&named])
+            .map_err(e)?;
+    }
+    tx.execute(
+        "DELETE FROM deliveries WHERE key IN (SELECT challenge || '/' || holder || '/' || name \
+         FROM rewards WHERE holder = $1 AND NOT team)",
+        &[&user],
+    )
+    .map_err(e)?;
+    tx.execute(
+        "DELETE FROM rewards WHERE holder = $1 AND NOT team",
+        &[&user],
+    )
+    .map_err(e)?;
+    for table in [
+        "results", "live", "clocks", "workouts", "users", "sessions", "profiles",
+    ] {
+        tx.execute(&format!("DELETE FROM {table} WHERE uid = $1"), &[&user])
+            .map_err(e)?;
+    }
+    Ok(())
+}
+
 fn apply(
     tx: &mut Transaction<'_>,
     st: &Statements,
@@ -577,10 +695,7 @@ fn apply(
         let mut body = Vec::with_capacity(n);
         for entry in &batch.log {
             pos.push(position(entry.pos));
-            kind.push(match entry.kind {
-                LogKind::Event => "event",
-                LogKind::Tick => "tick",
-            });
+            kind.push(kind_name(entry.kind));
             session.push(entry.session.as_deref());
             body.push(entry.body.as_str());
         }
@@ -635,9 +750,10 @@ fn apply(
     }
     for c in &batch.put_challenges {
         tx.execute(
-            "INSERT INTO challenges(id, tree, hash) VALUES ($1, $2, $3) \
-             ON CONFLICT (id) DO UPDATE SET tree = excluded.tree, hash = excluded.hash",
-            &[&c.id, &c.tree, &c.hash],
+            "INSERT INTO challenges(id, tree, hash, owner) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (id) DO UPDATE SET tree = excluded.tree, hash = excluded.hash, \
+             owner = excluded.owner",
+            &[&c.id, &c.tree, &c.hash, &c.owner],
         )
         .map_err(e)?;
     }
@@ -664,6 +780,9 @@ fn apply(
         if let Some((_, delete)) = st.put.get(view) {
             tx.execute(delete, &[&keys]).map_err(e)?;
         }
+    }
+    if let Some(erasure) = &batch.erase {
+        erase(tx, erasure)?;
     }
     if !batch.drop_results_of_users.is_empty() {
         tx.execute(
@@ -836,16 +955,7 @@ impl Store for PgStore {
             .map_err(e)?
             .get(0);
         snapshot.head = as_u64(head);
-        for row in c
-            .query("SELECT id, tree, hash FROM challenges ORDER BY id", &[])
-            .map_err(e)?
-        {
-            snapshot.challenges.push(StoredChallenge {
-                id: row.get(0),
-                tree: row.get(1),
-                hash: row.get(2),
-            });
-        }
+        snapshot.challenges = read_challenges(c)?;
         for row in c.query("SELECT uid, as_of FROM clocks", &[]).map_err(e)? {
             snapshot.clocks.insert(row.get(0), row.get(1));
         }
@@ -892,11 +1002,7 @@ impl Store for PgStore {
             let kind: &str = row.get(1);
             page.log.push(LogEntry {
                 pos: as_u64(row.get(0)),
-                kind: if kind == "tick" {
-                    LogKind::Tick
-                } else {
-                    LogKind::Event
-                },
+                kind: kind_of(kind),
                 session: row.get(2),
                 body: row.get(3),
             });

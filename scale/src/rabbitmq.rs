@@ -64,6 +64,26 @@ pub enum Kind {
     Event,
     /// A tick: `{"type":"tick","at":...,"timezone":...}`.
     Tick,
+    /// An admin change of a source of truth (a challenge put or deleted, a user deleted or
+    /// erased; `worker::Admin` is its body), published to every partition like a tick and
+    /// applied at the same barrier.
+    Admin,
+}
+
+impl Kind {
+    /// A message every partition carries, applied once all of them have reached it.
+    pub fn is_barrier(self) -> bool {
+        self != Kind::Event
+    }
+
+    /// Its value in the kind header (`None`: an event, which has no header).
+    fn header(self) -> Option<&'static str> {
+        match self {
+            Kind::Event => None,
+            Kind::Tick => Some("tick"),
+            Kind::Admin => Some("admin"),
+        }
+    }
 }
 
 /// A message consumed from a partition's stream.
@@ -270,8 +290,12 @@ fn decode(partition: u32, delivery: &lapin::message::Delivery) -> Option<Message
     for (k, v) in headers {
         match (k.as_str(), v) {
             ("x-stream-offset", AMQPValue::LongLongInt(o)) => offset = u64::try_from(*o).ok(),
-            (KIND_HEADER, AMQPValue::LongString(s)) if s.to_string() == "tick" => {
-                kind = Kind::Tick;
+            (KIND_HEADER, AMQPValue::LongString(s)) => {
+                kind = match s.to_string().as_str() {
+                    "tick" => Kind::Tick,
+                    "admin" => Kind::Admin,
+                    _ => Kind::Event,
+                };
             }
             _ => {}
         }
@@ -309,8 +333,14 @@ impl Publisher<'_> {
     /// same order of ticks in every stream): the gateway holds a lock in the store around it.
     pub fn tick(&self, at: &str, timezone: &str) -> Result<(), BrokerError> {
         let body = serde_json::json!({"type": "tick", "at": at, "timezone": timezone}).to_string();
+        self.barrier(Kind::Tick, &body)
+    }
+
+    /// Publishes a barrier message (a tick or an admin change) to every partition and waits
+    /// for the confirms; the same lock as for [`Publisher::tick`] must be held.
+    pub fn barrier(&self, kind: Kind, body: &str) -> Result<(), BrokerError> {
         let messages: Vec<(u32, &str, Kind)> = (0..self.broker.partitions)
-            .map(|p| (p, body.as_str(), Kind::Tick))
+            .map(|p| (p, body, kind))
             .collect();
         self.send(&messages)
     }
@@ -320,11 +350,11 @@ impl Publisher<'_> {
             let mut confirms = Vec::with_capacity(messages.len());
             for (p, body, kind) in messages {
                 let mut properties = BasicProperties::default().with_delivery_mode(2);
-                if *kind == Kind::Tick {
+                if let Some(name) = kind.header() {
                     let mut headers = FieldTable::default();
                     headers.insert(
                         ShortString::from(KIND_HEADER),
-                        AMQPValue::LongString("tick".into()),
+                        AMQPValue::LongString(name.into()),
                     );
                     properties = properties.with_headers(headers);
                 }

@@ -28,11 +28,12 @@ use std::collections::{BTreeMap, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use pipeline::engine::{Engine, Options};
+use pipeline::engine::{Engine, Options, PipelineError};
 use pipeline::store::{Batch, Store};
 use pipeline::transport::Chunk;
 use rules_core::eval::AsOf;
 use rules_core::Challenge;
+use serde::{Deserialize, Serialize};
 
 use crate::postgres::PgStore;
 use crate::rabbitmq::{Broker, Kind, Message};
@@ -57,6 +58,71 @@ pub struct WorkerConfig {
     pub options: Options,
     /// The challenges to set when the worker becomes active (`None`: keep the stored ones).
     pub challenges: Option<Vec<Challenge>>,
+}
+
+/// An admin change of a source of truth, as a gateway publishes it to every partition (a
+/// [`Kind::Admin`] message) and the worker applies it at the barrier, between the same events
+/// in every partition, as the embedded writer applies the command between two batches.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Admin {
+    /// A challenge added or replaced: its JSON tree as stored (the hash is that text's) and,
+    /// for a personal challenge, its one user.
+    ChallengePut {
+        /// The tree's JSON text.
+        tree: String,
+        /// The user of a personal challenge.
+        owner: Option<String>,
+    },
+    /// A challenge removed.
+    ChallengeDelete {
+        /// Its id.
+        id: String,
+    },
+    /// A user's record removed (`erase`: everything of the user purged).
+    UserDelete {
+        /// The user.
+        user: String,
+        /// The receipt time (the logged deletion's `ts`).
+        ts: String,
+        /// Purge every source of truth of the user.
+        erase: bool,
+    },
+}
+
+impl Admin {
+    /// Applies the change to the engine (committed in its own transaction). A change that
+    /// cannot apply (a tree that no longer compiles) is reported, not retried: `Ok(Err(..))`.
+    fn apply(&self, engine: &mut Engine<PgStore>) -> Result<Result<(), String>, PipelineError> {
+        let refused = |e: PipelineError| match e {
+            PipelineError::Store(_) | PipelineError::Io(..) => Err(e),
+            other => Ok(Err(other.to_string())),
+        };
+        let done = match self {
+            Admin::ChallengePut { tree, owner } => {
+                let trees = rules_core::json::read_trees(tree);
+                let Some(decl) = trees.decls.into_iter().next() else {
+                    return Ok(Err("the published tree does not read".to_owned()));
+                };
+                match owner {
+                    Some(user) => engine.assign_challenge(&decl, user).map(|_| ()),
+                    None => engine.put_challenge(&decl).map(|_| ()),
+                }
+            }
+            Admin::ChallengeDelete { id } => engine.delete_challenge(id).map(|_| ()),
+            Admin::UserDelete { user, ts, erase } => {
+                let Some(at) = AsOf::parse(ts) else {
+                    return Ok(Err(format!("a deletion at `{ts}`, not a time")));
+                };
+                if *erase {
+                    engine.erase_user(user).map(|_| ())
+                } else {
+                    engine.delete_user(user, &at).map(|_| ())
+                }
+            }
+        };
+        done.map_or_else(refused, |()| Ok(Ok(())))
+    }
 }
 
 /// Changes the outbox keeps for the gateways' clients that reconnect (`serve`'s default).
@@ -177,18 +243,19 @@ fn serve_once(
                 q.push_back(m);
             }
         }
-        drain(&mut engine, &mut queues, &keys, config.batch)?;
+        drain(&mut engine, &mut queues, &keys, config.batch, log)?;
     }
     Ok(())
 }
 
-/// Applies what the queues allow: the events before each partition's next tick, a batch at a
-/// time; a tick once it heads every partition's queue.
+/// Applies what the queues allow: the events before each partition's next barrier (a tick or
+/// an admin change), a batch at a time; a barrier once it heads every partition's queue.
 fn drain(
     engine: &mut Engine<PgStore>,
     queues: &mut [VecDeque<Message>],
     keys: &[String],
     batch: usize,
+    log: &mut dyn FnMut(&str),
 ) -> Result<(), String> {
     loop {
         let mut chunks = Vec::new();
@@ -221,35 +288,54 @@ fn drain(
                 .map_err(|e| e.to_string())?;
             continue;
         }
-        let all_ticks = queues
+        let all_barriers = queues
             .iter()
-            .all(|q| q.front().is_some_and(|m| m.kind == Kind::Tick));
-        if !all_ticks || queues.is_empty() {
+            .all(|q| q.front().is_some_and(|m| m.kind.is_barrier()));
+        if !all_barriers || queues.is_empty() {
             return Ok(());
         }
-        let ticks: Vec<Message> = queues.iter_mut().filter_map(|q| q.pop_front()).collect();
+        let heads: Vec<Message> = queues.iter_mut().filter_map(|q| q.pop_front()).collect();
         let offsets: Vec<(String, u64)> = keys
             .iter()
             .cloned()
-            .zip(ticks.iter().map(|m| m.offset))
+            .zip(heads.iter().map(|m| m.offset))
             .collect();
-        let body = ticks.first().map(|m| m.body.clone()).unwrap_or_default();
-        if ticks.iter().any(|m| m.body != body) {
+        let (kind, body) = heads
+            .first()
+            .map(|m| (m.kind, m.body.clone()))
+            .unwrap_or((Kind::Tick, String::new()));
+        if heads.iter().any(|m| m.body != body || m.kind != kind) {
             return Err(format!(
-                "the partitions disagree on the next tick (`{body}` and others): ticks must be \
-                 published by one gateway at a time"
+                "the partitions disagree on the next barrier (`{body}` and others): ticks and \
+                 admin changes must be published under the store's tick lock"
             ));
         }
-        match parse_tick(&body) {
-            Some((at, timezone)) => engine
+        let consume = |engine: &mut Engine<PgStore>, offsets| {
+            engine
+                .ingest_chunks(Vec::new(), offsets)
+                .map(|_| ())
+                .map_err(|e| e.to_string())
+        };
+        match (kind, parse_tick(&body)) {
+            (Kind::Tick, Some((at, timezone))) => engine
                 .tick_with_offsets(&at, &timezone, offsets)
                 .map_err(|e| e.to_string())?,
-            // A tick a gateway could not have published (it checks them): consumed, not applied.
-            None => {
-                engine
-                    .ingest_chunks(Vec::new(), offsets)
-                    .map_err(|e| e.to_string())?;
+            (Kind::Admin, _) => {
+                // Applied, then consumed: a crash between the two applies it again on restart,
+                // which every admin change tolerates (a put of the same tree, a deletion of a
+                // deleted user and an erasure of an erased one change nothing).
+                match serde_json::from_str::<Admin>(&body) {
+                    Ok(admin) => {
+                        if let Err(reason) = admin.apply(engine).map_err(|e| e.to_string())? {
+                            log(&format!("admin change not applied: {reason}"));
+                        }
+                    }
+                    Err(e) => log(&format!("admin change not read ({e}): `{body}`")),
+                }
+                consume(engine, offsets)?;
             }
+            // A tick a gateway could not have published (it checks them): consumed, not applied.
+            _ => consume(engine, offsets)?,
         }
     }
 }

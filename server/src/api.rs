@@ -9,21 +9,23 @@
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
-use axum::body::{Body, Bytes};
+use axum::body::Body;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use challenge_scale::AnyStore;
-use pipeline::store::StoreError;
+use pipeline::store::{StoreError, StoredChallenge};
 use pipeline::transport::Chunk;
 use pipeline::Store;
+use rules_core::eval::AsOf;
 use rules_core::tree::DeclKind;
 use rules_front::{JsonDiagnostic, Source, TreeInput};
 use serde::{Deserialize, Serialize};
 use tokio::sync::oneshot;
 use utoipa::{IntoParams, ToSchema};
 
+use crate::auth::Principal;
 use crate::error::{ApiError, ErrorBody};
 use crate::writer::Command;
 use crate::AppState;
@@ -77,23 +79,47 @@ fn media_type(headers: &HeaderMap) -> Option<String> {
         })
 }
 
-/// Reads a request body of at most [`MAX_BODY`] bytes as UTF-8 text.
-async fn body_text(body: Body) -> Result<String, ApiError> {
-    let bytes: Bytes = axum::body::to_bytes(body, MAX_BODY).await.map_err(|e| {
-        let inner = e.into_inner();
-        if inner.is::<http_body_util::LengthLimitError>() {
-            ApiError::too_large(format!("the body is over {MAX_BODY} bytes (8 MiB)"))
-        } else {
-            ApiError::bad_request(format!("the body could not be read: {inner}"))
+/// Reads a request body of at most [`MAX_BODY`] bytes as UTF-8 text; a longer one is read
+/// on (up to [`DRAIN_LIMIT`]) and dropped before the `413`.
+async fn body_text(mut body: Body) -> Result<String, ApiError> {
+    use http_body_util::BodyExt;
+    let too_large = || ApiError::too_large(format!("the body is over {MAX_BODY} bytes (8 MiB)"));
+    let mut bytes = Vec::new();
+    let (mut seen, mut over) = (0usize, false);
+    while let Some(frame) = body.frame().await {
+        let frame =
+            frame.map_err(|e| ApiError::bad_request(format!("the body could not be read: {e}")))?;
+        let Ok(data) = frame.into_data() else {
+            continue;
+        };
+        seen = seen.saturating_add(data.len());
+        if seen > DRAIN_LIMIT {
+            // Past this, the connection is closed under the client rather than read on.
+            return Err(too_large());
         }
-    })?;
-    String::from_utf8(bytes.to_vec()).map_err(|e| {
+        if !over && bytes.len() + data.len() > MAX_BODY {
+            // Read the rest and drop it, so that the client, still sending, gets the answer
+            // rather than a broken pipe.
+            over = true;
+            bytes = Vec::new();
+        }
+        if !over {
+            bytes.extend_from_slice(&data);
+        }
+    }
+    if over {
+        return Err(too_large());
+    }
+    String::from_utf8(bytes).map_err(|e| {
         let at = e.utf8_error().valid_up_to();
         ApiError::bad_request(format!(
             "the body is not UTF-8 (invalid byte at offset {at})"
         ))
     })
 }
+
+/// How much of a body over [`MAX_BODY`] is read (and dropped) before the `413`.
+const DRAIN_LIMIT: usize = 8 * MAX_BODY;
 
 /// A request body read whole (at most [`MAX_BODY`] bytes) as UTF-8 text, before the handler
 /// runs: a request refused for its role or its content type has been read to its end, so the
@@ -364,6 +390,51 @@ pub async fn put_user(
     user_record(&state, id).await
 }
 
+/// `?erase=true`.
+#[derive(Deserialize, IntoParams)]
+pub struct EraseQuery {
+    /// Purge every event, workout, result, live row, profile, reward and leaderboard entry of
+    /// the user too.
+    #[serde(default)]
+    erase: bool,
+}
+
+/// Removes a user's record (a logged `user_delete` stamped with the receipt time: the user
+/// is in no groups, its workouts and results stay); with `?erase=true`, purges everything of
+/// the user.
+#[utoipa::path(delete, path = "/v1/users/{id}", tag = "users",
+    params(("id" = String, Path, description = "the user id"), EraseQuery),
+    responses((status = 204, description = "removed (erased)"),
+        (status = 404, body = ErrorBody, description = "no record (with erase: nothing of the user)")),
+    security(("bearer" = [])))]
+pub async fn delete_user(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Query(q): Query<EraseQuery>,
+) -> Answer {
+    state.tokens.principal(&headers)?.admin()?;
+    let missing = if q.erase {
+        format!("nothing is known of user `{id}`")
+    } else {
+        format!("no user `{id}`")
+    };
+    let at = AsOf::parse(&crate::receipt_time())
+        .ok_or_else(|| ApiError::internal("the receipt time does not parse"))?;
+    let removed = write(&state, |reply| Command::DeleteUser {
+        id,
+        erase: q.erase,
+        at,
+        reply,
+    })
+    .await?;
+    if removed {
+        Ok(StatusCode::NO_CONTENT.into_response())
+    } else {
+        Err(ApiError::not_found(missing))
+    }
+}
+
 /// A challenge of the list.
 #[derive(Serialize, ToSchema)]
 pub struct ChallengeItem {
@@ -376,6 +447,20 @@ pub struct ChallengeItem {
     window: serde_json::Value,
     /// The content hash of its tree.
     hash: String,
+    /// The user a personal challenge is evaluated for (`recommend` with `assign`); absent for
+    /// a challenge of everyone.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    owner: Option<String>,
+}
+
+/// Whether `who` may see a stored challenge: every challenge of everyone; a personal one, the
+/// admins and its owner.
+fn may_see(who: &Principal, c: &StoredChallenge) -> bool {
+    match (&c.owner, who) {
+        (None, _) | (Some(_), Principal::Admin) => true,
+        (Some(owner), Principal::Member(me)) => owner == me,
+        (Some(_), Principal::Device) => false,
+    }
 }
 
 /// The challenges, sorted by id.
@@ -383,10 +468,12 @@ pub struct ChallengeItem {
     responses((status = 200, body = [ChallengeItem])),
     security(("bearer" = [])))]
 pub async fn list_challenges(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Answer {
-    state.tokens.principal(&headers)?.reader()?;
+    let who = state.tokens.principal(&headers)?;
+    who.reader()?;
     let stored = read(&state, |s| s.stored_challenges()).await?;
     let items: Vec<ChallengeItem> = stored
         .into_iter()
+        .filter(|c| may_see(&who, c))
         .map(|c| {
             let tree: serde_json::Value = serde_json::from_str(&c.tree).unwrap_or_default();
             ChallengeItem {
@@ -394,6 +481,7 @@ pub async fn list_challenges(State(state): State<Arc<AppState>>, headers: Header
                 title: tree.get("title").cloned().unwrap_or_default(),
                 window: tree.get("window").cloned().unwrap_or_default(),
                 hash: c.hash,
+                owner: c.owner,
             }
         })
         .collect();
@@ -419,9 +507,11 @@ pub async fn get_challenge(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Answer {
-    state.tokens.principal(&headers)?.reader()?;
+    let who = state.tokens.principal(&headers)?;
+    who.reader()?;
     let stored = read(&state, |s| s.stored_challenges()).await?;
-    let Some(c) = stored.into_iter().find(|c| c.id == id) else {
+    // Another user's personal challenge is not there for a member.
+    let Some(c) = stored.into_iter().find(|c| c.id == id && may_see(&who, c)) else {
         return Err(ApiError::not_found(format!("no challenge `{id}`")));
     };
     if !wants_text(&headers) {
@@ -517,6 +607,7 @@ pub async fn put_challenge(
     }
     let hash = write(&state, |reply| Command::PutChallenge {
         decl: Box::new(decl),
+        owner: None,
         reply,
     })
     .await?;
@@ -604,7 +695,7 @@ pub async fn team_results(
 ) -> Answer {
     let principal = state.tokens.principal(&headers)?;
     let member = match &principal {
-        crate::auth::Principal::Member(me) => Some(me.clone()),
+        Principal::Member(me) => Some(me.clone()),
         other => {
             other.admin()?;
             None
@@ -872,17 +963,26 @@ pub async fn recommend(
     let rec = recommender
         .recommend(&profile)
         .map_err(|e| ApiError::conflict(e.to_string()))?;
-    if body.assign {
-        return Err(ApiError::bad_request(
-            "`assign` is not available in this version: put the challenge with PUT /v1/challenges/{id}",
-        ));
-    }
     let explained = rules_front::recommend::explain(&rec.bindings, template);
-    Ok(Json(serde_json::json!({
+    let answer = serde_json::json!({
         "dsl": rules_dsl::print(&rec.challenge),
         "challenge": &rec.challenge,
         "explain": explained,
-        "assigned": false,
-    }))
-    .into_response())
+        "assigned": body.assign,
+    });
+    if body.assign {
+        if !rec.challenge.teams.is_empty() {
+            return Err(ApiError::bad_request(
+                "a team challenge is evaluated for its teams: it cannot be assigned to one user",
+            ));
+        }
+        let decl = Box::new(rec.challenge);
+        write(&state, |reply| Command::PutChallenge {
+            decl,
+            owner: Some(id),
+            reply,
+        })
+        .await?;
+    }
+    Ok(Json(answer).into_response())
 }

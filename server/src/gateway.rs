@@ -7,9 +7,11 @@
 //!   worker keeps their dead letters as the embedded pipeline does); the answer counts what a
 //!   gateway can judge alone (`read`, and `rejected` for lines that fail validation);
 //!   duplicates and conflicts are judged by the worker and show in the store's counters.
-//! - Ticks: published to every partition while holding the store's tick lock.
-//! - Challenges: the workers hold them (`challenge worker --challenges DIR`): a put or delete
-//!   is refused with a message saying so.
+//! - Ticks and admin changes (a challenge put or deleted, a user deleted or erased): published
+//!   to every partition while holding the store's tick lock, so every stream has them in the
+//!   same order; the workers apply each at the barrier where every partition reached it.
+//!   The answer comes after the broker's confirms, from what the store holds then (a
+//!   challenge's hash is computed here as the workers will store it).
 //! - Webhook deliveries: marked in the store.
 //! - The stream: [`follow`] reads the store's outbox (written by the worker in each commit's
 //!   transaction) after each `NOTIFY`, and publishes the changes to the hub in sequence order.
@@ -20,7 +22,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use challenge_scale::rabbitmq::Broker;
+use challenge_scale::rabbitmq::{Broker, Kind};
+use challenge_scale::worker::Admin;
 use challenge_scale::PgStore;
 use pipeline::engine::Admitted;
 use pipeline::store::{Counters, Store};
@@ -76,6 +79,32 @@ impl Links {
             .ok_or_else(|| "no store connection".to_owned())
     }
 
+    /// Whether the store holds challenge `id` (as the workers have applied it so far).
+    fn known_challenge(&mut self, id: &str) -> Result<bool, String> {
+        let found = self
+            .store()?
+            .stored_challenges()
+            .map(|all| all.iter().any(|c| c.id == id));
+        self.keep_store(found)
+    }
+
+    /// Whether the store knows user `id`: a record, or with `erase` anything of theirs.
+    fn known_user(&mut self, id: &str, erase: bool) -> Result<bool, String> {
+        let found = self.store()?.knows_user(id, erase);
+        self.keep_store(found)
+    }
+
+    /// The store connection is dropped after a failure (opened again on next use).
+    fn keep_store<T>(
+        &mut self,
+        answer: Result<T, pipeline::store::StoreError>,
+    ) -> Result<T, String> {
+        if answer.is_err() {
+            self.store = None;
+        }
+        answer.map_err(|e| e.to_string())
+    }
+
     fn publish(&mut self, lines: &[&str]) -> Result<(), String> {
         let sent = self
             .broker()?
@@ -89,10 +118,21 @@ impl Links {
     }
 
     fn tick(&mut self, at: &str, timezone: &str) -> Result<(), String> {
+        let body = serde_json::json!({"type": "tick", "at": at, "timezone": timezone}).to_string();
+        self.barrier(Kind::Tick, &body)
+    }
+
+    fn admin(&mut self, admin: &Admin) -> Result<(), String> {
+        let body = serde_json::to_string(admin).map_err(|e| e.to_string())?;
+        self.barrier(Kind::Admin, &body)
+    }
+
+    /// Publishes a barrier message to every partition under the store's tick lock.
+    fn barrier(&mut self, kind: Kind, body: &str) -> Result<(), String> {
         self.store()?.lock_ticks().map_err(|e| e.to_string())?;
         let sent = self.broker().and_then(|b| {
             b.publisher()
-                .and_then(|p| p.tick(at, timezone))
+                .and_then(|p| p.barrier(kind, body))
                 .map_err(|e| e.to_string())
         });
         if sent.is_err() {
@@ -138,11 +178,46 @@ pub fn run(scale: Scale, mut commands: mpsc::Receiver<Command>, timezone: String
             Command::Tick { at, reply } => {
                 let _ = reply.send(links.tick(&at.text, &timezone));
             }
-            Command::PutChallenge { reply, .. } => {
-                let _ = reply.send(Err(CHALLENGES.to_owned()));
+            Command::PutChallenge { decl, owner, reply } => {
+                let answer = pipeline::engine::stored(&decl, owner)
+                    .map_err(|e| e.to_string())
+                    .and_then(|c| {
+                        let hash = c.hash.clone();
+                        links
+                            .admin(&Admin::ChallengePut {
+                                tree: c.tree,
+                                owner: c.owner,
+                            })
+                            .map(|()| hash)
+                    });
+                let _ = reply.send(answer);
             }
-            Command::DeleteChallenge { reply, .. } => {
-                let _ = reply.send(Err(CHALLENGES.to_owned()));
+            Command::DeleteChallenge { id, reply } => {
+                let answer = links.known_challenge(&id).and_then(|known| {
+                    if known {
+                        links.admin(&Admin::ChallengeDelete { id })?;
+                    }
+                    Ok(known)
+                });
+                let _ = reply.send(answer);
+            }
+            Command::DeleteUser {
+                id,
+                erase,
+                at,
+                reply,
+            } => {
+                // Logged whether or not the user is known yet (as the embedded writer does: a
+                // record that arrives later with an older time stays deleted).
+                let answer = links.known_user(&id, erase).and_then(|known| {
+                    links.admin(&Admin::UserDelete {
+                        user: id,
+                        ts: at.text,
+                        erase,
+                    })?;
+                    Ok(known)
+                });
+                let _ = reply.send(answer);
             }
             Command::Delivery { mark, reply } => {
                 let answer = links.store().and_then(|s| {
@@ -161,9 +236,6 @@ pub fn run(scale: Scale, mut commands: mpsc::Receiver<Command>, timezone: String
     }
     tracing::info!("gateway stopped: every answered request is in the streams");
 }
-
-const CHALLENGES: &str = "in scale-out the workers hold the challenges: give every `challenge \
-                          worker` the same `--challenges DIR` (docs/scale-out.md)";
 
 /// Follows the store's change outbox from `after` and publishes every change to `hub`, in
 /// sequence order, woken by the workers' `NOTIFY` (and every second regardless). Runs for the

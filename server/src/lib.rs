@@ -87,6 +87,8 @@ pub struct Config {
     /// Scale-out (`--store`, `--broker`): a gateway over PostgreSQL and RabbitMQ instead of the
     /// embedded writer (docs/scale-out.md).
     pub scale: Option<gateway::Scale>,
+    /// How long one delivery attempt may take.
+    pub webhook_timeout: std::time::Duration,
 }
 
 /// Why the server could not start or stopped.
@@ -187,7 +189,7 @@ pub fn routes() -> (Router<Arc<AppState>>, utoipa::openapi::OpenApi) {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(api::health))
         .routes(routes!(api::post_events))
-        .routes(routes!(api::get_user, api::put_user))
+        .routes(routes!(api::get_user, api::put_user, api::delete_user))
         .routes(routes!(api::recommend))
         .routes(routes!(api::list_challenges))
         .routes(routes!(
@@ -277,6 +279,7 @@ pub async fn serve(config: Config) -> Result<(), ServeError> {
     tokio::spawn(webhooks::run(
         Arc::clone(&state),
         state.commands.clone(),
+        config.webhook_timeout,
         state.shutdown.clone(),
     ));
     let listener = tokio::net::TcpListener::bind(config.listen)
@@ -499,6 +502,7 @@ mod tests {
             "POST /v1/events",
             "GET /v1/users/{id}",
             "PUT /v1/users/{id}",
+            "DELETE /v1/users/{id}",
             "GET /v1/challenges",
             "GET /v1/challenges/{id}",
             "PUT /v1/challenges/{id}",

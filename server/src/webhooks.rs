@@ -34,9 +34,6 @@ pub fn check_url(url: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// How long one attempt may take.
-pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
-
 /// Deliveries taken at once.
 const PAGE: usize = 64;
 
@@ -55,9 +52,10 @@ fn now_ms() -> i64 {
 pub async fn run(
     app: Arc<AppState>,
     commands: mpsc::Sender<Command>,
+    timeout: Duration,
     mut shutdown: watch::Receiver<bool>,
 ) {
-    let client = match reqwest::Client::builder().timeout(ATTEMPT_TIMEOUT).build() {
+    let client = match reqwest::Client::builder().timeout(timeout).build() {
         Ok(c) => c,
         Err(e) => {
             tracing::error!(error = %e, "no HTTP client: webhooks are not delivered");

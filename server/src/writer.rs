@@ -45,10 +45,13 @@ pub enum Command {
         /// The answer.
         reply: oneshot::Sender<Result<(), String>>,
     },
-    /// Adds or replaces a challenge; answers its content hash.
+    /// Adds or replaces a challenge (of everyone, or personal); answers its content hash.
     PutChallenge {
         /// The checked tree.
         decl: Box<Challenge>,
+        /// The one user of a personal challenge (`recommend` with `assign`); `None` for a
+        /// challenge of everyone.
+        owner: Option<String>,
         /// The answer.
         reply: oneshot::Sender<Result<String, String>>,
     },
@@ -56,6 +59,18 @@ pub enum Command {
     DeleteChallenge {
         /// Its id.
         id: String,
+        /// The answer.
+        reply: oneshot::Sender<Result<bool, String>>,
+    },
+    /// Removes a user's record (`erase`: everything of the user); answers whether there was
+    /// anything to remove.
+    DeleteUser {
+        /// The user.
+        id: String,
+        /// Purge everything of the user.
+        erase: bool,
+        /// The receipt time (the logged deletion's `ts`).
+        at: AsOf,
         /// The answer.
         reply: oneshot::Sender<Result<bool, String>>,
     },
@@ -221,8 +236,12 @@ pub fn run(
                 });
                 let _ = reply.send(done(&mut engine, &hub, &shared, answer));
             }
-            Command::PutChallenge { decl, reply } => {
-                let answer = engine.put_challenge(&decl).map(|_| {
+            Command::PutChallenge { decl, owner, reply } => {
+                let put = match &owner {
+                    None => engine.put_challenge(&decl),
+                    Some(user) => engine.assign_challenge(&decl, user),
+                };
+                let answer = put.map(|_| {
                     engine
                         .stored_challenge(decl.id.as_str())
                         .map(|c| c.hash.clone())
@@ -232,6 +251,19 @@ pub fn run(
             }
             Command::DeleteChallenge { id, reply } => {
                 let answer = engine.delete_challenge(&id);
+                let _ = reply.send(done(&mut engine, &hub, &shared, answer));
+            }
+            Command::DeleteUser {
+                id,
+                erase,
+                at,
+                reply,
+            } => {
+                let answer = if erase {
+                    engine.erase_user(&id)
+                } else {
+                    engine.delete_user(&id, &at)
+                };
                 let _ = reply.send(done(&mut engine, &hub, &shared, answer));
             }
             Command::Delivery { mark, reply } => {

@@ -87,6 +87,7 @@ pub fn run(args: &ServeArgs) -> Outcome {
         retain_events: args.retain_events,
         console: challenge_server::console::locate(args.console.as_deref()),
         webhooks: args.webhook.clone(),
+        webhook_timeout: args.webhook_timeout,
         scale,
     };
     challenge_server::run(config, args.log_format == LogFormat::Json).map_err(|e| match e {

@@ -128,11 +128,39 @@ pub struct Amount {
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
 pub struct PeriodResult {
     /// Its first local date, as cut to the window (or the enclosing period).
+    #[serde(serialize_with = "serialize_date")]
     pub start: NaiveDate,
     /// Whether the child is met in it.
     pub met: bool,
     /// The child's progress in it (0 when it has not started).
     pub progress: f64,
+}
+
+/// A local date as `YYYY-MM-DD`, the text of chrono's `Serialize`, handed over in one piece:
+/// chrono passes a date to `collect_str`, which serde_json escapes character by character, and
+/// a period node has a date per period. Years outside 0..=9999 (which chrono writes with a
+/// sign) still go through chrono.
+fn serialize_date<S: Serializer>(date: &NaiveDate, serializer: S) -> Result<S::Ok, S::Error> {
+    use chrono::Datelike;
+    let year = match u32::try_from(date.year()) {
+        Ok(year) if year <= 9999 => year,
+        _ => return serializer.collect_str(date),
+    };
+    let digit = |n: u32| b'0' + (n % 10) as u8;
+    let (month, day) = (date.month(), date.day());
+    let text = [
+        digit(year / 1000),
+        digit(year / 100),
+        digit(year / 10),
+        digit(year),
+        b'-',
+        digit(month / 10),
+        digit(month),
+        b'-',
+        digit(day / 10),
+        digit(day),
+    ];
+    serializer.serialize_str(std::str::from_utf8(&text).map_err(serde::ser::Error::custom)?)
 }
 
 /// The result of one goal node.
@@ -235,6 +263,34 @@ impl Serialize for NodeResult {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn period_dates_are_the_text_chrono_gives() {
+        for text in [
+            "2026-08-01",
+            "1970-01-01",
+            "0999-12-31",
+            "0001-02-03",
+            "9999-12-31",
+            "-0001-01-01",
+            "+10000-01-01",
+        ] {
+            let date: NaiveDate = text.parse().unwrap();
+            let period = PeriodResult {
+                start: date,
+                met: true,
+                progress: 1.0,
+            };
+            assert_eq!(
+                serde_json::to_string(&period).unwrap(),
+                format!(
+                    r#"{{"start":{},"met":true,"progress":1.0}}"#,
+                    serde_json::to_string(&date).unwrap()
+                ),
+                "{text}"
+            );
+        }
+    }
 
     #[test]
     fn metric_nodes_serialize_canonical_quantities() {
