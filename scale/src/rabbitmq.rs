@@ -316,14 +316,25 @@ pub struct Publisher<'a> {
 
 impl Publisher<'_> {
     /// Publishes `lines` (each to its partition, in order) and waits until the broker has
-    /// confirmed every one.
+    /// confirmed every one. The lines of one partition travel as one message (their order
+    /// kept, one per line): a stream's cost is per message, and a request of 5,000 lines
+    /// over 64 partitions becomes 64 messages instead of 5,000.
     pub fn publish<S: AsRef<str>>(&self, lines: &[S]) -> Result<(), BrokerError> {
         let n = self.broker.partitions;
-        let messages: Vec<(u32, &str, Kind)> = lines
+        let mut bodies: BTreeMap<u32, String> = BTreeMap::new();
+        for line in lines.iter().map(|l| l.as_ref()) {
+            // A line holds no newline (requests are split on them); a lone `\r` would.
+            for line in line.lines().filter(|l| !l.trim().is_empty()) {
+                let body = bodies.entry(partition_of_line(line, n)).or_default();
+                if !body.is_empty() {
+                    body.push('\n');
+                }
+                body.push_str(line);
+            }
+        }
+        let messages: Vec<(u32, &str, Kind)> = bodies
             .iter()
-            .map(|l| l.as_ref())
-            .filter(|l| !l.trim().is_empty())
-            .map(|l| (partition_of_line(l, n), l, Kind::Event))
+            .map(|(p, body)| (*p, body.as_str(), Kind::Event))
             .collect();
         self.send(&messages)
     }

@@ -262,7 +262,6 @@ fn drain(
         let mut offsets = Vec::new();
         let mut taken = 0;
         for (q, key) in queues.iter_mut().zip(keys) {
-            let mut chunk = Chunk::default();
             let mut last = None;
             while taken < batch {
                 match q.front() {
@@ -272,13 +271,18 @@ fn drain(
                 let Some(m) = q.pop_front() else {
                     break;
                 };
-                // Dead letters name the stream and the message's offset + 1 as its line.
-                chunk.push(m.offset + 1, &m.body);
+                // One message holds a request's lines of this partition, in order. Dead
+                // letters name the stream and the message's offset (`stream:<prefix>.<p>@<o>`)
+                // and the line's number within it.
+                let mut chunk = Chunk::default();
+                for (i, line) in (1..).zip(m.body.lines()) {
+                    chunk.push(i, line);
+                    taken += 1;
+                }
+                chunks.push((format!("{key}@{}", m.offset), chunk));
                 last = Some(m.offset);
-                taken += 1;
             }
             if let Some(last) = last {
-                chunks.push((key.clone(), chunk));
                 offsets.push((key.clone(), last));
             }
         }
