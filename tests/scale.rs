@@ -1,8 +1,9 @@
 //! Scale-out end to end (docs/scale-out.md): `challenge worker` processes over the PostgreSQL
 //! and RabbitMQ that `scripts/services.sh start` runs, fed through two publishers as two
 //! gateways publish, against `challenge pipeline` on a SQLite file for the same input. The
-//! active worker is SIGKILLed mid-stream more than once, and the broker is restarted
-//! (`rabbitmqctl stop_app` / `start_app`) mid-ingest: the views (by content hash, as `pipeline
+//! active worker is SIGKILLed mid-stream more than once, the broker is restarted
+//! (`rabbitmqctl stop_app` / `start_app`) and every connection to the store is terminated
+//! (`pg_terminate_backend`) mid-ingest: the views (by content hash, as `pipeline
 //! verify` prints them) and the counters equal the embedded ones, so nothing acknowledged was
 //! lost and nothing was applied twice. Skipped (with a note) without `CHALLENGE_TEST_PG` and
 //! `CHALLENGE_TEST_AMQP`.
@@ -211,7 +212,7 @@ fn workers_killed_and_a_broker_restart_lose_nothing() {
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
     let dir = util::scratch("scale-faults");
-    let generated = pipeline::gen::generate_events(&pipeline::gen::EventsConfig {
+    let generated = workload::generate_events(&workload::EventsConfig {
         users: 40,
         machines: 9,
         start: chrono::NaiveDate::from_ymd_opt(2026, 8, 1).unwrap(),
@@ -251,7 +252,9 @@ fn workers_killed_and_a_broker_restart_lose_nothing() {
         assert_eq!(run.code, 0, "{full:?}: {}", run.stderr);
     }
 
-    let store = fresh_database(&pg, &format!("faults_{}", std::process::id()));
+    let store_name = format!("faults_{}", std::process::id());
+    let store = fresh_database(&pg, &store_name);
+    let mut severed = 0;
     let streams = format!("faults-{}", std::process::id());
     let mut workers: Vec<Worker> = (0..3)
         .map(|i| Worker::start(&dir, i, &store, &amqp, &streams))
@@ -278,7 +281,25 @@ fn workers_killed_and_a_broker_restart_lose_nothing() {
             kill_active(&mut workers);
             kills += 1;
         }
+        if i == 12 {
+            // Every connection to the store killed from the server side (the active
+            // worker's, whose advisory lock dies with it, and the standbys'): whoever takes
+            // the lock next resumes from the stored offsets.
+            let mut admin = PgStore::connect(&pg).unwrap();
+            let killed: i64 = admin
+                .client()
+                .query_one(
+                    "SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+                     WHERE datname = $1 AND pid <> pg_backend_pid()) AS t",
+                    &[&store_name],
+                )
+                .unwrap()
+                .get(0);
+            assert!(killed > 0, "no connection to {store_name} to kill");
+            severed += 1;
+        }
     });
+    assert_eq!(severed, 1);
     tick(&amqp, &streams, T2);
     assert_eq!(kills, 3);
 

@@ -23,10 +23,10 @@ use std::time::{Duration, Instant};
 
 use chrono::NaiveDate;
 use pipeline::engine::{Engine, Options};
-use pipeline::gen::{generate_events, EventsConfig};
 use pipeline::ondemand::{self, UserInput};
 use pipeline::sqlite::SqliteStore;
 use pipeline::transport::{Line, LineReader};
+use workload::{generate_events, EventsConfig};
 
 fn env(name: &str, default: usize) -> usize {
     std::env::var(name)

@@ -15,11 +15,11 @@ use std::hint::black_box;
 
 use chrono::NaiveDate;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use pipeline::gen::{generate_events, EventsConfig};
 use rules_core::eval::{self, AsOf, EvalResult, Plan};
 use rules_core::records::User;
 use rules_core::session::{self, SensorEvent};
 use rules_core::Catalog;
+use workload::{generate_events, EventsConfig};
 
 /// Results as the on-demand stage writes them: every fixture challenge, 40 users, four times.
 fn results() -> Vec<EvalResult> {

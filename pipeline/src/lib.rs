@@ -25,9 +25,10 @@
 //! - [`partition`]: the consistent hash that routes users to partitions;
 //! - [`state`]: the in-memory cache of the store, rebuilt from the log (maps hashed by
 //!   `rustc-hash`), and [`dirty`]: what a batch touched;
-//! - [`verify`]: rebuilds the views into a scratch store and compares content hashes;
-//! - [`gen`]: the seeded generators of test data (the `gen-events` and `gen-fixtures`
-//!   binaries, the tests and the benches).
+//! - [`verify`]: rebuilds the views into a scratch store and compares content hashes.
+//!
+//! The generated event streams of the tests and the benches come from the `workload` crate
+//! (test-data tooling, a dev-dependency).
 //!
 //! **Invariant:** no stage reads a clock or randomness: every time comes in a message (event
 //! `ts`, tick `at`). The CLI measures events per second for its progress line; nothing it
@@ -40,7 +41,6 @@
 pub mod dirty;
 pub mod engine;
 pub mod feed;
-pub mod gen;
 pub mod ondemand;
 pub mod partition;
 pub mod periodic;

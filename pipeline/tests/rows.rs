@@ -10,12 +10,12 @@
 )]
 
 use chrono::NaiveDate;
-use pipeline::gen::{generate_events, EventsConfig};
 use pipeline::ondemand;
 use rules_core::eval::{self, AsOf, Plan};
 use rules_core::records;
 use rules_core::session;
 use rules_core::Catalog;
+use workload::{generate_events, EventsConfig};
 
 #[test]
 fn result_rows_are_the_text_serde_json_gives() {

@@ -4,14 +4,14 @@
 //!
 //! `gen-events --users 8 --machines 9 --days 3 --seed 2026 --out fixtures/events.jsonl` writes
 //! the committed fixture; the same arguments always give byte-identical output (the logic lives
-//! in `pipeline::gen`, beside the [`pipeline::gen::Rng`] that `gen-fixtures` uses too).
+//! in the `workload` crate, beside the [`workload::Rng`] that `gen-fixtures` uses too).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use chrono::NaiveDate;
 use clap::Parser;
-use pipeline::gen::{generate_events, EventsConfig};
+use workload::{generate_events, EventsConfig};
 
 /// Generate a deterministic sensor-event stream (JSON Lines).
 #[derive(Parser)]

@@ -2,7 +2,7 @@
 //!
 //! `gen-fixtures --users 60 --start 2026-08-01 --days 92 --seed 2026 --out fixtures/` writes
 //! `users.jsonl` and `workouts.jsonl`. The same arguments always give byte-identical files (a
-//! SplitMix64 generator of our own, `pipeline::gen::Rng`, shared with `gen-events`, so no
+//! SplitMix64 generator of our own, `workload::Rng`, shared with `gen-events`, so no
 //! dependency's version can change the output), which
 //! is how the committed fixtures are made and how benchmarks make larger sets
 //! (`--users 10000 --days 90`).
@@ -18,8 +18,8 @@ use std::process::ExitCode;
 
 use chrono::{Duration, FixedOffset, NaiveDate, TimeZone};
 use clap::Parser;
-use pipeline::gen::Rng;
 use rules_core::records::{User, Workout, WorkoutSet};
+use workload::Rng;
 
 /// Generate deterministic users and workouts (JSON Lines).
 #[derive(Parser)]

@@ -74,10 +74,11 @@ async function saveChallenge(editor) {
   const r = await api(`/v1/challenges/${enc(id)}`, { method: "PUT", body: text, type: "text/plain" });
   const status = $("server-status");
   if (r.ok) {
-    status.textContent = `saved ${id} (${String(r.body.hash ?? "").slice(0, 12)})`;
-    status.className = "ok";
+    // The list first, then the status: "saved" means the list already shows it, selected.
     await refreshList(editor);
     $("server-list").value = id;
+    status.textContent = `saved ${id} (${String(r.body.hash ?? "").slice(0, 12)})`;
+    status.className = "ok";
   } else if (r.status === 422 && Array.isArray(r.body?.error?.diagnostics ?? r.body?.diagnostics)) {
     const diagnostics = r.body.error?.diagnostics ?? r.body.diagnostics;
     editor.showDiagnostics(diagnostics);

@@ -88,7 +88,7 @@ pub fn fixture_events() -> String {
 
 /// A generated stream (resends, reordering, late and malformed lines included).
 pub fn generated_events(users: usize, days: u32, seed: u64) -> String {
-    pipeline::gen::generate_events(&pipeline::gen::EventsConfig {
+    workload::generate_events(&workload::EventsConfig {
         users,
         machines: 9,
         start: chrono::NaiveDate::from_ymd_opt(2026, 8, 1).unwrap(),

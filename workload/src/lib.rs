@@ -1,5 +1,10 @@
-//! Seeded, deterministic generators: the [`Rng`] the workout fixtures and the sensor stream
-//! share, and the sensor-stream generator ([`generate_events`]).
+//! Deterministic synthetic workloads: the seeded generators of the data that the benches, the
+//! tests and the `gen-events` and `gen-fixtures` binaries use. Test-data tooling, not part of
+//! the product's API: no library of the product depends on it (`pipeline` only in its tests and
+//! benches, the `challenge` package only for those two binaries).
+//!
+//! It holds the [`Rng`] the workout fixtures and the sensor stream share, and the sensor-stream
+//! generator ([`generate_events`]).
 //!
 //! The same configuration always gives byte-identical output (SplitMix64 of our own, so no
 //! dependency's release can change a stream). `gen-events` writes `fixtures/events.jsonl` with
