@@ -128,6 +128,37 @@ fn describe(e: &postgres::Error) -> String {
     }
 }
 
+/// Where a change's row is: its view (empty: a change without a row) and its key columns.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+struct RowKey(&'static str, String, String, String);
+
+/// The row a change of `kind` points at (the embedded outbox reader's rule).
+fn row_key(kind: &str, user: Option<&str>, team: Option<&str>, key: &str) -> RowKey {
+    let one =
+        |view: &'static str, a: &str| RowKey(view, a.to_owned(), String::new(), String::new());
+    let two = |view: &'static str, a: &str, b: &str| {
+        RowKey(view, a.to_owned(), b.to_owned(), String::new())
+    };
+    if let (Some(team), "result") = (team, kind) {
+        return two("team_results", team, key);
+    }
+    match (kind, user) {
+        ("reward", _) => match (serde_json::from_str::<(String, String)>(key), user.or(team)) {
+            (Ok((challenge, name)), Some(holder)) => {
+                RowKey("rewards", challenge, holder.to_owned(), name)
+            }
+            _ => one("", ""),
+        },
+        ("result", Some(user)) => two("results", user, key),
+        ("live", Some(user)) => two("live", user, key),
+        ("workout", Some(_)) => one("workouts", key),
+        ("profile", Some(_)) => one("profiles", key),
+        ("leaderboard", None) => one("leaderboards", key),
+        ("sensor", Some(_)) => one("sensor", key),
+        _ => one("", ""),
+    }
+}
+
 /// An outbox entry's change as stored: (kind, user, team, key).
 type OutboxItem = (String, Option<String>, Option<String>, String);
 
@@ -246,81 +277,99 @@ impl PgStore {
                 break;
             }
         }
+        // The changes after `after`, then their rows read in bulk: one query per view (a
+        // batch of sensor events makes thousands of changes; a query each left the gateways'
+        // streams seconds behind under load).
         let mut last = after;
-        let mut out = Vec::new();
+        let mut wanted: Vec<(u64, &'static str, OutboxItem)> = Vec::new();
         for (first, items) in entries {
-            for (seq, (kind, user, team, key)) in (first..).zip(items) {
+            for (seq, item) in (first..).zip(items) {
                 if seq <= after {
                     continue;
                 }
                 last = seq;
-                let kind = feed::kind(&kind);
-                if let Some(data) = self.row_of(kind, user.as_deref(), team.as_deref(), &key)? {
-                    out.push(Committed {
-                        seq,
-                        change: feed::Change {
-                            kind,
-                            user,
-                            team,
-                            key,
-                            data,
-                        },
-                    });
-                }
+                wanted.push((seq, feed::kind(&item.0), item));
+            }
+        }
+        let keys: Vec<RowKey> = wanted
+            .iter()
+            .map(|(_, kind, (_, user, team, key))| {
+                row_key(kind, user.as_deref(), team.as_deref(), key)
+            })
+            .collect();
+        let rows = self.rows_of(&keys)?;
+        let mut out = Vec::with_capacity(wanted.len());
+        for ((seq, kind, (_, user, team, key)), at) in wanted.into_iter().zip(&keys) {
+            if let Some(data) = rows.get(at) {
+                out.push(Committed {
+                    seq,
+                    change: feed::Change {
+                        kind,
+                        user,
+                        team,
+                        key,
+                        data: data.clone(),
+                    },
+                });
             }
         }
         Ok((out, last))
     }
 
-    /// The current row a change of `kind` points at, if it is still there.
-    fn row_of(
-        &mut self,
-        kind: &str,
-        user: Option<&str>,
-        team: Option<&str>,
-        key: &str,
-    ) -> Result<Option<String>, StoreError> {
-        let mut one = |sql: &str, params: &[&(dyn postgres::types::ToSql + Sync)]| {
-            self.client
-                .query_opt(sql, params)
-                .map(|r| r.map(|r| r.get::<_, String>(0)))
-                .map_err(|e| pg_error(&e))
-        };
-        if let (Some(team), "result") = (team, kind) {
-            return one(
-                "SELECT json FROM team_results WHERE team = $1 AND challenge = $2",
-                &[&team, &key],
-            );
-        }
-        match kind {
-            "reward" => {
-                let Ok((challenge, name)) = serde_json::from_str::<(String, String)>(key) else {
-                    return Ok(None);
-                };
-                one(
-                    "SELECT json FROM rewards WHERE challenge = $1 AND holder = $2 AND name = $3",
-                    &[&challenge, &user.or(team), &name],
-                )
+    /// The rows at `keys` that are still there.
+    fn rows_of(&mut self, keys: &[RowKey]) -> Result<HashMap<RowKey, String>, StoreError> {
+        let e = |e: postgres::Error| pg_error(&e);
+        // Per view, the key columns as parallel arrays.
+        let mut asked: BTreeMap<&'static str, [Vec<&str>; 3]> = BTreeMap::new();
+        for RowKey(view, a, b, c) in keys {
+            if !view.is_empty() {
+                let cols = asked.entry(view).or_default();
+                cols[0].push(a);
+                cols[1].push(b);
+                cols[2].push(c);
             }
-            "result" => one(
-                "SELECT json FROM results WHERE uid = $1 AND challenge = $2",
-                &[&user, &key],
-            ),
-            "live" => one(
-                "SELECT json FROM live WHERE uid = $1 AND challenge = $2",
-                &[&user, &key],
-            ),
-            "workout" if user.is_some() => one("SELECT json FROM workouts WHERE key = $1", &[&key]),
-            "profile" if user.is_some() => one("SELECT json FROM profiles WHERE key = $1", &[&key]),
-            "leaderboard" if user.is_none() => {
-                one("SELECT json FROM leaderboards WHERE key = $1", &[&key])
-            }
-            "sensor" if user.is_some() => match key.parse::<i64>() {
-                Ok(pos) => one("SELECT body FROM log WHERE pos = $1", &[&pos]),
-                Err(_) => Ok(None),
-            },
-            _ => Ok(None),
         }
+        let mut rows = HashMap::new();
+        for (view, [a, b, c]) in asked {
+            // Each query gives back the key columns as `row_key` makes them, then the row.
+            let found = match view {
+                "sensor" => {
+                    let pos: Vec<i64> = a.iter().filter_map(|k| k.parse().ok()).collect();
+                    self.client.query(
+                        "SELECT pos::text, '', '', body FROM log WHERE pos = ANY($1)",
+                        &[&pos],
+                    )
+                }
+                "rewards" => self.client.query(
+                    "SELECT r.challenge, r.holder, r.name, r.json FROM rewards r \
+                     JOIN unnest($1::text[], $2::text[], $3::text[]) AS k(a, b, c) \
+                     ON r.challenge = k.a AND r.holder = k.b AND r.name = k.c",
+                    &[&a, &b, &c],
+                ),
+                "results" | "live" => self.client.query(
+                    &format!(
+                        "SELECT t.uid, t.challenge, '', t.json FROM {view} t \
+                         JOIN unnest($1::text[], $2::text[]) AS k(a, b) \
+                         ON t.uid = k.a AND t.challenge = k.b"
+                    ),
+                    &[&a, &b],
+                ),
+                "team_results" => self.client.query(
+                    "SELECT t.team, t.challenge, '', t.json FROM team_results t \
+                     JOIN unnest($1::text[], $2::text[]) AS k(a, b) \
+                     ON t.team = k.a AND t.challenge = k.b",
+                    &[&a, &b],
+                ),
+                keyed => self.client.query(
+                    &format!("SELECT key, '', '', json FROM {keyed} WHERE key = ANY($1)"),
+                    &[&a],
+                ),
+            };
+            for row in found.map_err(e)? {
+                rows.insert(RowKey(view, row.get(0), row.get(1), row.get(2)), row.get(3));
+            }
+        }
+        Ok(rows)
     }
 
     /// The oldest and the newest sequence numbers in the outbox (0, 0 when empty).
