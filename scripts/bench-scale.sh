@@ -87,14 +87,16 @@ for W in ${WORKER_COUNTS:-1 2 3}; do
     cw0=$(cpu "${WORKERS[@]}"); cg0=$(cpu "${GATEWAYS[@]}"); cp0=$(cpu $(pg_pids)); cr0=$(cpu $(rabbit_pid))
     t0=$(now)
     i=0
+    POSTS=()
     for c in "${CHUNKS[@]}"; do
         curl -sf -X POST --data-binary @"$c" -H 'Content-Type: application/x-ndjson' \
             "http://127.0.0.1:$((PORT + 1 + i % 2))/v1/events" >/dev/null &
+        POSTS+=($!)
         i=$((i + 1))
         # Two requests in flight, one per gateway.
-        if [ $((i % 2)) -eq 0 ]; then wait "${!}"; fi
+        if [ $((i % 2)) -eq 0 ]; then wait "${POSTS[@]}"; POSTS=(); fi
     done
-    wait $(jobs -p | grep -v -E "^($(IFS='|'; echo "${WORKERS[*]}|${GATEWAYS[*]}"))$") 2>/dev/null || true
+    [ "${#POSTS[@]}" -eq 0 ] || wait "${POSTS[@]}"
     t_posted=$(now)
     until [ "$(psql "$STORE" -tAc "SELECT coalesce(sum(value), 0) FROM counters WHERE name = 'read'")" -ge "$N" ]; do sleep 0.05; done
     t1=$(now)
