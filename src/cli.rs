@@ -71,6 +71,43 @@ pub enum Command {
         after_help = "Example:\n  challenge serve --db gym.db --challenges fixtures/challenges\n  gen-events --users 20 --days 3 | curl -sS -X POST --data-binary @- -H 'Content-Type: application/x-ndjson' http://127.0.0.1:8080/v1/events\n  challenge serve token --role member --user u-01 >> tokens.jsonl\n  challenge serve --db gym.db --listen 0.0.0.0:8080 --tokens tokens.jsonl --tick-every 1h --timezone Asia/Singapore"
     )]
     Serve(ServeArgs),
+    /// A scale-out worker: derives the views in PostgreSQL from the RabbitMQ partition streams
+    /// (docs/scale-out.md). One is active at a time; the others stand by and take over.
+    #[command(
+        after_help = "Example:\n  eval \"$(scripts/services.sh start)\"\n  challenge worker --store \"$CHALLENGE_TEST_PG\" --broker \"$CHALLENGE_TEST_AMQP\" --challenges fixtures/challenges"
+    )]
+    Worker(WorkerArgs),
+}
+
+/// `worker`.
+#[derive(Debug, Args)]
+pub struct WorkerArgs {
+    /// The PostgreSQL store (`postgres://user@host:port/name`).
+    #[arg(long, value_name = "URL")]
+    pub store: String,
+    /// The RabbitMQ broker (`amqp://user:pass@host:port/vhost`).
+    #[arg(long, value_name = "URL")]
+    pub broker: String,
+    /// A folder of challenges to set when this worker becomes active (as `serve
+    /// --challenges`); leave it out to keep the stored ones.
+    #[arg(long, value_name = "DIR")]
+    pub challenges: Option<PathBuf>,
+    /// The partition streams' count: fixed for the life of a store, the same for every
+    /// gateway and worker.
+    #[arg(long, value_name = "N", default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..=1024))]
+    pub partitions: u32,
+    /// The streams' name prefix (`<prefix>.<partition>`).
+    #[arg(long, value_name = "NAME", default_value = "challenge")]
+    pub streams: String,
+    /// Messages per batch (one transaction each).
+    #[arg(long, value_name = "N", default_value_t = 5_000, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub batch: u64,
+    /// Each newly issued reward owes a delivery to this URL (repeatable): the gateways
+    /// (`serve --store --broker --webhook URL`) deliver them.
+    #[arg(long, value_name = "URL")]
+    pub webhook: Vec<String>,
+    #[command(flatten)]
+    pub catalog: CatalogArg,
 }
 
 /// Flags every command takes.
@@ -352,8 +389,9 @@ pub struct PipelineArgs {
 /// The store file every pipeline command works on.
 #[derive(Debug, Args)]
 pub struct DbArg {
-    /// The pipeline's SQLite file (created by `ingest`).
-    #[arg(long, value_name = "FILE")]
+    /// The pipeline's SQLite file (created by `ingest`), or a PostgreSQL database
+    /// (`postgres://user@host:port/name`, docs/scale-out.md).
+    #[arg(long, value_name = "FILE|URL")]
     pub db: PathBuf,
 }
 
@@ -547,6 +585,19 @@ pub struct ServeArgs {
     /// How long one webhook attempt may take before it counts as failed (and is retried).
     #[arg(long, value_name = "DURATION", value_parser = parse_interval, default_value = "10s")]
     pub webhook_timeout: std::time::Duration,
+    /// Scale-out: serve as a gateway over this PostgreSQL store (with `--broker`); the views
+    /// are derived by `challenge worker` (docs/scale-out.md). `--db` is not used then.
+    #[arg(long, value_name = "URL", requires = "broker")]
+    pub store: Option<String>,
+    /// Scale-out: the RabbitMQ broker the gateway publishes to (with `--store`).
+    #[arg(long, value_name = "URL", requires = "store")]
+    pub broker: Option<String>,
+    /// Scale-out: the partition streams' count (the workers' `--partitions`).
+    #[arg(long, value_name = "N", default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..=1024))]
+    pub partitions: u32,
+    /// Scale-out: the streams' name prefix (the workers' `--streams`).
+    #[arg(long, value_name = "NAME", default_value = "challenge")]
+    pub streams: String,
     /// The catalog.
     #[command(flatten)]
     pub catalog: CatalogArg,

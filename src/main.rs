@@ -43,6 +43,7 @@ fn main() -> ExitCode {
         Command::Import(args) => commands::import::run(&args),
         Command::Pipeline(args) => commands::pipeline::run(&args),
         Command::Serve(args) => commands::serve::run(&args),
+        Command::Worker(args) => commands::worker::run(&args),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

@@ -25,5 +25,6 @@ mod profile;
 mod recommend;
 mod records;
 mod rewards;
+mod scale;
 mod serve;
 mod teams;

@@ -159,8 +159,9 @@ pub fn content_hash(text: &str) -> String {
         .collect()
 }
 
-/// A challenge as stored: its JSON tree, the tree's hash and its owner.
-fn stored(decl: &Challenge, owner: Option<String>) -> Result<StoredChallenge, PipelineError> {
+/// A challenge as stored: its JSON tree, the tree's hash and its owner (what a scale-out
+/// gateway publishes, so that the hash it answers is the one the workers store).
+pub fn stored(decl: &Challenge, owner: Option<String>) -> Result<StoredChallenge, PipelineError> {
     let tree = serde_json::to_string(decl)
         .map_err(|e| PipelineError::Challenge(decl.id.to_string(), e.to_string()))?;
     Ok(StoredChallenge {
@@ -712,6 +713,48 @@ impl<S: Store> Engine<S> {
         Ok(answers)
     }
 
+    /// One batch of chunks from several inputs (a scale-out worker's partition streams), each
+    /// with its own source name for its dead letters, committed in one transaction with the
+    /// inputs' `offsets` (so a batch and the offsets it consumed commit together).
+    pub fn ingest_chunks(
+        &mut self,
+        chunks: Vec<(String, Chunk)>,
+        offsets: Vec<(String, u64)>,
+    ) -> Result<Counters, PipelineError> {
+        let mut batch = Batch::default();
+        let mut dirty = Dirty::default();
+        let mut total = Counters::default();
+        for (source, chunk) in chunks {
+            let validated = stream::validate_chunk(&chunk);
+            let counters = admit_lines(
+                &mut self.state,
+                &source,
+                chunk,
+                validated,
+                &mut batch,
+                &mut dirty,
+                self.options.feed,
+            );
+            total.add(&counters);
+        }
+        self.derive(&mut dirty, &mut batch);
+        batch.offsets = offsets;
+        batch.offsets.push(("views".to_owned(), self.state.head));
+        batch.counters = total;
+        self.store.commit(&batch)?;
+        self.counters.add(&total);
+        for (key, offset) in batch.offsets {
+            self.offsets.insert(key, offset);
+        }
+        Ok(total)
+    }
+
+    /// The consumer offsets as of the last commit (as the store held them at start, and as this
+    /// engine has set them since).
+    pub fn offsets(&self) -> &BTreeMap<String, u64> {
+        &self.offsets
+    }
+
     /// The last log position (the head of the log).
     pub fn head(&self) -> u64 {
         self.state.head
@@ -914,6 +957,17 @@ impl<S: Store> Engine<S> {
     /// The periodic job as of `at`: appends a tick to the log and re-derives profiles, the
     /// month's leaderboards (in `timezone`) and every result as of `at`.
     pub fn tick(&mut self, at: &AsOf, timezone: &str) -> Result<(), PipelineError> {
+        self.tick_with_offsets(at, timezone, Vec::new())
+    }
+
+    /// [`Engine::tick`], committing the inputs' `offsets` in the tick's transaction (a
+    /// scale-out worker's partition streams, each of which carried the tick).
+    pub fn tick_with_offsets(
+        &mut self,
+        at: &AsOf,
+        timezone: &str,
+        offsets: Vec<(String, u64)>,
+    ) -> Result<(), PipelineError> {
         let pos = self.state.head + 1;
         let body =
             serde_json::json!({"type": "tick", "at": at.text, "timezone": timezone}).to_string();
@@ -925,7 +979,11 @@ impl<S: Store> Engine<S> {
             body,
         });
         self.apply_tick(pos, at, timezone, &mut batch)?;
+        batch.offsets.extend(offsets);
         self.store.commit(&batch)?;
+        for (key, offset) in &batch.offsets {
+            self.offsets.insert(key.clone(), *offset);
+        }
         Ok(())
     }
 

@@ -22,8 +22,8 @@ use sha2::{Digest, Sha256};
 
 use crate::feed::{self, Committed};
 use crate::store::{
-    pages, Batch, CompactedWorkout, Counters, Delivery, Erasure, LogEntry, LogKind, Snapshot,
-    SourcePage, Store, StoreError, StoredChallenge,
+    Batch, CompactedWorkout, Counters, Delivery, Erasure, LogEntry, LogKind, Snapshot, SourcePage,
+    Store, StoreError, StoredChallenge,
 };
 
 /// Keyed views: one row per key, with the user it is about.
@@ -489,21 +489,7 @@ impl SqliteStore {
     /// Copies the sources of truth (log, compacted workouts, challenges, settings) into
     /// `other`, an empty store: what a scratch rebuild starts from.
     pub fn copy_sources_to(&mut self, other: &mut SqliteStore) -> Result<(), StoreError> {
-        let snapshot = self.snapshot()?;
-        other.commit(&Batch {
-            put_challenges: snapshot.challenges,
-            meta: snapshot.meta.into_iter().collect(),
-            ..Batch::default()
-        })?;
-        for (from, to) in pages(snapshot.head) {
-            let page = self.sources(from, to)?;
-            other.commit(&Batch {
-                log: page.log,
-                compacted: page.compacted,
-                ..Batch::default()
-            })?;
-        }
-        Ok(())
+        crate::store::copy_sources(self, other)
     }
 
     /// Runs a `wal_checkpoint(TRUNCATE)` (after big rewrites).
@@ -1254,7 +1240,7 @@ mod tests {
     #![allow(clippy::unwrap_used, reason = "tests fail loudly")]
 
     use super::*;
-    use crate::store::ResultRow;
+    use crate::store::{pages, ResultRow};
 
     fn row(challenge: usize, user: usize, version: u64) -> ResultRow {
         ResultRow {

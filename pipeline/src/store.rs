@@ -353,6 +353,26 @@ pub fn pages(head: u64) -> impl Iterator<Item = (u64, u64)> {
     (0..=head / SOURCE_PAGE).map(|i| (i * SOURCE_PAGE, (i + 1) * SOURCE_PAGE))
 }
 
+/// Copies the sources of truth of `from` (log, compacted workouts, challenges, settings) into
+/// `to`, an empty store of any kind: what a scratch rebuild starts from.
+pub fn copy_sources(from: &mut impl Store, to: &mut impl Store) -> Result<(), StoreError> {
+    let snapshot = from.snapshot()?;
+    to.commit(&Batch {
+        put_challenges: snapshot.challenges,
+        meta: snapshot.meta.into_iter().collect(),
+        ..Batch::default()
+    })?;
+    for (from_pos, to_pos) in pages(snapshot.head) {
+        let page = from.sources(from_pos, to_pos)?;
+        to.commit(&Batch {
+            log: page.log,
+            compacted: page.compacted,
+            ..Batch::default()
+        })?;
+    }
+    Ok(())
+}
+
 /// Storage behind the pipeline.
 pub trait Store {
     /// Everything the stages need to resume, but the sources of truth.

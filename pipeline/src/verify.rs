@@ -21,14 +21,14 @@ pub struct ViewCheck {
 }
 
 /// Rebuilds `store`'s views into an in-memory scratch store and compares them; `progress`
-/// hears how the rebuild goes.
-pub fn verify(
-    store: &mut SqliteStore,
+/// hears how the rebuild goes. Any store: the content hashes do not depend on the store.
+pub fn verify<S: Store>(
+    store: &mut S,
     options: Options,
     progress: &mut dyn FnMut(Step),
 ) -> Result<Vec<ViewCheck>, PipelineError> {
     let mut scratch = SqliteStore::memory()?;
-    store.copy_sources_to(&mut scratch)?;
+    crate::store::copy_sources(store, &mut scratch)?;
     let mut engine = Engine::open(scratch, options)?;
     engine.rebuild(progress)?;
     let rebuilt = engine.store().view_hashes()?;

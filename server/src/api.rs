@@ -14,9 +14,10 @@ use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use challenge_scale::AnyStore;
 use pipeline::store::{StoreError, StoredChallenge};
 use pipeline::transport::Chunk;
-use pipeline::{SqliteStore, Store};
+use pipeline::Store;
 use rules_core::eval::AsOf;
 use rules_core::tree::DeclKind;
 use rules_front::{JsonDiagnostic, Source, TreeInput};
@@ -170,7 +171,7 @@ async fn write<T>(
 /// Runs `f` on a reader connection (off the async threads).
 pub(crate) async fn read<T: Send + 'static>(
     state: &AppState,
-    f: impl FnOnce(&mut SqliteStore) -> Result<T, StoreError> + Send + 'static,
+    f: impl FnOnce(&mut AnyStore) -> Result<T, StoreError> + Send + 'static,
 ) -> Result<T, ApiError> {
     let readers = Arc::clone(&state.readers);
     tokio::task::spawn_blocking(move || readers.with(f))
@@ -180,7 +181,7 @@ pub(crate) async fn read<T: Send + 'static>(
 }
 
 /// The groups of a user's stored record (none when there is no record).
-pub(crate) fn groups(s: &mut SqliteStore, user: &str) -> Result<Vec<String>, StoreError> {
+pub(crate) fn groups(s: &mut AnyStore, user: &str) -> Result<Vec<String>, StoreError> {
     let rows = s.query("users", Some(user), None)?;
     Ok(rows
         .first()
@@ -732,7 +733,7 @@ pub async fn user_rewards(
     state.tokens.principal(&headers)?.admin_or_self(&id)?;
     let rows = read(&state, move |s| {
         let mut rows: Vec<(String, String)> = Vec::new();
-        let mut keep = |s: &mut SqliteStore, view: &str, holder: &str| -> Result<(), StoreError> {
+        let mut keep = |s: &mut AnyStore, view: &str, holder: &str| -> Result<(), StoreError> {
             for row in s.query(view, Some(holder), None)? {
                 let challenge = serde_json::from_str::<serde_json::Value>(&row)
                     .ok()

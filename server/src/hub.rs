@@ -115,7 +115,7 @@ impl Hub {
         *self.head.borrow()
     }
 
-    /// Publishes committed changes (consecutive, after the current head), then wakes the
+    /// Publishes committed changes (in sequence order, after the current head), then wakes the
     /// subscribers.
     pub fn publish(&self, changes: Vec<Committed>) {
         let Some(last) = changes.last().map(|c| c.seq) else {
@@ -130,7 +130,9 @@ impl Hub {
             }
             while ring.entries.len() > self.capacity {
                 ring.entries.pop_front();
-                ring.first += 1;
+                // The next one's number (changes may skip numbers: a scale-out gateway leaves
+                // out those whose row is gone).
+                ring.first = ring.entries.front().map_or(last + 1, |c| c.seq);
             }
         }
         self.head.send_replace(last);
@@ -156,7 +158,7 @@ impl Hub {
         if cursor + 1 < ring.first {
             return (Next::Behind, cursor);
         }
-        let skip = usize::try_from(cursor + 1 - ring.first).unwrap_or(usize::MAX);
+        let skip = ring.entries.partition_point(|c| c.seq <= cursor);
         let mut out = Vec::new();
         let mut moved = cursor;
         for c in ring.entries.range(skip.min(ring.entries.len())..) {

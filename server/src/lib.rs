@@ -24,6 +24,7 @@ pub mod api;
 pub mod auth;
 pub mod console;
 pub mod error;
+pub mod gateway;
 pub mod hub;
 pub mod metrics;
 pub mod schedule;
@@ -38,6 +39,7 @@ use std::sync::{Arc, Mutex};
 
 use axum::routing::get;
 use axum::Router;
+use challenge_scale::AnyStore;
 use pipeline::engine::{Engine, Options};
 use pipeline::store::StoreError;
 use pipeline::SqliteStore;
@@ -82,6 +84,9 @@ pub struct Config {
     pub console: Option<PathBuf>,
     /// Where every issued reward is `POST`ed (`--webhook`, repeatable).
     pub webhooks: Vec<String>,
+    /// Scale-out (`--store`, `--broker`): a gateway over PostgreSQL and RabbitMQ instead of the
+    /// embedded writer (docs/scale-out.md).
+    pub scale: Option<gateway::Scale>,
     /// How long one delivery attempt may take.
     pub webhook_timeout: std::time::Duration,
 }
@@ -100,20 +105,32 @@ pub enum ServeError {
 /// Reader connections to the database file, beside the writer (WAL lets them read the last
 /// committed state while it writes). Each request takes one for the duration of its read.
 pub struct Readers {
-    path: PathBuf,
-    idle: Mutex<Vec<SqliteStore>>,
+    /// The SQLite file, or the PostgreSQL URL in scale-out.
+    db: String,
+    idle: Mutex<Vec<AnyStore>>,
+}
+
+impl Drop for Readers {
+    fn drop(&mut self) {
+        // A PostgreSQL connection closes by blocking on its own runtime, which may not happen
+        // on an async thread: the idle connections are closed on a thread of their own.
+        let idle = self.idle.get_mut().map(std::mem::take).unwrap_or_default();
+        if !idle.is_empty() {
+            let _ = std::thread::spawn(move || drop(idle)).join();
+        }
+    }
 }
 
 impl Readers {
     /// Runs `f` on an idle connection (or a new one), then keeps the connection for reuse.
     pub fn with<T>(
         &self,
-        f: impl FnOnce(&mut SqliteStore) -> Result<T, StoreError>,
+        f: impl FnOnce(&mut AnyStore) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
         let idle = self.idle.lock().ok().and_then(|mut v| v.pop());
         let mut store = match idle {
             Some(s) => s,
-            None => SqliteStore::open_reader(&self.path)?,
+            None => AnyStore::open_reader(&self.db)?,
         };
         let out = f(&mut store);
         if let Ok(mut v) = self.idle.lock() {
@@ -226,6 +243,93 @@ pub async fn serve(config: Config) -> Result<(), ServeError> {
             config.listen
         )));
     }
+    let (commands, inbox) = mpsc::channel::<Command>(1024);
+    let (hub, shared, writer) = match &config.scale {
+        Some(scale) => start_gateway(&config, scale.clone(), inbox)?,
+        None => start_writer(&config, inbox)?,
+    };
+    let (stop, shutdown) = watch::channel(false);
+    if let Some(every) = config.tick_every {
+        let zone =
+            rules_core::leaderboard::parse_timezone(&config.timezone).map_err(ServeError::Usage)?;
+        tokio::spawn(schedule::ticks(
+            commands.clone(),
+            every,
+            zone,
+            shutdown.clone(),
+        ));
+    }
+    let state = Arc::new(AppState {
+        commands,
+        readers: Arc::new(Readers {
+            db: match &config.scale {
+                Some(scale) => scale.store.clone(),
+                None => config.db.to_string_lossy().into_owned(),
+            },
+            idle: Mutex::new(Vec::new()),
+        }),
+        hub,
+        shared,
+        tokens: config.tokens,
+        catalog: config.catalog,
+        metrics: Metrics::default(),
+        shutdown,
+        console: config.console,
+    });
+    tokio::spawn(webhooks::run(
+        Arc::clone(&state),
+        state.commands.clone(),
+        config.webhook_timeout,
+        state.shutdown.clone(),
+    ));
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .map_err(|e| ServeError::Usage(format!("cannot listen on {}: {e}", config.listen)))?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| ServeError::Failed(e.to_string()))?;
+    match &config.scale {
+        Some(scale) => eprintln!(
+            "challenge serve: listening on http://{addr}/ (gateway: store {}, broker {}, {} partitions)",
+            challenge_scale::postgres::redact(&scale.store),
+            challenge_scale::postgres::redact(&scale.broker),
+            scale.partitions
+        ),
+        None => eprintln!(
+            "challenge serve: listening on http://{addr}/ (database {})",
+            config.db.display()
+        ),
+    }
+    tracing::info!(%addr, "listening");
+    // Small writes (one event to a subscriber) go out at once, not after the peer's ACK.
+    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp: &mut tokio::net::TcpStream| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::warn!(error = %e, "TCP_NODELAY not set");
+        }
+    });
+    let served = axum::serve(
+        listener,
+        app(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async move {
+        signal().await;
+        tracing::info!("stopping: answering the requests under way");
+        let _ = stop.send(true);
+    })
+    .await;
+    // Every handler (and so every command sender) is gone: the writer drains and stops.
+    if writer.join().is_err() {
+        return Err(ServeError::Failed("the writer thread failed".to_owned()));
+    }
+    served.map_err(|e| ServeError::Failed(e.to_string()))
+}
+
+/// What starting the writer (or the gateway) gives: the stream's hub, what it shares with the
+/// handlers, and its thread.
+type Started = (Arc<Hub>, Arc<Shared>, std::thread::JoinHandle<()>);
+
+/// The embedded writer: the engine over the SQLite file, on a thread of its own.
+fn start_writer(config: &Config, inbox: mpsc::Receiver<Command>) -> Result<Started, ServeError> {
     let store = SqliteStore::open_owner(&config.db).map_err(|e| match e {
         StoreError::Owned(_) => ServeError::Usage(e.to_string()),
         other => ServeError::Failed(format!("{}: {other}", config.db.display())),
@@ -268,7 +372,6 @@ pub async fn serve(config: Config) -> Result<(), ServeError> {
         open_sessions: AtomicU64::new(0),
         commit_seconds: writer::Histogram::default(),
     });
-    let (commands, inbox) = mpsc::channel::<Command>(1024);
     let writer = {
         let hub = Arc::clone(&hub);
         let shared = Arc::clone(&shared);
@@ -279,69 +382,48 @@ pub async fn serve(config: Config) -> Result<(), ServeError> {
             .spawn(move || writer::run(engine, options, inbox, hub, shared, timezone, retain))
             .map_err(|e| ServeError::Failed(format!("cannot start the writer: {e}")))?
     };
-    let (stop, shutdown) = watch::channel(false);
-    if let Some(every) = config.tick_every {
-        let zone =
-            rules_core::leaderboard::parse_timezone(&config.timezone).map_err(ServeError::Usage)?;
-        tokio::spawn(schedule::ticks(
-            commands.clone(),
-            every,
-            zone,
-            shutdown.clone(),
-        ));
-    }
-    let state = Arc::new(AppState {
-        commands,
-        readers: Arc::new(Readers {
-            path: config.db.clone(),
-            idle: Mutex::new(Vec::new()),
-        }),
-        hub,
-        shared,
-        tokens: config.tokens,
-        catalog: config.catalog,
-        metrics: Metrics::default(),
-        shutdown,
-        console: config.console,
-    });
-    tokio::spawn(webhooks::run(
-        Arc::clone(&state),
-        state.commands.clone(),
-        config.webhook_timeout,
-        state.shutdown.clone(),
-    ));
-    let listener = tokio::net::TcpListener::bind(config.listen)
-        .await
-        .map_err(|e| ServeError::Usage(format!("cannot listen on {}: {e}", config.listen)))?;
-    let addr = listener
-        .local_addr()
-        .map_err(|e| ServeError::Failed(e.to_string()))?;
-    eprintln!(
-        "challenge serve: listening on http://{addr}/ (database {})",
-        config.db.display()
-    );
-    tracing::info!(%addr, "listening");
-    // Small writes (one event to a subscriber) go out at once, not after the peer's ACK.
-    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp: &mut tokio::net::TcpStream| {
-        if let Err(e) = tcp.set_nodelay(true) {
-            tracing::warn!(error = %e, "TCP_NODELAY not set");
-        }
-    });
-    let served = axum::serve(
-        listener,
-        app(state).into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(async move {
-        signal().await;
-        tracing::info!("stopping: answering the requests under way");
-        let _ = stop.send(true);
+    Ok((hub, shared, writer))
+}
+
+/// The gateway of scale-out: commands become messages on the partition streams; nothing is
+/// derived here (`challenge worker` does it); the stream follows the store's outbox.
+fn start_gateway(
+    config: &Config,
+    scale: gateway::Scale,
+    inbox: mpsc::Receiver<Command>,
+) -> Result<Started, ServeError> {
+    // Clients start after what the outbox holds now.
+    // (The blocking PostgreSQL client runs on a thread of its own, off the async runtime.)
+    let url = scale.store.clone();
+    let (_, head) = std::thread::spawn(move || {
+        challenge_scale::PgStore::connect(&url).and_then(|mut s| s.change_bounds())
     })
-    .await;
-    // Every handler (and so every command sender) is gone: the writer drains and stops.
-    if writer.join().is_err() {
-        return Err(ServeError::Failed("the writer thread failed".to_owned()));
+    .join()
+    .map_err(|_| ServeError::Failed("the store's first read failed".to_owned()))?
+    .map_err(|e| ServeError::Failed(e.to_string()))?;
+    let ring = usize::try_from(config.outbox_keep).unwrap_or(usize::MAX);
+    let hub = Arc::new(Hub::new(head, ring));
+    {
+        let hub = Arc::clone(&hub);
+        let store = scale.store.clone();
+        std::thread::Builder::new()
+            .name("outbox".to_owned())
+            .spawn(move || gateway::follow(store, hub, head))
+            .map_err(|e| ServeError::Failed(format!("cannot follow the outbox: {e}")))?;
     }
-    served.map_err(|e| ServeError::Failed(e.to_string()))
+    let shared = Arc::new(Shared {
+        log_head: AtomicU64::new(0),
+        batches: AtomicU64::new(0),
+        reload: AtomicBool::new(false),
+        open_sessions: AtomicU64::new(0),
+        commit_seconds: writer::Histogram::default(),
+    });
+    let timezone = config.timezone.clone();
+    let writer = std::thread::Builder::new()
+        .name("gateway".to_owned())
+        .spawn(move || gateway::run(scale, inbox, timezone))
+        .map_err(|e| ServeError::Failed(format!("cannot start the gateway: {e}")))?;
+    Ok((hub, shared, writer))
 }
 
 /// Runs [`serve`] on a runtime of its own (what `challenge serve` calls), with logs on stderr

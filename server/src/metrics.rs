@@ -8,8 +8,8 @@ use std::sync::Arc;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
+use challenge_scale::AnyStore;
 use pipeline::store::Counters;
-use pipeline::SqliteStore;
 
 use crate::error::ApiError;
 use crate::AppState;
@@ -106,7 +106,7 @@ pub async fn handler(
         "Sessions under way (a start, no end yet).",
         get(&state.shared.open_sessions),
     );
-    let owed = crate::api::read(&state, SqliteStore::deliveries_owed).await?;
+    let owed = crate::api::read(&state, AnyStore::deliveries_owed).await?;
     metric(
         "challenge_webhook_deliveries_owed",
         "gauge",

@@ -11,3 +11,4 @@ pub mod pipeline;
 pub mod profile;
 pub mod recommend;
 pub mod serve;
+pub mod worker;

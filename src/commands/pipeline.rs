@@ -8,6 +8,7 @@ use std::io::{BufReader, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use challenge_scale::AnyStore;
 use pipeline::engine::{Engine, Options, Progress, Step};
 use pipeline::sqlite::SqliteStore;
 use pipeline::store::Store;
@@ -120,6 +121,13 @@ pub fn run(args: &PipelineArgs) -> Outcome {
             Ok(())
         }
         PipelineCommand::Backup(a) => {
+            if is_postgres(&a.db.db) {
+                return Err(Failure::Usage(
+                    "`pipeline backup` copies a SQLite file; back a PostgreSQL store up with \
+                     `pg_dump`"
+                        .to_owned(),
+                ));
+            }
             if !a.db.db.exists() {
                 return Err(Failure::Usage(format!(
                     "no pipeline store `{}`",
@@ -202,20 +210,29 @@ fn usage(e: pipeline::PipelineError) -> Failure {
     Failure::Usage(e.to_string())
 }
 
-/// Opens the store; as its one writer when `owner` (a second writer is a usage error, exit 2).
-fn open_store(path: &Path, must_exist: bool, owner: bool) -> Result<SqliteStore, Failure> {
-    if must_exist && !path.exists() {
+/// Whether `--db` names a PostgreSQL database rather than a SQLite file.
+fn is_postgres(db: &Path) -> bool {
+    db.to_str().is_some_and(challenge_scale::postgres::is_url)
+}
+
+/// Opens the store (a SQLite file, or a PostgreSQL database for a `postgres://` URL); as its
+/// one writer when `owner` (a second writer is a usage error, exit 2).
+fn open_store(path: &Path, must_exist: bool, owner: bool) -> Result<AnyStore, Failure> {
+    let postgres = is_postgres(path);
+    if must_exist && !postgres && !path.exists() {
         return Err(Failure::Usage(format!(
             "no pipeline store `{}` (create it with `challenge pipeline ingest`)",
             path.display()
         )));
     }
-    let store = if owner {
-        SqliteStore::open_owner(path)
-    } else {
-        SqliteStore::open(path)
-    };
-    store.map_err(|e| Failure::Usage(format!("{}: {e}", path.display())))
+    AnyStore::open(&path.to_string_lossy(), owner).map_err(|e| {
+        Failure::Usage(if postgres {
+            // The message names the database (without its password).
+            e.to_string()
+        } else {
+            format!("{}: {e}", path.display())
+        })
+    })
 }
 
 /// Opens the engine as the file's one writer (`ingest`, `tick`, `rebuild`, `compact`).
@@ -223,7 +240,7 @@ fn open_engine(
     path: &Path,
     options: Options,
     must_exist: bool,
-) -> Result<Engine<SqliteStore>, Failure> {
+) -> Result<Engine<AnyStore>, Failure> {
     let store = open_store(path, must_exist, true)?;
     Engine::open(store, options).map_err(usage)
 }
@@ -332,7 +349,7 @@ struct Stats {
     tables: std::collections::BTreeMap<String, u64>,
 }
 
-fn stats(engine: &mut Engine<SqliteStore>) -> Result<Stats, Failure> {
+fn stats(engine: &mut Engine<AnyStore>) -> Result<Stats, Failure> {
     let counters = engine.counters();
     let state = engine.state();
     let mut orphans: Vec<String> = state

@@ -36,6 +36,40 @@ pub fn run(args: &ServeArgs) -> Outcome {
         challenge_server::webhooks::check_url(url)
             .map_err(|e| Failure::Usage(format!("--webhook {url}: {e}")))?;
     }
+    let scale = match (&args.store, &args.broker) {
+        (Some(store), Some(broker)) => {
+            if !challenge_scale::postgres::is_url(store) {
+                return Err(Failure::Usage(format!(
+                    "--store {store}: a PostgreSQL URL (`postgres://user@host:port/name`)"
+                )));
+            }
+            if !(broker.starts_with("amqp://") || broker.starts_with("amqps://")) {
+                return Err(Failure::Usage(format!(
+                    "--broker {}: an AMQP URL (`amqp://user:pass@host:port/vhost`)",
+                    challenge_scale::postgres::redact(broker)
+                )));
+            }
+            if args.challenges.is_some() {
+                return Err(Failure::Usage(
+                    "--challenges with --store: the workers hold the challenges; give them \
+                     `challenge worker --challenges DIR`"
+                        .into(),
+                ));
+            }
+            if args.retain_events.is_some() {
+                return Err(Failure::Usage(
+                    "--retain-events is not available in scale-out yet (docs/scale-out.md)".into(),
+                ));
+            }
+            Some(challenge_server::gateway::Scale {
+                store: store.clone(),
+                broker: broker.clone(),
+                streams: args.streams.clone(),
+                partitions: args.partitions,
+            })
+        }
+        _ => None,
+    };
     let challenges = args
         .challenges
         .as_deref()
@@ -54,6 +88,7 @@ pub fn run(args: &ServeArgs) -> Outcome {
         console: challenge_server::console::locate(args.console.as_deref()),
         webhooks: args.webhook.clone(),
         webhook_timeout: args.webhook_timeout,
+        scale,
     };
     challenge_server::run(config, args.log_format == LogFormat::Json).map_err(|e| match e {
         ServeError::Usage(m) => Failure::Usage(m),

@@ -9,8 +9,16 @@
 //!    of its change is taken: p50, p99 and max over every (post, subscriber), and the server's
 //!    RSS before and after the subscribers connected, per subscriber.
 //!
+//! With `--store postgres://... --broker amqp://...` the service is the scale-out one
+//! (docs/scale-out.md): a `challenge serve --store --broker` gateway and `--workers` `challenge
+//! worker` processes on a fresh database; the ingest time then runs until the store has read
+//! every line (derived, not only accepted), and the push latency is POST to a gateway → broker →
+//! worker commit → outbox `NOTIFY` → the gateway's subscribers.
+//!
 //! ```sh
 //! cargo build --release --bins && target/release/serve-bench
+//! eval "$(scripts/services.sh start)"
+//! target/release/serve-bench --store "$CHALLENGE_TEST_PG" --broker "$CHALLENGE_TEST_AMQP"
 //! ```
 //!
 //! The binaries are run from `--bin-dir` (default `target/release`), in the repository root.
@@ -52,6 +60,15 @@ struct Args {
     /// Scratch folder.
     #[arg(long, default_value = "target/serve-bench")]
     dir: PathBuf,
+    /// Scale-out: a PostgreSQL server (a fresh database is made on it), with `--broker`.
+    #[arg(long, value_name = "URL", requires = "broker")]
+    store: Option<String>,
+    /// Scale-out: the RabbitMQ broker, with `--store`.
+    #[arg(long, value_name = "URL", requires = "store")]
+    broker: Option<String>,
+    /// Scale-out: worker processes (one derives, the others stand by).
+    #[arg(long, default_value_t = 1)]
+    workers: usize,
 }
 
 type Result<T> = std::result::Result<T, String>;
@@ -109,7 +126,14 @@ fn run(args: &Args) -> Result<()> {
     println!("pipeline ingest:  {cli_s:.2} s, {cli_rate:.0} events/s");
 
     // 2. The service.
-    let server = Server::start(&challenge, &args.dir.join("serve.db"))?;
+    let scale = match (&args.store, &args.broker) {
+        (Some(store), Some(broker)) => Some(Scale::new(store, broker)?),
+        _ => None,
+    };
+    let server = match &scale {
+        Some(scale) => Server::start_scale(&challenge, scale, args.workers)?,
+        None => Server::start(&challenge, &args.dir.join("serve.db"))?,
+    };
     let chunks: Vec<String> = lines.chunks(args.lines).map(|c| c.join("\n")).collect();
     let queue = Arc::new(Mutex::new(chunks.into_iter().rev().collect::<Vec<_>>()));
     let started = Instant::now();
@@ -136,6 +160,14 @@ fn run(args: &Args) -> Result<()> {
     });
     if let Some(e) = failed.lock().ok().and_then(|f| f.clone()) {
         return Err(format!("a post failed: {e}"));
+    }
+    if let Some(scale) = &scale {
+        let accepted = started.elapsed().as_secs_f64();
+        println!(
+            "  the gateway accepted (broker-confirmed) every post in {accepted:.2} s, {:.0} events/s",
+            lines.len() as f64 / accepted
+        );
+        scale.wait_read(lines.len() as u64)?;
     }
     let http_s = started.elapsed().as_secs_f64();
     let http_rate = lines.len() as f64 / http_s;
@@ -222,22 +254,120 @@ fn post(url: &str, body: &str) -> Result<()> {
         .map_err(|e| e.to_string())
 }
 
+/// The scale-out's services: a fresh database and streams of its own.
+struct Scale {
+    store: String,
+    broker: String,
+    streams: String,
+}
+
+impl Scale {
+    fn new(server: &str, broker: &str) -> Result<Scale> {
+        let name = format!("serve_bench_{}", std::process::id());
+        let mut admin = challenge_scale::PgStore::connect(server).map_err(|e| e.to_string())?;
+        // Two statements: neither may run inside a transaction block.
+        for sql in [
+            format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+            format!("CREATE DATABASE {name}"),
+        ] {
+            admin
+                .client()
+                .batch_execute(&sql)
+                .map_err(|e| challenge_scale::postgres::pg_error(&e).to_string())?;
+        }
+        let (head, _) = server
+            .rsplit_once('/')
+            .ok_or("--store: postgres://host:port/database")?;
+        Ok(Scale {
+            store: format!("{head}/{name}"),
+            broker: broker.to_owned(),
+            streams: format!("serve-bench-{}", std::process::id()),
+        })
+    }
+
+    /// Waits until the store has read `n` lines (the workers derived them).
+    fn wait_read(&self, n: u64) -> Result<()> {
+        use pipeline::store::Store as _;
+        let mut store =
+            challenge_scale::PgStore::connect(&self.store).map_err(|e| e.to_string())?;
+        let deadline = Instant::now() + Duration::from_secs(600);
+        loop {
+            let read = store.snapshot().map_err(|e| e.to_string())?.counters.read;
+            if read >= n {
+                return Ok(());
+            }
+            if Instant::now() > deadline {
+                return Err(format!(
+                    "the workers read {read} of {n} lines in 10 minutes"
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
 struct Server {
     child: Child,
+    /// The scale-out's workers (their CPU counts with the gateway's).
+    workers: Vec<Child>,
     url: String,
 }
 
 impl Server {
     fn start(challenge: &Path, db: &Path) -> Result<Server> {
+        let db = db.to_string_lossy();
+        Server::spawn(
+            challenge,
+            &["--db", &db, "--challenges", "fixtures/challenges"],
+            Vec::new(),
+        )
+    }
+
+    /// A gateway and `workers` workers; returns once a worker is active.
+    fn start_scale(challenge: &Path, scale: &Scale, workers: usize) -> Result<Server> {
+        let flags = [
+            "--store",
+            scale.store.as_str(),
+            "--broker",
+            scale.broker.as_str(),
+            "--streams",
+            scale.streams.as_str(),
+        ];
+        let mut children = Vec::new();
+        for _ in 0..workers {
+            children.push(
+                Command::new(challenge)
+                    .arg("worker")
+                    .args(flags)
+                    .args(["--challenges", "fixtures/challenges"])
+                    .stderr(Stdio::null())
+                    .stdout(Stdio::null())
+                    .spawn()
+                    .map_err(|e| format!("worker: {e}"))?,
+            );
+        }
+        let server = Server::spawn(challenge, &flags, children)?;
+        // A worker is active once the folder's challenges are stored.
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while !ureq::get(&format!("{}/v1/challenges", server.url))
+            .call()
+            .ok()
+            .and_then(|r| r.into_string().ok())
+            .is_some_and(|list| list.contains("streak-7"))
+        {
+            if Instant::now() > deadline {
+                return Err("no worker became active in 60 s".into());
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Ok(server)
+    }
+
+    fn spawn(challenge: &Path, flags: &[&str], workers: Vec<Child>) -> Result<Server> {
         let mut child = Command::new(challenge)
-            .args(["serve", "--db"])
-            .arg(db)
-            .args([
-                "--challenges",
-                "fixtures/challenges",
-                "--listen",
-                "127.0.0.1:0",
-            ])
+            .arg("serve")
+            .args(flags)
+            .args(["--listen", "127.0.0.1:0"])
             .stderr(Stdio::piped())
             .stdout(Stdio::null())
             .spawn()
@@ -257,26 +387,22 @@ impl Server {
         }
         std::thread::spawn(move || for _ in lines {});
         let url = url.ok_or("serve did not start")?;
-        Ok(Server { child, url })
+        Ok(Server {
+            child,
+            workers,
+            url,
+        })
     }
 
-    /// The server's user and system CPU time so far, in ms (/proc, clock ticks of 10 ms).
+    /// The server's (and its workers') user and system CPU time so far, in ms.
     fn cpu_ms(&self) -> f64 {
-        std::fs::read_to_string(format!("/proc/{}/stat", self.child.id()))
-            .ok()
-            .and_then(|s| {
-                let after = s
-                    .rsplit_once(") ")?
-                    .1
-                    .split_whitespace()
-                    .collect::<Vec<_>>();
-                let utime: f64 = after.get(11)?.parse().ok()?;
-                let stime: f64 = after.get(12)?.parse().ok()?;
-                Some((utime + stime) * 10.0)
-            })
-            .unwrap_or(f64::NAN)
+        std::iter::once(&self.child)
+            .chain(&self.workers)
+            .map(|c| cpu_ms(c.id()))
+            .sum()
     }
 
+    /// The server's (the gateway's) resident memory.
     fn rss_kb(&self) -> u64 {
         std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
             .ok()
@@ -289,10 +415,29 @@ impl Server {
     }
 }
 
+/// A process's user and system CPU time so far, in ms (/proc, clock ticks of 10 ms).
+fn cpu_ms(pid: u32) -> f64 {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|s| {
+            let after = s
+                .rsplit_once(") ")?
+                .1
+                .split_whitespace()
+                .collect::<Vec<_>>();
+            let utime: f64 = after.get(11)?.parse().ok()?;
+            let stime: f64 = after.get(12)?.parse().ok()?;
+            Some((utime + stime) * 10.0)
+        })
+        .unwrap_or(f64::NAN)
+}
+
 impl Drop for Server {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        for c in std::iter::once(&mut self.child).chain(&mut self.workers) {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
     }
 }
 

@@ -1,0 +1,456 @@
+//! The transport on RabbitMQ streams (AMQP 0.9.1, lapin): one stream per partition, published
+//! with publisher confirms, consumed from a stored offset.
+//!
+//! ```text
+//! gateway ──publish (confirms)──► <prefix>.0 … <prefix>.N-1 (x-queue-type=stream) ──► worker
+//!          route: the user id of user_upsert / workout, the session id of session events
+//! ```
+//!
+//! - A line's partition is [`pipeline::partition::partition_of`] of its routing key; a line
+//!   that has none (not JSON, no type) goes to partition 0, where the worker makes it a dead
+//!   letter as the embedded pipeline does.
+//! - A tick is published to every partition; the worker applies it once every partition has
+//!   delivered it (a barrier), so it falls between the same events in every partition.
+//! - [`Publisher::publish`] returns once the broker has confirmed every message (durable in
+//!   its stream); a nack or a lost connection is an error and nothing is acknowledged.
+//! - [`Subscription`] consumes each stream from the next offset the worker has not committed
+//!   (`x-stream-offset`) and skips anything below it (a stream delivers from the start of a
+//!   chunk).
+//!
+//! **Invariant:** the broker is never the record of what was applied: the offsets live in
+//! the store, committed with the batch that consumed them; acknowledgements to the broker only
+//! grant credit.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use lapin::options::{
+    BasicAckOptions, BasicConsumeOptions, BasicPublishOptions, BasicQosOptions,
+    ConfirmSelectOptions, QueueDeclareOptions,
+};
+use lapin::types::{AMQPValue, FieldTable, ShortString};
+use lapin::{BasicProperties, Channel, Connection, ConnectionProperties};
+use pipeline::partition::partition_of;
+use tokio::runtime::Runtime;
+use tokio::sync::mpsc;
+
+/// A broker failure, in a user's words.
+#[derive(Debug)]
+pub struct BrokerError(pub String);
+
+impl std::fmt::Display for BrokerError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "rabbitmq: {}", self.0)
+    }
+}
+
+impl std::error::Error for BrokerError {}
+
+fn broker_error(what: &str, e: lapin::Error) -> BrokerError {
+    BrokerError(format!("{what}: {e}"))
+}
+
+/// The header that marks a tick (its body is the tick's JSON).
+const KIND_HEADER: &str = "challenge-kind";
+
+/// Messages the broker may send a consumer ahead of its acknowledgements, per stream.
+const PREFETCH: u16 = 2_000;
+
+/// What a message carries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// A sensor event line, as posted.
+    Event,
+    /// A tick: `{"type":"tick","at":...,"timezone":...}`.
+    Tick,
+    /// An admin change of a source of truth (a challenge put or deleted, a user deleted or
+    /// erased; `worker::Admin` is its body), published to every partition like a tick and
+    /// applied at the same barrier.
+    Admin,
+}
+
+impl Kind {
+    /// A message every partition carries, applied once all of them have reached it.
+    pub fn is_barrier(self) -> bool {
+        self != Kind::Event
+    }
+
+    /// Its value in the kind header (`None`: an event, which has no header).
+    fn header(self) -> Option<&'static str> {
+        match self {
+            Kind::Event => None,
+            Kind::Tick => Some("tick"),
+            Kind::Admin => Some("admin"),
+        }
+    }
+}
+
+/// A message consumed from a partition's stream.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Message {
+    /// The partition.
+    pub partition: u32,
+    /// Its offset in the partition's stream.
+    pub offset: u64,
+    /// Event or tick.
+    pub kind: Kind,
+    /// The line.
+    pub body: String,
+}
+
+/// The key a line is routed by: the user of a `user_upsert` or `workout`, the session of a
+/// session event; `None` when the line names neither.
+pub fn routing_key(line: &str) -> Option<String> {
+    let value: serde_json::Value = serde_json::from_str(line).ok()?;
+    let text = |v: Option<&serde_json::Value>| v.and_then(|v| v.as_str()).map(str::to_owned);
+    match value.get("type")?.as_str()? {
+        "user_upsert" => text(value.get("user")?.get("id")),
+        "workout" => text(value.get("workout")?.get("user")),
+        _ => text(value.get("session")),
+    }
+}
+
+/// The partition of a line among `partitions`.
+pub fn partition_of_line(line: &str, partitions: u32) -> u32 {
+    routing_key(line).map_or(0, |key| partition_of(&key, partitions))
+}
+
+/// A connection to the broker, with the partition streams declared.
+pub struct Broker {
+    runtime: Runtime,
+    connection: Connection,
+    prefix: String,
+    partitions: u32,
+}
+
+impl Broker {
+    /// Connects to `url` (`amqp://user:pass@host:port/vhost`) and declares the streams
+    /// `<prefix>.0` to `<prefix>.<partitions - 1>` (durable, `x-queue-type=stream`).
+    pub fn connect(url: &str, prefix: &str, partitions: u32) -> Result<Broker, BrokerError> {
+        if partitions == 0 {
+            return Err(BrokerError("the partition count must be at least 1".into()));
+        }
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .map_err(|e| BrokerError(format!("cannot start the broker's runtime: {e}")))?;
+        let name = crate::postgres::redact(url);
+        let connection = runtime
+            .block_on(Connection::connect(url, ConnectionProperties::default()))
+            .map_err(|e| broker_error(&format!("cannot connect to `{name}`"), e))?;
+        let broker = Broker {
+            runtime,
+            connection,
+            prefix: prefix.to_owned(),
+            partitions,
+        };
+        broker.declare()?;
+        Ok(broker)
+    }
+
+    /// The stream of partition `p`.
+    pub fn stream(&self, p: u32) -> String {
+        format!("{}.{p}", self.prefix)
+    }
+
+    /// The partition count.
+    pub fn partitions(&self) -> u32 {
+        self.partitions
+    }
+
+    fn declare(&self) -> Result<(), BrokerError> {
+        self.runtime.block_on(async {
+            let channel = self
+                .connection
+                .create_channel()
+                .await
+                .map_err(|e| broker_error("cannot open a channel", e))?;
+            let mut args = FieldTable::default();
+            args.insert(
+                ShortString::from("x-queue-type"),
+                AMQPValue::LongString("stream".into()),
+            );
+            for p in 0..self.partitions {
+                channel
+                    .queue_declare(
+                        self.stream(p).into(),
+                        QueueDeclareOptions {
+                            durable: true,
+                            ..QueueDeclareOptions::default()
+                        },
+                        args.clone(),
+                    )
+                    .await
+                    .map_err(|e| {
+                        broker_error(&format!("cannot declare `{}`", self.stream(p)), e)
+                    })?;
+            }
+            let _ = channel.close(200, "declared".into()).await;
+            Ok(())
+        })
+    }
+
+    /// A publisher (its own channel, in confirm mode).
+    pub fn publisher(&self) -> Result<Publisher<'_>, BrokerError> {
+        let channel = self.runtime.block_on(async {
+            let channel = self
+                .connection
+                .create_channel()
+                .await
+                .map_err(|e| broker_error("cannot open a channel", e))?;
+            channel
+                .confirm_select(ConfirmSelectOptions::default())
+                .await
+                .map_err(|e| broker_error("cannot turn publisher confirms on", e))?;
+            Ok::<_, BrokerError>(channel)
+        })?;
+        Ok(Publisher {
+            broker: self,
+            channel,
+        })
+    }
+
+    /// Consumes partition `p`'s stream from offset `next`, for every (p, next) of `from`.
+    pub fn subscribe(&self, from: &BTreeMap<u32, u64>) -> Result<Subscription<'_>, BrokerError> {
+        let (tx, rx) = mpsc::channel::<Result<Message, BrokerError>>(usize::from(PREFETCH) * 4);
+        let channel = self.runtime.block_on(async {
+            let channel = self
+                .connection
+                .create_channel()
+                .await
+                .map_err(|e| broker_error("cannot open a channel", e))?;
+            channel
+                .basic_qos(PREFETCH, BasicQosOptions::default())
+                .await
+                .map_err(|e| broker_error("cannot set the prefetch", e))?;
+            for (&p, &next) in from {
+                let mut args = FieldTable::default();
+                args.insert(
+                    ShortString::from("x-stream-offset"),
+                    AMQPValue::LongLongInt(i64::try_from(next).unwrap_or(i64::MAX)),
+                );
+                let mut consumer = channel
+                    .basic_consume(
+                        self.stream(p).into(),
+                        format!("partition-{p}").into(),
+                        BasicConsumeOptions::default(),
+                        args,
+                    )
+                    .await
+                    .map_err(|e| {
+                        broker_error(&format!("cannot consume `{}`", self.stream(p)), e)
+                    })?;
+                let tx = tx.clone();
+                tokio::spawn(async move {
+                    while let Some(delivery) = consumer.next().await {
+                        let delivery = match delivery {
+                            Ok(d) => d,
+                            Err(e) => {
+                                let _ = tx.send(Err(broker_error("consuming", e))).await;
+                                return;
+                            }
+                        };
+                        let message = decode(p, &delivery);
+                        // Credit for the next messages: the offsets live in the store.
+                        let _ = delivery.ack(BasicAckOptions::default()).await;
+                        let Some(message) = message else {
+                            continue;
+                        };
+                        if message.offset < next {
+                            continue;
+                        }
+                        if tx.send(Ok(message)).await.is_err() {
+                            return;
+                        }
+                    }
+                    let _ = tx
+                        .send(Err(BrokerError(format!(
+                            "the consumer of partition {p} was cancelled"
+                        ))))
+                        .await;
+                });
+            }
+            Ok::<_, BrokerError>(channel)
+        })?;
+        Ok(Subscription {
+            broker: self,
+            _channel: channel,
+            rx,
+        })
+    }
+}
+
+/// A delivery as a [`Message`]: its offset from the `x-stream-offset` header (`None` without).
+fn decode(partition: u32, delivery: &lapin::message::Delivery) -> Option<Message> {
+    let headers = delivery.properties.headers().as_ref()?;
+    let mut offset = None;
+    let mut kind = Kind::Event;
+    for (k, v) in headers {
+        match (k.as_str(), v) {
+            ("x-stream-offset", AMQPValue::LongLongInt(o)) => offset = u64::try_from(*o).ok(),
+            (KIND_HEADER, AMQPValue::LongString(s)) => {
+                kind = match s.to_string().as_str() {
+                    "tick" => Kind::Tick,
+                    "admin" => Kind::Admin,
+                    _ => Kind::Event,
+                };
+            }
+            _ => {}
+        }
+    }
+    Some(Message {
+        partition,
+        offset: offset?,
+        kind,
+        body: String::from_utf8_lossy(&delivery.data).into_owned(),
+    })
+}
+
+/// Publishes lines and ticks to the partition streams, waiting for the broker's confirms.
+pub struct Publisher<'a> {
+    broker: &'a Broker,
+    channel: Channel,
+}
+
+impl Publisher<'_> {
+    /// Publishes `lines` (each to its partition, in order) and waits until the broker has
+    /// confirmed every one. The lines of one partition travel as one message (their order
+    /// kept, one per line): a stream's cost is per message, and a request of 5,000 lines
+    /// over 64 partitions becomes 64 messages instead of 5,000.
+    pub fn publish<S: AsRef<str>>(&self, lines: &[S]) -> Result<(), BrokerError> {
+        let n = self.broker.partitions;
+        let mut bodies: BTreeMap<u32, String> = BTreeMap::new();
+        for line in lines.iter().map(|l| l.as_ref()) {
+            // A line holds no newline (requests are split on them); a lone `\r` would.
+            for line in line.lines().filter(|l| !l.trim().is_empty()) {
+                let body = bodies.entry(partition_of_line(line, n)).or_default();
+                if !body.is_empty() {
+                    body.push('\n');
+                }
+                body.push_str(line);
+            }
+        }
+        let messages: Vec<(u32, &str, Kind)> = bodies
+            .iter()
+            .map(|(p, body)| (*p, body.as_str(), Kind::Event))
+            .collect();
+        self.send(&messages)
+    }
+
+    /// Publishes a tick at `at` (RFC 3339) in `timezone` to every partition and waits for the
+    /// confirms. Ticks must not be published by two publishers at once (a barrier needs the
+    /// same order of ticks in every stream): the gateway holds a lock in the store around it.
+    pub fn tick(&self, at: &str, timezone: &str) -> Result<(), BrokerError> {
+        let body = serde_json::json!({"type": "tick", "at": at, "timezone": timezone}).to_string();
+        self.barrier(Kind::Tick, &body)
+    }
+
+    /// Publishes a barrier message (a tick or an admin change) to every partition and waits
+    /// for the confirms; the same lock as for [`Publisher::tick`] must be held.
+    pub fn barrier(&self, kind: Kind, body: &str) -> Result<(), BrokerError> {
+        let messages: Vec<(u32, &str, Kind)> = (0..self.broker.partitions)
+            .map(|p| (p, body, kind))
+            .collect();
+        self.send(&messages)
+    }
+
+    fn send(&self, messages: &[(u32, &str, Kind)]) -> Result<(), BrokerError> {
+        self.broker.runtime.block_on(async {
+            let mut confirms = Vec::with_capacity(messages.len());
+            for (p, body, kind) in messages {
+                let mut properties = BasicProperties::default().with_delivery_mode(2);
+                if let Some(name) = kind.header() {
+                    let mut headers = FieldTable::default();
+                    headers.insert(
+                        ShortString::from(KIND_HEADER),
+                        AMQPValue::LongString(name.into()),
+                    );
+                    properties = properties.with_headers(headers);
+                }
+                let confirm = self
+                    .channel
+                    .basic_publish(
+                        "".into(),
+                        self.broker.stream(*p).into(),
+                        BasicPublishOptions::default(),
+                        body.as_bytes(),
+                        properties,
+                    )
+                    .await
+                    .map_err(|e| broker_error("cannot publish", e))?;
+                confirms.push(confirm);
+            }
+            for confirm in confirms {
+                let confirmation = confirm
+                    .await
+                    .map_err(|e| broker_error("no confirm from the broker", e))?;
+                if !confirmation.is_ack() {
+                    return Err(BrokerError(
+                        "the broker refused a message (nack); nothing of this request is \
+                         acknowledged"
+                            .into(),
+                    ));
+                }
+            }
+            Ok(())
+        })
+    }
+}
+
+/// The messages of the subscribed streams, as they come.
+pub struct Subscription<'a> {
+    broker: &'a Broker,
+    _channel: Channel,
+    rx: mpsc::Receiver<Result<Message, BrokerError>>,
+}
+
+impl Subscription<'_> {
+    /// Up to `max` messages: waits up to `wait` for the first, then takes what has arrived.
+    pub fn next_batch(&mut self, max: usize, wait: Duration) -> Result<Vec<Message>, BrokerError> {
+        let rx = &mut self.rx;
+        self.broker.runtime.block_on(async {
+            let mut out = Vec::new();
+            match tokio::time::timeout(wait, rx.recv()).await {
+                Err(_) => return Ok(out),
+                Ok(None) => return Err(BrokerError("the connection closed".into())),
+                Ok(Some(m)) => out.push(m?),
+            }
+            while out.len() < max {
+                match rx.try_recv() {
+                    Ok(m) => out.push(m?),
+                    Err(_) => break,
+                }
+            }
+            Ok(out)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_route_by_user_or_session() {
+        assert_eq!(
+            routing_key(r#"{"type":"user_upsert","user":{"id":"u-1"}}"#).as_deref(),
+            Some("u-1")
+        );
+        assert_eq!(
+            routing_key(r#"{"type":"workout","workout":{"user":"u-2"}}"#).as_deref(),
+            Some("u-2")
+        );
+        assert_eq!(
+            routing_key(r#"{"type":"rep","session":"s-9","seq":3}"#).as_deref(),
+            Some("s-9")
+        );
+        assert_eq!(routing_key("not json"), None);
+        assert_eq!(partition_of_line("not json", 64), 0);
+        assert_eq!(
+            partition_of_line(r#"{"type":"rep","session":"s-9"}"#, 64),
+            partition_of("s-9", 64)
+        );
+    }
+}

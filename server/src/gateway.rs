@@ -1,0 +1,269 @@
+//! The gateway (`serve --store postgres://... --broker amqp://...`, docs/scale-out.md): in place
+//! of the writer, the thread that turns the API's [`Command`]s into messages on the partition
+//! streams, answering after the broker's confirms; the views are derived by `challenge worker`
+//! and read from PostgreSQL by the usual readers.
+//!
+//! - Event posts: every line is published to its partition (rejected ones too, so that the
+//!   worker keeps their dead letters as the embedded pipeline does); the answer counts what a
+//!   gateway can judge alone (`read`, and `rejected` for lines that fail validation);
+//!   duplicates and conflicts are judged by the worker and show in the store's counters.
+//! - Ticks and admin changes (a challenge put or deleted, a user deleted or erased): published
+//!   to every partition while holding the store's tick lock, so every stream has them in the
+//!   same order; the workers apply each at the barrier where every partition reached it.
+//!   The answer comes after the broker's confirms, from what the store holds then (a
+//!   challenge's hash is computed here as the workers will store it).
+//! - Webhook deliveries: marked in the store.
+//! - The stream: [`follow`] reads the store's outbox (written by the worker in each commit's
+//!   transaction) after each `NOTIFY`, and publishes the changes to the hub in sequence order.
+//!
+//! **Invariant:** an answer is sent only after the broker confirmed every line of the request
+//! (durable in its stream); a failure answers an error and the device resends.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use challenge_scale::rabbitmq::{Broker, Kind};
+use challenge_scale::worker::Admin;
+use challenge_scale::PgStore;
+use pipeline::engine::Admitted;
+use pipeline::store::{Counters, Store};
+use tokio::sync::mpsc;
+
+use crate::hub::Hub;
+use crate::webhooks::Mark;
+use crate::writer::Command;
+
+/// Where a gateway publishes and what it locks.
+#[derive(Clone, Debug)]
+pub struct Scale {
+    /// The PostgreSQL URL (reads, the tick lock, delivery marks).
+    pub store: String,
+    /// The AMQP URL.
+    pub broker: String,
+    /// The streams' prefix.
+    pub streams: String,
+    /// The partition count.
+    pub partitions: u32,
+}
+
+/// The connections, opened on first use and dropped after a failure.
+struct Links {
+    scale: Scale,
+    broker: Option<Broker>,
+    store: Option<PgStore>,
+}
+
+impl Links {
+    fn broker(&mut self) -> Result<&Broker, String> {
+        if self.broker.is_none() {
+            self.broker = Some(
+                Broker::connect(
+                    &self.scale.broker,
+                    &self.scale.streams,
+                    self.scale.partitions,
+                )
+                .map_err(|e| e.to_string())?,
+            );
+        }
+        self.broker
+            .as_ref()
+            .ok_or_else(|| "no broker connection".to_owned())
+    }
+
+    fn store(&mut self) -> Result<&mut PgStore, String> {
+        if self.store.is_none() {
+            self.store = Some(PgStore::connect(&self.scale.store).map_err(|e| e.to_string())?);
+        }
+        self.store
+            .as_mut()
+            .ok_or_else(|| "no store connection".to_owned())
+    }
+
+    /// Whether the store holds challenge `id` (as the workers have applied it so far).
+    fn known_challenge(&mut self, id: &str) -> Result<bool, String> {
+        let found = self
+            .store()?
+            .stored_challenges()
+            .map(|all| all.iter().any(|c| c.id == id));
+        self.keep_store(found)
+    }
+
+    /// Whether the store knows user `id`: a record, or with `erase` anything of theirs.
+    fn known_user(&mut self, id: &str, erase: bool) -> Result<bool, String> {
+        let found = self.store()?.knows_user(id, erase);
+        self.keep_store(found)
+    }
+
+    /// The store connection is dropped after a failure (opened again on next use).
+    fn keep_store<T>(
+        &mut self,
+        answer: Result<T, pipeline::store::StoreError>,
+    ) -> Result<T, String> {
+        if answer.is_err() {
+            self.store = None;
+        }
+        answer.map_err(|e| e.to_string())
+    }
+
+    fn publish(&mut self, lines: &[&str]) -> Result<(), String> {
+        let sent = self
+            .broker()?
+            .publisher()
+            .and_then(|p| p.publish(lines))
+            .map_err(|e| e.to_string());
+        if sent.is_err() {
+            self.broker = None;
+        }
+        sent
+    }
+
+    fn tick(&mut self, at: &str, timezone: &str) -> Result<(), String> {
+        let body = serde_json::json!({"type": "tick", "at": at, "timezone": timezone}).to_string();
+        self.barrier(Kind::Tick, &body)
+    }
+
+    fn admin(&mut self, admin: &Admin) -> Result<(), String> {
+        let body = serde_json::to_string(admin).map_err(|e| e.to_string())?;
+        self.barrier(Kind::Admin, &body)
+    }
+
+    /// Publishes a barrier message to every partition under the store's tick lock.
+    fn barrier(&mut self, kind: Kind, body: &str) -> Result<(), String> {
+        self.store()?.lock_ticks().map_err(|e| e.to_string())?;
+        let sent = self.broker().and_then(|b| {
+            b.publisher()
+                .and_then(|p| p.barrier(kind, body))
+                .map_err(|e| e.to_string())
+        });
+        if sent.is_err() {
+            self.broker = None;
+        }
+        let unlocked = self.store()?.unlock_ticks().map_err(|e| e.to_string());
+        if unlocked.is_err() {
+            // The lock goes with the session.
+            self.store = None;
+        }
+        sent.and(unlocked)
+    }
+}
+
+/// Runs the gateway until every command sender is gone.
+pub fn run(scale: Scale, mut commands: mpsc::Receiver<Command>, timezone: String) {
+    let mut links = Links {
+        scale,
+        broker: None,
+        store: None,
+    };
+    while let Some(command) = commands.blocking_recv() {
+        match command {
+            Command::Lines { chunk, reply, .. } => {
+                let validated = pipeline::stream::validate_chunk(&chunk);
+                let mut answer = Admitted {
+                    counters: Counters::default(),
+                    rejections: Vec::new(),
+                };
+                for (line, result) in chunk.lines.iter().zip(&validated) {
+                    answer.counters.read += 1;
+                    match result {
+                        Ok(_) => answer.counters.accepted += 1,
+                        Err(reason) => {
+                            answer.counters.rejected += 1;
+                            answer.rejections.push((line.number, reason.clone()));
+                        }
+                    }
+                }
+                let lines: Vec<&str> = chunk.lines.iter().map(|l| chunk.line(l)).collect();
+                let _ = reply.send(links.publish(&lines).map(|()| answer));
+            }
+            Command::Tick { at, reply } => {
+                let _ = reply.send(links.tick(&at.text, &timezone));
+            }
+            Command::PutChallenge { decl, owner, reply } => {
+                let answer = pipeline::engine::stored(&decl, owner)
+                    .map_err(|e| e.to_string())
+                    .and_then(|c| {
+                        let hash = c.hash.clone();
+                        links
+                            .admin(&Admin::ChallengePut {
+                                tree: c.tree,
+                                owner: c.owner,
+                            })
+                            .map(|()| hash)
+                    });
+                let _ = reply.send(answer);
+            }
+            Command::DeleteChallenge { id, reply } => {
+                let answer = links.known_challenge(&id).and_then(|known| {
+                    if known {
+                        links.admin(&Admin::ChallengeDelete { id })?;
+                    }
+                    Ok(known)
+                });
+                let _ = reply.send(answer);
+            }
+            Command::DeleteUser {
+                id,
+                erase,
+                at,
+                reply,
+            } => {
+                // Logged whether or not the user is known yet (as the embedded writer does: a
+                // record that arrives later with an older time stays deleted).
+                let answer = links.known_user(&id, erase).and_then(|known| {
+                    links.admin(&Admin::UserDelete {
+                        user: id,
+                        ts: at.text,
+                        erase,
+                    })?;
+                    Ok(known)
+                });
+                let _ = reply.send(answer);
+            }
+            Command::Delivery { mark, reply } => {
+                let answer = links.store().and_then(|s| {
+                    match mark {
+                        Mark::Delivered(id) => s.delivered(id),
+                        Mark::Failed(id, next_at) => s.delivery_failed(id, next_at),
+                    }
+                    .map_err(|e| e.to_string())
+                });
+                if answer.is_err() {
+                    links.store = None;
+                }
+                let _ = reply.send(answer);
+            }
+        }
+    }
+    tracing::info!("gateway stopped: every answered request is in the streams");
+}
+
+/// Follows the store's change outbox from `after` and publishes every change to `hub`, in
+/// sequence order, woken by the workers' `NOTIFY` (and every second regardless). Runs for the
+/// life of the process; a lost connection is opened again.
+pub fn follow(store: String, hub: Arc<Hub>, after: u64) {
+    let mut cursor = after;
+    loop {
+        if let Err(e) = follow_once(&store, &hub, &mut cursor) {
+            tracing::warn!(error = %e, "following the outbox: again in 1 s");
+            std::thread::sleep(Duration::from_secs(1));
+        }
+    }
+}
+
+fn follow_once(
+    store: &str,
+    hub: &Hub,
+    cursor: &mut u64,
+) -> Result<(), pipeline::store::StoreError> {
+    let mut store = PgStore::connect(store)?;
+    store.listen()?;
+    loop {
+        let (changes, last) = store.changes_after(*cursor, 4_096)?;
+        if last > *cursor {
+            *cursor = last;
+            hub.publish(changes);
+            continue;
+        }
+        store.wait_for_changes(Duration::from_secs(1))?;
+    }
+}
