@@ -23,7 +23,7 @@ use sha2::{Digest, Sha256};
 use crate::feed::{self, Committed};
 use crate::store::{
     Batch, CompactedWorkout, Counters, Delivery, Erasure, LogEntry, LogKind, Snapshot, SourcePage,
-    Store, StoreError, StoredChallenge,
+    Store, StoreError, StoredChallenge, TABLES,
 };
 
 /// Keyed views: one row per key, with the user it is about.
@@ -1168,22 +1168,7 @@ impl Store for SqliteStore {
 
     fn counts(&mut self) -> Result<BTreeMap<String, u64>, StoreError> {
         let mut out = BTreeMap::new();
-        for table in [
-            "log",
-            "compacted",
-            "dead_letters",
-            "challenges",
-            "workouts",
-            "users",
-            "sessions",
-            "results",
-            "team_results",
-            "live",
-            "profiles",
-            "leaderboards",
-            "rewards",
-            "deliveries",
-        ] {
+        for table in TABLES {
             let n: i64 = self
                 .conn
                 .query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))

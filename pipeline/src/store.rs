@@ -28,6 +28,24 @@ pub enum StoreError {
     Owned(String),
 }
 
+/// The tables a store counts the rows of (`Store::counts`, `pipeline stats`), in that order.
+pub const TABLES: [&str; 14] = [
+    "log",
+    "compacted",
+    "dead_letters",
+    "challenges",
+    "workouts",
+    "users",
+    "sessions",
+    "results",
+    "team_results",
+    "live",
+    "profiles",
+    "leaderboards",
+    "rewards",
+    "deliveries",
+];
+
 /// The derived views, by name. `query`, `verify` and the content hashes use these names.
 pub const VIEWS: [&str; 8] = [
     "workouts",

@@ -26,7 +26,7 @@ use std::fmt::Write as _;
 use pipeline::feed::{self, Committed};
 use pipeline::store::{
     Batch, CompactedWorkout, Counters, Delivery, Erasure, LogEntry, LogKind, ResultRow, Row,
-    Snapshot, SourcePage, Store, StoreError, StoredChallenge, VIEWS,
+    Snapshot, SourcePage, Store, StoreError, StoredChallenge, TABLES, VIEWS,
 };
 use postgres::fallible_iterator::FallibleIterator;
 use postgres::{Client, NoTls, Statement, Transaction};
@@ -1184,22 +1184,7 @@ impl Store for PgStore {
 
     fn counts(&mut self) -> Result<BTreeMap<String, u64>, StoreError> {
         let mut out = BTreeMap::new();
-        for table in [
-            "log",
-            "compacted",
-            "dead_letters",
-            "challenges",
-            "workouts",
-            "users",
-            "sessions",
-            "results",
-            "team_results",
-            "live",
-            "profiles",
-            "leaderboards",
-            "rewards",
-            "deliveries",
-        ] {
+        for table in TABLES {
             let n: i64 = self
                 .client
                 .query_one(&format!("SELECT count(*) FROM {table}"), &[])
