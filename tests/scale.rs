@@ -33,6 +33,11 @@ fn urls(test: &str) -> Option<(String, String)> {
     ) {
         (Ok(pg), Ok(amqp)) if !pg.is_empty() && !amqp.is_empty() => Some((pg, amqp)),
         _ => {
+            // CI sets CHALLENGE_REQUIRE_SERVICES: a service that did not start fails the run.
+            assert!(
+                std::env::var_os("CHALLENGE_REQUIRE_SERVICES").is_none(),
+                "{test}: CHALLENGE_REQUIRE_SERVICES is set but the services' URLs are not"
+            );
             eprintln!(
                 "SKIPPED {test}: CHALLENGE_TEST_PG and CHALLENGE_TEST_AMQP are not set \
                  (scripts/services.sh start prints them)"

@@ -12,11 +12,21 @@ use pipeline::store::Store;
 use pipeline::transport::LineReader;
 use rules_core::Challenge;
 
+/// Refuses to skip when `CHALLENGE_REQUIRE_SERVICES` is set (CI sets it, so that a service that
+/// did not start fails the run instead of skipping its tests).
+pub fn skip_allowed(test: &str) {
+    assert!(
+        std::env::var_os("CHALLENGE_REQUIRE_SERVICES").is_none(),
+        "{test}: CHALLENGE_REQUIRE_SERVICES is set but the services' URLs are not"
+    );
+}
+
 /// The PostgreSQL URL of the test server, or `None` (with a note) when it is not set.
 pub fn pg_url(test: &str) -> Option<String> {
     match std::env::var("CHALLENGE_TEST_PG") {
         Ok(url) if !url.is_empty() => Some(url),
         _ => {
+            skip_allowed(test);
             eprintln!(
                 "SKIPPED {test}: CHALLENGE_TEST_PG is not set (scripts/services.sh start prints it)"
             );
@@ -30,6 +40,7 @@ pub fn amqp_url(test: &str) -> Option<String> {
     match std::env::var("CHALLENGE_TEST_AMQP") {
         Ok(url) if !url.is_empty() => Some(url),
         _ => {
+            skip_allowed(test);
             eprintln!(
                 "SKIPPED {test}: CHALLENGE_TEST_AMQP is not set (scripts/services.sh start prints it)"
             );
