@@ -116,6 +116,25 @@ pub fn partition_of_line(line: &str, partitions: u32) -> u32 {
     routing_key(line).map_or(0, |key| partition_of(&key, partitions))
 }
 
+/// The lines of each partition among `partitions`, newline-separated in their order (blank
+/// lines dropped): the one message per partition a request becomes.
+pub fn bodies_by_partition<S: AsRef<str>>(lines: &[S], partitions: u32) -> BTreeMap<u32, String> {
+    let mut bodies: BTreeMap<u32, String> = BTreeMap::new();
+    for line in lines.iter().map(|l| l.as_ref()) {
+        // A request's lines hold no newline (it is split on them); a caller's text may.
+        for line in line.lines().filter(|l| !l.trim().is_empty()) {
+            let body = bodies
+                .entry(partition_of_line(line, partitions))
+                .or_default();
+            if !body.is_empty() {
+                body.push('\n');
+            }
+            body.push_str(line);
+        }
+    }
+    bodies
+}
+
 /// A connection to the broker, with the partition streams declared.
 pub struct Broker {
     runtime: Runtime,
@@ -320,18 +339,7 @@ impl Publisher<'_> {
     /// kept, one per line): a stream's cost is per message, and a request of 5,000 lines
     /// over 64 partitions becomes 64 messages instead of 5,000.
     pub fn publish<S: AsRef<str>>(&self, lines: &[S]) -> Result<(), BrokerError> {
-        let n = self.broker.partitions;
-        let mut bodies: BTreeMap<u32, String> = BTreeMap::new();
-        for line in lines.iter().map(|l| l.as_ref()) {
-            // A line holds no newline (requests are split on them); a lone `\r` would.
-            for line in line.lines().filter(|l| !l.trim().is_empty()) {
-                let body = bodies.entry(partition_of_line(line, n)).or_default();
-                if !body.is_empty() {
-                    body.push('\n');
-                }
-                body.push_str(line);
-            }
-        }
+        let bodies = bodies_by_partition(lines, self.broker.partitions);
         let messages: Vec<(u32, &str, Kind)> = bodies
             .iter()
             .map(|(p, body)| (*p, body.as_str(), Kind::Event))
@@ -431,6 +439,31 @@ impl Subscription<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_request_becomes_one_message_per_partition_in_order() {
+        let lines: Vec<String> = (0..200)
+            .map(|i| format!(r#"{{"type":"rep","session":"s-{}","seq":{i}}}"#, i % 7))
+            .chain(["  ".to_owned(), String::new()])
+            .collect();
+        let bodies = bodies_by_partition(&lines, 4);
+        let mut seen = 0;
+        for (p, body) in &bodies {
+            let mut last_seq: BTreeMap<String, i64> = BTreeMap::new();
+            for line in body.lines() {
+                assert_eq!(partition_of_line(line, 4), *p, "{line}");
+                let v: serde_json::Value = serde_json::from_str(line).unwrap_or_default();
+                let session = v["session"].as_str().unwrap_or_default().to_owned();
+                let seq = v["seq"].as_i64().unwrap_or(-1);
+                // Each session's lines keep their order.
+                assert!(last_seq.get(&session).is_none_or(|&s| s < seq), "{line}");
+                last_seq.insert(session, seq);
+                seen += 1;
+            }
+        }
+        assert_eq!(seen, 200, "every non-blank line once");
+        assert!(bodies.len() > 1 && bodies.len() <= 4);
+    }
 
     #[test]
     fn lines_route_by_user_or_session() {
