@@ -192,6 +192,26 @@ fn lines_of(text: &str) -> Vec<String> {
         .collect()
 }
 
+/// `challenge pipeline STEP --db LITE ARGS...` for each step: the embedded reference.
+fn embedded_pipeline(lite: &str, steps: &[&[&str]]) {
+    for step in steps {
+        let (command, args) = step.split_first().unwrap();
+        let mut full = vec!["pipeline", command, "--db", lite];
+        full.extend(args);
+        let run = util::challenge(&full);
+        assert_eq!(run.code, 0, "{full:?}: {}", run.stderr);
+    }
+}
+
+/// The ticks the store's log holds.
+fn ticks_logged(reader: &mut PgStore) -> i64 {
+    reader
+        .client()
+        .query_one("SELECT count(*) FROM log WHERE kind = 'tick'", &[])
+        .unwrap()
+        .get(0)
+}
+
 /// `pipeline verify`'s stored hashes, by view.
 fn stored_hashes(db: &str) -> Vec<(String, String)> {
     let run = util::challenge(["pipeline", "verify", "--db", db]);
@@ -233,29 +253,26 @@ fn workers_killed_and_a_broker_restart_lose_nothing() {
     let lite = dir.join("embedded.db");
     let lite = lite.to_str().unwrap();
     let fixture = util::fixture("events.jsonl");
-    for args in [
-        vec![
-            "ingest",
-            "--challenges",
-            "fixtures/challenges",
-            fixture.to_str().unwrap(),
+    let challenges = ["--challenges", "fixtures/challenges"];
+    embedded_pipeline(
+        lite,
+        &[
+            &[
+                "ingest",
+                challenges[0],
+                challenges[1],
+                fixture.to_str().unwrap(),
+            ],
+            &["tick", "--at", T1],
+            &[
+                "ingest",
+                challenges[0],
+                challenges[1],
+                generated_file.to_str().unwrap(),
+            ],
+            &["tick", "--at", T2],
         ],
-        vec!["tick", "--at", T1],
-        vec![
-            "ingest",
-            "--challenges",
-            "fixtures/challenges",
-            generated_file.to_str().unwrap(),
-        ],
-        vec!["tick", "--at", T2],
-    ] {
-        let mut full = vec!["pipeline"];
-        full.push(args[0]);
-        full.extend(["--db", lite]);
-        full.extend(&args[1..]);
-        let run = util::challenge(&full);
-        assert_eq!(run.code, 0, "{full:?}: {}", run.stderr);
-    }
+    );
 
     let store_name = format!("faults_{}", std::process::id());
     let store = fresh_database(&pg, &store_name);
@@ -313,11 +330,7 @@ fn workers_killed_and_a_broker_restart_lose_nothing() {
     let started = Instant::now();
     loop {
         let read = reader.snapshot().unwrap().counters.read;
-        let ticks: i64 = reader
-            .client()
-            .query_one("SELECT count(*) FROM log WHERE kind = 'tick'", &[])
-            .unwrap()
-            .get(0);
+        let ticks = ticks_logged(&mut reader);
         assert!(read <= total, "read {read} of {total}: some applied twice");
         if read == total && ticks == 2 {
             break;
@@ -379,7 +392,6 @@ impl Gateway {
     }
 
     fn spawn(dir: &Path, name: &str, args: &[&str]) -> Gateway {
-        let i = name;
         let port = {
             let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
             l.local_addr().unwrap().port()
@@ -398,7 +410,7 @@ impl Gateway {
         while ureq::get(&format!("{url}/v1/health")).call().is_err() {
             assert!(
                 started.elapsed() < Duration::from_secs(30),
-                "gateway {i} did not start"
+                "{name} did not start"
             );
             std::thread::sleep(Duration::from_millis(50));
         }
@@ -457,20 +469,18 @@ fn two_gateways_and_three_worker_processes_give_the_embedded_service() {
     let fixture = util::fixture("events.jsonl");
     let lite = dir.join("embedded.db");
     let lite = lite.to_str().unwrap();
-    for args in [
-        vec![
-            "ingest",
-            "--challenges",
-            "fixtures/challenges",
-            fixture.to_str().unwrap(),
+    embedded_pipeline(
+        lite,
+        &[
+            &[
+                "ingest",
+                "--challenges",
+                "fixtures/challenges",
+                fixture.to_str().unwrap(),
+            ],
+            &["tick", "--at", T2],
         ],
-        vec!["tick", "--at", T2],
-    ] {
-        let mut full = vec!["pipeline", args[0], "--db", lite];
-        full.extend(&args[1..]);
-        let run = util::challenge(&full);
-        assert_eq!(run.code, 0, "{full:?}: {}", run.stderr);
-    }
+    );
 
     let store = fresh_database(&pg, &format!("gateways_{}", std::process::id()));
     let streams = format!("gateways-{}", std::process::id());
@@ -523,11 +533,7 @@ fn two_gateways_and_three_worker_processes_give_the_embedded_service() {
     let started = Instant::now();
     loop {
         let read = reader.snapshot().unwrap().counters.read;
-        let ticks: i64 = reader
-            .client()
-            .query_one("SELECT count(*) FROM log WHERE kind = 'tick'", &[])
-            .unwrap()
-            .get(0);
+        let ticks = ticks_logged(&mut reader);
         if read == lines.len() as u64 && ticks == 1 {
             break;
         }
@@ -635,11 +641,7 @@ fn admin_changes_through_gateways_give_the_embedded_views() {
     let mut reader = PgStore::connect(&store).unwrap();
     let started = Instant::now();
     loop {
-        let ticks: i64 = reader
-            .client()
-            .query_one("SELECT count(*) FROM log WHERE kind = 'tick'", &[])
-            .unwrap()
-            .get(0);
+        let ticks = ticks_logged(&mut reader);
         if ticks == 1 {
             break;
         }

@@ -969,8 +969,7 @@ impl<S: Store> Engine<S> {
         offsets: Vec<(String, u64)>,
     ) -> Result<(), PipelineError> {
         let pos = self.state.head + 1;
-        let body =
-            serde_json::json!({"type": "tick", "at": at.text, "timezone": timezone}).to_string();
+        let body = tick_body(&at.text, timezone);
         let mut batch = Batch::default();
         batch.log.push(LogEntry {
             pos,
@@ -1420,6 +1419,12 @@ fn evaluate(
         return busy.into_iter().flat_map(run).collect();
     }
     busy.into_par_iter().map(run).flatten_iter().collect()
+}
+
+/// The body of a tick's log entry (and of a scale-out tick message):
+/// `{"type": "tick", "at", "timezone"}`.
+pub fn tick_body(at: &str, timezone: &str) -> String {
+    serde_json::json!({"type": "tick", "at": at, "timezone": timezone}).to_string()
 }
 
 /// The body of a `user_delete` log entry: `{"type": "user_delete", "ts", "user"}`.

@@ -351,8 +351,7 @@ impl Publisher<'_> {
     /// confirms. Ticks must not be published by two publishers at once (a barrier needs the
     /// same order of ticks in every stream): the gateway holds a lock in the store around it.
     pub fn tick(&self, at: &str, timezone: &str) -> Result<(), BrokerError> {
-        let body = serde_json::json!({"type": "tick", "at": at, "timezone": timezone}).to_string();
-        self.barrier(Kind::Tick, &body)
+        self.barrier(Kind::Tick, &pipeline::engine::tick_body(at, timezone))
     }
 
     /// Publishes a barrier message (a tick or an admin change) to every partition and waits

@@ -118,8 +118,7 @@ impl Links {
     }
 
     fn tick(&mut self, at: &str, timezone: &str) -> Result<(), String> {
-        let body = serde_json::json!({"type": "tick", "at": at, "timezone": timezone}).to_string();
-        self.barrier(Kind::Tick, &body)
+        self.barrier(Kind::Tick, &pipeline::engine::tick_body(at, timezone))
     }
 
     fn admin(&mut self, admin: &Admin) -> Result<(), String> {
