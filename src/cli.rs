@@ -99,7 +99,7 @@ pub struct WorkerArgs {
     /// The streams' name prefix (`<prefix>.<partition>`).
     #[arg(long, value_name = "NAME", default_value = "challenge")]
     pub streams: String,
-    /// Messages per batch (one transaction each).
+    /// Event lines per batch, about (whole messages are taken; one transaction each).
     #[arg(long, value_name = "N", default_value_t = 5_000, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
     pub batch: u64,
     /// Each newly issued reward owes a delivery to this URL (repeatable): the gateways

@@ -52,7 +52,7 @@ pub struct WorkerConfig {
     pub prefix: String,
     /// The partition count (fixed for the life of a store).
     pub partitions: u32,
-    /// Messages per batch (one transaction each).
+    /// Event lines per batch, about (whole messages are taken; one transaction each).
     pub batch: usize,
     /// The engine's options.
     pub options: Options,
