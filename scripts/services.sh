@@ -69,7 +69,7 @@ start_pg() {
         su postgres -s /bin/sh -c "$PG_BIN/initdb -D '$DIR/pg/data' -U postgres -A trust -E UTF8 --locale=C.UTF-8 >'$DIR/pg/initdb.log' 2>&1"
     fi
     su postgres -s /bin/sh -c "$PG_BIN/pg_ctl -D '$DIR/pg/data' -l '$DIR/pg/server.log' -w -t 60 \
-        -o \"-c listen_addresses=127.0.0.1 -p $PG_PORT -k '$DIR/pg' -c fsync=on -c max_connections=200\" start" >&2
+        -o \"-c listen_addresses=127.0.0.1 -p $PG_PORT -k '$DIR/pg' -c fsync=on -c max_connections=500\" start" >&2
     if ! psql -h 127.0.0.1 -p "$PG_PORT" -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname = 'challenge'" | grep -q 1; then
         psql -h 127.0.0.1 -p "$PG_PORT" -U postgres -qc "CREATE DATABASE challenge" >&2
     fi

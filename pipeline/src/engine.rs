@@ -82,6 +82,13 @@ pub struct Options {
     /// Webhook URLs: each newly issued reward owes each of them a delivery, stored in the
     /// reward's transaction (service.md, "Rewards").
     pub webhooks: Vec<String>,
+    /// Whether this engine runs the stages that read across users: the team rows (and the
+    /// team rewards) and the re-ranking of the leaderboards after an erasure. True for one
+    /// engine over the whole log; false for an engine over one partition of a scale-out store,
+    /// whose users are all in the partition but whose teams and boards are not: there the
+    /// reducer runs them (`challenge-scale`'s `reduce`). Its tick still writes the partition's
+    /// own boards, which the store keeps as the partition's part of the month's boards.
+    pub global_stages: bool,
 }
 
 impl Default for Options {
@@ -92,6 +99,7 @@ impl Default for Options {
             batch_lines: 50_000,
             feed: false,
             webhooks: Vec::new(),
+            global_stages: true,
         }
     }
 }
@@ -172,7 +180,8 @@ pub fn stored(decl: &Challenge, owner: Option<String>) -> Result<StoredChallenge
     })
 }
 
-fn compile(stored: &StoredChallenge, catalog: &Catalog) -> Result<Active, PipelineError> {
+/// A stored challenge, compiled for the stages.
+pub fn compile(stored: &StoredChallenge, catalog: &Catalog) -> Result<Active, PipelineError> {
     let trees = json::read_trees(&stored.tree);
     let bad = |m: String| PipelineError::Challenge(stored.id.clone(), m);
     if let Some(d) = trees.diagnostics.first() {
@@ -398,7 +407,9 @@ impl<S: Store> Engine<S> {
             .into_iter()
             .map(|t| (t.to_owned(), version))
             .collect();
-        team::derive(&self.state, &teams_changed, &teams, None, &mut batch);
+        if self.options.global_stages {
+            team::derive(&self.state, &teams_changed, &teams, None, &mut batch);
+        }
         for user in self.state.considered_users() {
             let Some(clock) = self.state.clocks.get(&user) else {
                 continue;
@@ -496,9 +507,7 @@ impl<S: Store> Engine<S> {
             .map_err(|e| PipelineError::Io(source.key().to_owned(), e))?;
         let source_key = source.key().to_owned();
         let batch_lines = self.options.batch_lines;
-        let partitions = self.options.partitions;
         let feed = self.options.feed;
-        let webhooks = self.options.webhooks.clone();
         let read = |source: &mut T| {
             source
                 .next_chunk(batch_lines)
@@ -510,8 +519,10 @@ impl<S: Store> Engine<S> {
             challenges,
             counters,
             offsets,
+            options,
             ..
         } = self;
+        let options: &Options = options;
         let challenges: &[Active] = challenges;
         let mut run = Counters::default();
         std::thread::scope(|scope| -> Result<(), PipelineError> {
@@ -579,9 +590,7 @@ impl<S: Store> Engine<S> {
                     &mut dirty,
                     feed,
                 );
-                derive(
-                    state, challenges, partitions, &webhooks, &mut dirty, &mut batch,
-                );
+                derive(state, challenges, options, &mut dirty, &mut batch);
                 batch.offsets.push((key.clone(), offset));
                 batch.offsets.push(("views".to_owned(), state.head));
                 batch.counters = c;
@@ -765,8 +774,7 @@ impl<S: Store> Engine<S> {
         derive(
             &mut self.state,
             &self.challenges,
-            self.options.partitions,
-            &self.options.webhooks,
+            &self.options,
             dirty,
             batch,
         );
@@ -877,11 +885,13 @@ impl<S: Store> Engine<S> {
         for w in &workouts {
             self.state.workouts.remove(&w.id);
         }
-        if !teams.is_empty() {
-            let all: Vec<&Active> = self.challenges.iter().collect();
-            team::derive(&self.state, &all, &teams, None, &mut batch);
+        if self.options.global_stages {
+            if !teams.is_empty() {
+                let all: Vec<&Active> = self.challenges.iter().collect();
+                team::derive(&self.state, &all, &teams, None, &mut batch);
+            }
+            batch.leaderboards = Some(self.leaderboards_without(user)?);
         }
-        batch.leaderboards = Some(self.leaderboards_without(user)?);
         // The user's personal challenges go with the user.
         for c in self.stored.values() {
             if c.owner.as_deref() == Some(user) {
@@ -904,54 +914,8 @@ impl<S: Store> Engine<S> {
     /// The stored leaderboards without `user`'s entries, re-ranked (no one else's total moves,
     /// so this is the board the last tick would have made without the user).
     fn leaderboards_without(&mut self, user: &str) -> Result<Vec<Row>, PipelineError> {
-        /// A stored entry: its text and the fields re-ranking reads.
-        struct Stored {
-            text: String,
-            user: String,
-            rank: u64,
-            total: f64,
-        }
-        let mut boards: BTreeMap<String, Vec<Stored>> = BTreeMap::new();
-        for text in self.store.query("leaderboards", None, None)? {
-            let Ok(entry) = serde_json::from_str::<serde_json::Value>(&text) else {
-                continue;
-            };
-            let field = |name: &str| entry.get(name).and_then(|v| v.as_str()).unwrap_or_default();
-            if field("user") == user {
-                continue;
-            }
-            let stored = Stored {
-                user: field("user").to_owned(),
-                rank: entry.get("rank").and_then(|r| r.as_u64()).unwrap_or(0),
-                total: entry.get("total").and_then(|t| t.as_f64()).unwrap_or(0.0),
-                text,
-            };
-            boards
-                .entry(field("board").to_owned())
-                .or_default()
-                .push(stored);
-        }
-        let mut rows = Vec::new();
-        for (board, mut entries) in boards {
-            entries.sort_by_key(|e| e.rank);
-            let ranks = rules_core::leaderboard::competition_ranks(entries.iter().map(|e| e.total));
-            for (entry, rank) in entries.into_iter().zip(ranks) {
-                // The row's text as the tick wrote it, with the new rank: `"rank"` follows
-                // the board's name, and a name's own quotes are escaped, so the first match
-                // is the field.
-                let json = entry.text.replacen(
-                    &format!("\"rank\":{},", entry.rank),
-                    &format!("\"rank\":{rank},"),
-                    1,
-                );
-                rows.push(Row {
-                    key: periodic::board_key(&board, rank, &entry.user),
-                    user: Some(entry.user),
-                    json,
-                });
-            }
-        }
-        Ok(rows)
+        let entries = self.store.query("leaderboards", None, None)?;
+        Ok(periodic::rank_entries(entries, Some(user)))
     }
 
     /// The periodic job as of `at`: appends a tick to the log and re-derives profiles, the
@@ -1019,8 +983,10 @@ impl<S: Store> Engine<S> {
             .into_iter()
             .map(|t| (t.to_owned(), pos))
             .collect();
-        let all: Vec<&Active> = self.challenges.iter().collect();
-        team::derive(&self.state, &all, &teams, Some(at), batch);
+        if self.options.global_stages {
+            let all: Vec<&Active> = self.challenges.iter().collect();
+            team::derive(&self.state, &all, &teams, Some(at), batch);
+        }
         batch.profiles = Some(views.profiles);
         batch.leaderboards = Some(views.leaderboards);
         let open = self.state.open_users();
@@ -1336,8 +1302,7 @@ fn admit_lines(
 fn derive(
     state: &mut State,
     challenges: &[Active],
-    partitions: u32,
-    webhooks: &[String],
+    options: &Options,
     dirty: &mut Dirty,
     batch: &mut Batch,
 ) {
@@ -1363,7 +1328,7 @@ fn derive(
             }
         }
     }
-    for rows in evaluate(state, challenges, partitions, &users) {
+    for rows in evaluate(state, challenges, options.partitions, &users) {
         let d = users.get(&rows.user).copied().unwrap_or_default();
         if d.results {
             match rows.results {
@@ -1375,19 +1340,24 @@ fn derive(
         batch.live.extend(rows.live);
     }
     // The team stage, after the member stages: every team a member's change touched.
-    let teams = team::touched(
-        state,
-        std::mem::take(&mut dirty.teams),
-        users
-            .iter()
-            .filter(|(_, d)| d.results)
-            .map(|(u, d)| (u.as_str(), d.version)),
-    );
+    let touched = std::mem::take(&mut dirty.teams);
+    let teams = if options.global_stages {
+        team::touched(
+            state,
+            touched,
+            users
+                .iter()
+                .filter(|(_, d)| d.results)
+                .map(|(u, d)| (u.as_str(), d.version)),
+        )
+    } else {
+        BTreeMap::new()
+    };
     if !teams.is_empty() {
         let all: Vec<&Active> = challenges.iter().collect();
         team::derive(state, &all, &teams, None, batch);
     }
-    rewards::issue(challenges, batch, webhooks);
+    rewards::issue(challenges, batch, &options.webhooks);
 }
 
 /// Routes the dirty users to partitions and evaluates the partitions in parallel: each
@@ -1438,7 +1408,8 @@ fn parse_user_delete(body: &str) -> Option<(String, DateTime<FixedOffset>)> {
     Some((v.get("user")?.as_str()?.to_owned(), ts))
 }
 
-fn parse_tick(body: &str) -> Option<(AsOf, String)> {
+/// A logged or published tick's time and timezone (the body [`tick_body`] makes).
+pub fn parse_tick(body: &str) -> Option<(AsOf, String)> {
     let v: serde_json::Value = serde_json::from_str(body).ok()?;
     let at = AsOf::parse(v.get("at")?.as_str()?)?;
     let tz = v.get("timezone")?.as_str()?.to_owned();

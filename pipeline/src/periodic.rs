@@ -106,3 +106,65 @@ pub fn tick(
 pub fn board_key(board: &str, rank: u64, user: &str) -> String {
     format!("{board}\u{1f}{rank:010}\u{1f}{user}")
 }
+
+/// Ranks stored board entries (the JSON texts of leaderboard rows, of any boards, in any
+/// order) into board rows: per board, by total (best first) then user, with standard
+/// competition ranks; `without`'s entries are left out. The merge of the partitions' parts of
+/// a month's boards in scale-out, and the re-ranking after an erasure: a user's total is
+/// computed from the user's own workouts, so ranking the totals again gives the board the tick
+/// would have made over the same users.
+pub fn rank_entries(texts: Vec<String>, without: Option<&str>) -> Vec<Row> {
+    /// A stored entry: its text and the fields ranking reads.
+    struct Stored {
+        text: String,
+        user: String,
+        rank: u64,
+        total: f64,
+    }
+    let mut boards: std::collections::BTreeMap<String, Vec<Stored>> = Default::default();
+    for text in texts {
+        let Ok(entry) = serde_json::from_str::<serde_json::Value>(&text) else {
+            continue;
+        };
+        let field = |name: &str| entry.get(name).and_then(|v| v.as_str()).unwrap_or_default();
+        if Some(field("user")) == without {
+            continue;
+        }
+        let stored = Stored {
+            user: field("user").to_owned(),
+            rank: entry.get("rank").and_then(|r| r.as_u64()).unwrap_or(0),
+            total: entry.get("total").and_then(|t| t.as_f64()).unwrap_or(0.0),
+            text,
+        };
+        boards
+            .entry(field("board").to_owned())
+            .or_default()
+            .push(stored);
+    }
+    let mut rows = Vec::new();
+    for (board, mut entries) in boards {
+        // The order `leaderboard::leaderboard` ranks in.
+        entries.sort_by(|a, b| {
+            b.total
+                .total_cmp(&a.total)
+                .then_with(|| a.user.cmp(&b.user))
+        });
+        let ranks = leaderboard::competition_ranks(entries.iter().map(|e| e.total));
+        for (entry, rank) in entries.into_iter().zip(ranks) {
+            // The row's text as the tick wrote it, with the new rank: `"rank"` follows the
+            // board's name, and a name's own quotes are escaped, so the first match is the
+            // field.
+            let json = entry.text.replacen(
+                &format!("\"rank\":{},", entry.rank),
+                &format!("\"rank\":{rank},"),
+                1,
+            );
+            rows.push(Row {
+                key: board_key(&board, rank, &entry.user),
+                user: Some(entry.user),
+                json,
+            });
+        }
+    }
+    rows
+}

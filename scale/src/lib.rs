@@ -16,6 +16,8 @@
 pub mod any;
 pub mod postgres;
 pub mod rabbitmq;
+pub mod reduce;
+pub mod verify;
 pub mod worker;
 
 pub use any::AnyStore;

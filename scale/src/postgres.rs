@@ -37,20 +37,35 @@ const KEYED: [&str; 5] = ["workouts", "users", "sessions", "profiles", "leaderbo
 
 /// The schema. `uid` is the embedded store's `user` (a reserved word here).
 const SCHEMA: &str = r#"
-CREATE TABLE IF NOT EXISTS log(pos bigint PRIMARY KEY, kind text NOT NULL, session text COLLATE "C", body text NOT NULL);
-CREATE TABLE IF NOT EXISTS compacted(session text COLLATE "C" PRIMARY KEY, pos bigint NOT NULL, json text NOT NULL);
+CREATE TABLE IF NOT EXISTS log(part integer NOT NULL DEFAULT 0, pos bigint NOT NULL, kind text NOT NULL, session text COLLATE "C", body text NOT NULL, PRIMARY KEY(part, pos));
+ALTER TABLE log ADD COLUMN IF NOT EXISTS part integer NOT NULL DEFAULT 0;
+DO $$ BEGIN
+  IF EXISTS (SELECT 1 FROM pg_index WHERE indrelid = 'log'::regclass AND indisprimary AND indnatts = 1) THEN
+    ALTER TABLE log DROP CONSTRAINT log_pkey;
+    ALTER TABLE log ADD PRIMARY KEY (part, pos);
+  END IF;
+END $$;
+CREATE TABLE IF NOT EXISTS compacted(session text COLLATE "C" PRIMARY KEY, pos bigint NOT NULL, json text NOT NULL, part integer NOT NULL DEFAULT 0);
+ALTER TABLE compacted ADD COLUMN IF NOT EXISTS part integer NOT NULL DEFAULT 0;
 CREATE INDEX IF NOT EXISTS compacted_pos ON compacted(pos);
+CREATE INDEX IF NOT EXISTS compacted_part ON compacted(part, pos);
 CREATE TABLE IF NOT EXISTS dead_letters(id bigserial PRIMARY KEY, source text NOT NULL, line bigint NOT NULL, reason text NOT NULL, raw text NOT NULL);
 CREATE TABLE IF NOT EXISTS challenges(id text COLLATE "C" PRIMARY KEY, tree text NOT NULL, hash text NOT NULL, owner text COLLATE "C");
 ALTER TABLE challenges ADD COLUMN IF NOT EXISTS owner text COLLATE "C";
 CREATE TABLE IF NOT EXISTS offsets(consumer text COLLATE "C" PRIMARY KEY, pos bigint NOT NULL);
 CREATE TABLE IF NOT EXISTS counters(name text PRIMARY KEY, value bigint NOT NULL);
 CREATE TABLE IF NOT EXISTS meta(key text PRIMARY KEY, value text NOT NULL);
-CREATE TABLE IF NOT EXISTS clocks(uid text COLLATE "C" PRIMARY KEY, as_of text NOT NULL);
+CREATE TABLE IF NOT EXISTS workers(name text PRIMARY KEY, seen timestamptz NOT NULL, partitions integer NOT NULL);
+CREATE TABLE IF NOT EXISTS clocks(uid text COLLATE "C" PRIMARY KEY, as_of text NOT NULL, part integer NOT NULL DEFAULT 0);
+ALTER TABLE clocks ADD COLUMN IF NOT EXISTS part integer NOT NULL DEFAULT 0;
+CREATE INDEX IF NOT EXISTS clocks_part ON clocks(part);
 CREATE TABLE IF NOT EXISTS workouts(key text COLLATE "C" PRIMARY KEY, uid text COLLATE "C", json text NOT NULL);
 CREATE TABLE IF NOT EXISTS users(key text COLLATE "C" PRIMARY KEY, uid text COLLATE "C", json text NOT NULL);
 CREATE TABLE IF NOT EXISTS sessions(key text COLLATE "C" PRIMARY KEY, uid text COLLATE "C", json text NOT NULL);
-CREATE TABLE IF NOT EXISTS profiles(key text COLLATE "C" PRIMARY KEY, uid text COLLATE "C", json text NOT NULL);
+CREATE TABLE IF NOT EXISTS profiles(key text COLLATE "C" PRIMARY KEY, uid text COLLATE "C", json text NOT NULL, part integer NOT NULL DEFAULT 0);
+ALTER TABLE profiles ADD COLUMN IF NOT EXISTS part integer NOT NULL DEFAULT 0;
+CREATE INDEX IF NOT EXISTS profiles_part ON profiles(part);
+CREATE TABLE IF NOT EXISTS board_parts(part integer NOT NULL, key text COLLATE "C" NOT NULL, uid text COLLATE "C", json text NOT NULL, PRIMARY KEY(part, key));
 CREATE TABLE IF NOT EXISTS leaderboards(key text COLLATE "C" PRIMARY KEY, uid text COLLATE "C", json text NOT NULL);
 CREATE INDEX IF NOT EXISTS workouts_uid ON workouts(uid);
 CREATE INDEX IF NOT EXISTS sessions_uid ON sessions(uid);
@@ -172,6 +187,8 @@ struct Statements {
     put: HashMap<&'static str, (Statement, Statement)>,
     clocks: Statement,
     compacted: Statement,
+    profiles: Statement,
+    board_parts: Statement,
     reward: Statement,
     owe: Statement,
 }
@@ -184,6 +201,28 @@ pub struct PgStore {
     feed: Option<u64>,
     /// The URL without its password, for messages.
     name: String,
+    /// The URL (for another connection to the same database).
+    url: String,
+    /// The partition whose sources of truth this store reads and writes (a worker's engine
+    /// over one partition of a scale-out store); `None`: the whole store.
+    part: Option<i32>,
+}
+
+/// The meta key holding a partitioned store's partition count (written by the first worker).
+pub const PARTITIONS_KEY: &str = "scale.partitions";
+
+/// A counter of partition `part` (`read.p7`): each partition's engine keeps its own, and the
+/// whole store's counter is their sum.
+fn part_counter(name: &str, part: i32) -> String {
+    format!("{name}.p{part}")
+}
+
+/// The counter name without its partition suffix (`read.p7` → `read`).
+fn base_counter(name: &str) -> &str {
+    match name.rsplit_once(".p") {
+        Some((base, n)) if !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) => base,
+        _ => name,
+    }
 }
 
 fn versioned_sql(table: &str) -> String {
@@ -221,7 +260,25 @@ impl PgStore {
             statements,
             feed: None,
             name,
+            url: url.to_owned(),
+            part: None,
         })
+    }
+
+    /// Connects as the store of partition `part` of a scale-out store: the log, the compacted
+    /// workouts, the clocks, the counters and the profiles it reads and writes are the
+    /// partition's (each user is in one partition); the month's leaderboards it writes are the
+    /// partition's part of them (`board_parts`), which the reducer merges; the other views are
+    /// shared and keyed by user.
+    pub fn connect_partition(url: &str, part: u32) -> Result<PgStore, StoreError> {
+        let mut store = PgStore::connect(url)?;
+        store.part = Some(i32::try_from(part).unwrap_or(i32::MAX));
+        Ok(store)
+    }
+
+    /// The partition this store is scoped to.
+    pub fn part(&self) -> Option<u32> {
+        self.part.and_then(|p| u32::try_from(p).ok())
     }
 
     /// Becomes the database's one writer for as long as this store lives (`challenge pipeline
@@ -461,6 +518,20 @@ impl PgStore {
         &self.name
     }
 
+    /// The database's URL (with its password: for another connection, never for a message).
+    pub(crate) fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// Whether this is a partitioned scale-out store (a worker recorded its partition count).
+    pub fn partitioned(&mut self) -> Result<bool, StoreError> {
+        Ok(self
+            .client
+            .query_opt("SELECT 1 FROM meta WHERE key = $1", &[&PARTITIONS_KEY])
+            .map_err(|e| pg_error(&e))?
+            .is_some())
+    }
+
     /// The connection (for the scale-out's own tables).
     pub fn client(&mut self) -> &mut Client {
         &mut self.client
@@ -485,19 +556,27 @@ impl Statements {
             );
         }
         Ok(Statements {
-            log: p("INSERT INTO log(pos, kind, session, body) \
-                    SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[])")?,
+            log: p("INSERT INTO log(part, pos, kind, session, body) SELECT $5::integer, u.* \
+                    FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[]) u")?,
             dead_letters: p("INSERT INTO dead_letters(source, line, reason, raw) \
                              SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[])")?,
             results: p(&versioned_sql("results"))?,
             live: p(&versioned_sql("live"))?,
             team_results: p(&versioned_sql("team_results"))?,
             put,
-            clocks: p("INSERT INTO clocks(uid, as_of) SELECT * FROM unnest($1::text[], $2::text[]) \
-                       ON CONFLICT (uid) DO UPDATE SET as_of = excluded.as_of")?,
-            compacted: p("INSERT INTO compacted(session, pos, json) \
-                          SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[]) \
-                          ON CONFLICT (session) DO UPDATE SET pos = excluded.pos, json = excluded.json")?,
+            clocks: p("INSERT INTO clocks(uid, as_of, part) SELECT u.*, $3::integer \
+                       FROM unnest($1::text[], $2::text[]) u \
+                       ON CONFLICT (uid) DO UPDATE SET as_of = excluded.as_of, part = excluded.part")?,
+            compacted: p("INSERT INTO compacted(session, pos, json, part) SELECT u.*, $4::integer \
+                          FROM unnest($1::text[], $2::bigint[], $3::text[]) u \
+                          ON CONFLICT (session) DO UPDATE SET pos = excluded.pos, json = excluded.json, \
+                          part = excluded.part")?,
+            profiles: p("INSERT INTO profiles(key, uid, json, part) SELECT u.*, $4::integer \
+                         FROM unnest($1::text[], $2::text[], $3::text[]) u \
+                         ON CONFLICT (key) DO UPDATE SET uid = excluded.uid, json = excluded.json, \
+                         part = excluded.part")?,
+            board_parts: p("INSERT INTO board_parts(key, uid, json, part) SELECT u.*, $4::integer \
+                            FROM unnest($1::text[], $2::text[], $3::text[]) u")?,
             reward: p("INSERT INTO rewards(challenge, holder, name, team, json) \
                        VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING")?,
             owe: p("INSERT INTO deliveries(url, key, body) VALUES ($1, $2, $3)")?,
@@ -601,6 +680,29 @@ fn put_rows(
     tx.execute(statement, &[&keys, &users, &json])?;
     Ok(())
 }
+
+/// Puts keyed rows with their partition (`profiles`, `board_parts`).
+fn put_part_rows(
+    tx: &mut Transaction<'_>,
+    statement: &Statement,
+    rows: &[&Row],
+    part: i32,
+) -> Result<(), postgres::Error> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let keys: Vec<&str> = rows.iter().map(|r| r.key.as_str()).collect();
+    let users: Vec<Option<&str>> = rows.iter().map(|r| r.user.as_deref()).collect();
+    let json: Vec<&str> = rows.iter().map(|r| r.json.as_str()).collect();
+    tx.execute(statement, &[&keys, &users, &json, &part])?;
+    Ok(())
+}
+
+/// The counter of ticks applied (per partition in a partitioned store).
+pub const TICKS: &str = "ticks";
+
+/// The counter of erasures applied (per partition in a partitioned store).
+pub const ERASURES: &str = "erasures";
 
 fn unknown_view(view: &str) -> StoreError {
     StoreError::Backend(format!("unknown view `{view}`"))
@@ -712,7 +814,15 @@ fn erase(tx: &mut Transaction<'_>, erasure: &Erasure) -> Result<(), StoreError> 
     )
     .map_err(e)?;
     for table in [
-        "results", "live", "clocks", "workouts", "users", "sessions", "profiles",
+        "results",
+        "live",
+        "clocks",
+        "workouts",
+        "users",
+        "sessions",
+        "profiles",
+        "leaderboards",
+        "board_parts",
     ] {
         tx.execute(&format!("DELETE FROM {table} WHERE uid = $1"), &[&user])
             .map_err(e)?;
@@ -723,9 +833,11 @@ fn erase(tx: &mut Transaction<'_>, erasure: &Erasure) -> Result<(), StoreError> 
 fn apply(
     tx: &mut Transaction<'_>,
     st: &Statements,
+    scope: Option<i32>,
     batch: &Batch,
 ) -> Result<Vec<usize>, StoreError> {
     let e = |e: postgres::Error| pg_error(&e);
+    let part = scope.unwrap_or(0);
     if let Some(view) = batch
         .put
         .iter()
@@ -755,7 +867,7 @@ fn apply(
             session.push(s);
             body.push(text);
         }
-        tx.execute(&st.log, &[&pos, &kind, &session, &body])
+        tx.execute(&st.log, &[&pos, &kind, &session, &body, &part])
             .map_err(e)?;
     }
     if !batch.dead_letters.is_empty() {
@@ -769,9 +881,9 @@ fn apply(
     }
     if let Some((lo, hi)) = batch.purge_compacted {
         tx.execute(
-            "DELETE FROM log WHERE pos >= $1 AND pos < $2 AND kind = 'event' \
+            "DELETE FROM log WHERE part = $3 AND pos >= $1 AND pos < $2 AND kind = 'event' \
              AND session IN (SELECT session FROM compacted)",
-            &[&position(lo), &position(hi)],
+            &[&position(lo), &position(hi), &part],
         )
         .map_err(e)?;
     }
@@ -794,7 +906,7 @@ fn apply(
         let sessions: Vec<&str> = rows.iter().map(|r| r.0).collect();
         let pos: Vec<i64> = rows.iter().map(|r| position(r.1.pos)).collect();
         let json: Vec<&str> = rows.iter().map(|r| r.1.json.as_str()).collect();
-        tx.execute(&st.compacted, &[&sessions, &pos, &json])
+        tx.execute(&st.compacted, &[&sessions, &pos, &json, &part])
             .map_err(e)?;
     }
     for c in &batch.put_challenges {
@@ -866,14 +978,24 @@ fn apply(
         .map_err(e)?;
     }
     upsert_versioned(tx, &st.live, &batch.live).map_err(e)?;
-    for (table, rows) in [
-        ("profiles", &batch.profiles),
-        ("leaderboards", &batch.leaderboards),
-    ] {
-        if let Some(rows) = rows {
-            tx.execute(&format!("DELETE FROM {table}"), &[])
+    if let Some(rows) = &batch.profiles {
+        // Every profile of the store, or of the partition.
+        tx.execute(
+            "DELETE FROM profiles WHERE $1::integer IS NULL OR part = $1",
+            &[&scope],
+        )
+        .map_err(e)?;
+        put_part_rows(tx, &st.profiles, &fold_keyed(rows.iter()), part).map_err(e)?;
+    }
+    if let Some(rows) = &batch.leaderboards {
+        if scope.is_some() {
+            // The partition's part of the month's boards: the reducer merges the parts.
+            tx.execute("DELETE FROM board_parts WHERE part = $1", &[&part])
                 .map_err(e)?;
-            if let Some((put, _)) = st.put.get(table) {
+            put_part_rows(tx, &st.board_parts, &fold_keyed(rows.iter()), part).map_err(e)?;
+        } else {
+            tx.execute("DELETE FROM leaderboards", &[]).map_err(e)?;
+            if let Some((put, _)) = st.put.get("leaderboards") {
                 put_rows(tx, put, &fold_keyed(rows.iter())).map_err(e)?;
             }
         }
@@ -896,16 +1018,31 @@ fn apply(
         }
         let users: Vec<&str> = rows.iter().map(|r| r.0).collect();
         let as_of: Vec<&str> = rows.iter().map(|r| r.1).collect();
-        tx.execute(&st.clocks, &[&users, &as_of]).map_err(e)?;
+        tx.execute(&st.clocks, &[&users, &as_of, &part])
+            .map_err(e)?;
     }
     let c = &batch.counters;
+    let ticks = batch.log.iter().filter(|l| l.kind == LogKind::Tick).count() as u64;
+    let erasures = u64::from(batch.erase.is_some());
+    let (ticks, erasures) = if scope.is_some() {
+        (ticks, erasures)
+    } else {
+        (0, 0)
+    };
     for (name, value) in [
         ("read", c.read),
         ("accepted", c.accepted),
         ("duplicates", c.duplicates),
         ("rejected", c.rejected),
+        // A partition's barriers, which the reducer compares across partitions.
+        (TICKS, ticks),
+        (ERASURES, erasures),
     ] {
         if value > 0 {
+            let name = match scope {
+                Some(part) => part_counter(name, part),
+                None => name.to_owned(),
+            };
             tx.execute(
                 "INSERT INTO counters(name, value) VALUES ($1, $2) \
                  ON CONFLICT (name) DO UPDATE SET value = counters.value + excluded.value",
@@ -959,8 +1096,14 @@ fn write_changes(
     keep: u64,
     batch: &Batch,
     issued: &[usize],
+    scope: Option<i32>,
 ) -> Result<(), postgres::Error> {
-    let changes = feed::changes_of(batch, issued);
+    let mut changes = feed::changes_of(batch, issued);
+    if scope.is_some() {
+        // A partition's boards are its part of them, not rows of the leaderboards view: the
+        // reducer's merge is what changes the view.
+        changes.retain(|c| c.kind != "leaderboard");
+    }
     if changes.is_empty() {
         return Ok(());
     }
@@ -993,19 +1136,27 @@ fn write_changes(
 impl Store for PgStore {
     fn snapshot(&mut self) -> Result<Snapshot, StoreError> {
         let e = |e: postgres::Error| pg_error(&e);
+        let scope = self.part;
         let c = &mut self.client;
         let mut snapshot = Snapshot::default();
         let head: i64 = c
             .query_one(
-                "SELECT greatest((SELECT coalesce(max(pos), 0) FROM log), \
-                                 (SELECT coalesce(max(pos), 0) FROM compacted))",
-                &[],
+                "SELECT greatest(\
+                 (SELECT coalesce(max(pos), 0) FROM log WHERE $1::integer IS NULL OR part = $1), \
+                 (SELECT coalesce(max(pos), 0) FROM compacted WHERE $1::integer IS NULL OR part = $1))",
+                &[&scope],
             )
             .map_err(e)?
             .get(0);
         snapshot.head = as_u64(head);
         snapshot.challenges = read_challenges(c)?;
-        for row in c.query("SELECT uid, as_of FROM clocks", &[]).map_err(e)? {
+        for row in c
+            .query(
+                "SELECT uid, as_of FROM clocks WHERE $1::integer IS NULL OR part = $1",
+                &[&scope],
+            )
+            .map_err(e)?
+        {
             snapshot.clocks.insert(row.get(0), row.get(1));
         }
         for row in c.query("SELECT key, value FROM meta", &[]).map_err(e)? {
@@ -1024,13 +1175,22 @@ impl Store for PgStore {
         {
             let name: String = row.get(0);
             let value = as_u64(row.get(1));
-            match name.as_str() {
-                "read" => counters.read = value,
-                "accepted" => counters.accepted = value,
-                "duplicates" => counters.duplicates = value,
-                "rejected" => counters.rejected = value,
-                _ => {}
-            }
+            // A partition's engine counts its own; the whole store's are the sums.
+            let name = match scope {
+                Some(part) => match name.strip_suffix(&format!(".p{part}")) {
+                    Some(base) => base,
+                    None => continue,
+                },
+                None => base_counter(&name),
+            };
+            let counter = match name {
+                "read" => &mut counters.read,
+                "accepted" => &mut counters.accepted,
+                "duplicates" => &mut counters.duplicates,
+                "rejected" => &mut counters.rejected,
+                _ => continue,
+            };
+            *counter += value;
         }
         snapshot.counters = counters;
         Ok(snapshot)
@@ -1039,12 +1199,22 @@ impl Store for PgStore {
     fn sources(&mut self, from: u64, to: u64) -> Result<SourcePage, StoreError> {
         let e = |e: postgres::Error| pg_error(&e);
         let (from, to) = (position(from), position(to));
+        let scope = self.part;
+        if scope.is_none() && self.partitioned()? {
+            return Err(StoreError::Backend(format!(
+                "`{}` is a partitioned scale-out store: its log is one per partition, replayed \
+                 by the workers (docs/scale-out.md, \"Rebuilding a view\")",
+                self.name
+            )));
+        }
+        let part = scope.unwrap_or(0);
         let mut page = SourcePage::default();
         for row in self
             .client
             .query(
-                "SELECT pos, kind, session, body FROM log WHERE pos >= $1 AND pos < $2 ORDER BY pos",
-                &[&from, &to],
+                "SELECT pos, kind, session, body FROM log WHERE part = $3 AND pos >= $1 AND pos < $2 \
+                 ORDER BY pos",
+                &[&from, &to, &part],
             )
             .map_err(e)?
         {
@@ -1059,9 +1229,9 @@ impl Store for PgStore {
         for row in self
             .client
             .query(
-                "SELECT session, pos, json FROM compacted WHERE pos >= $1 AND pos < $2 \
+                "SELECT session, pos, json FROM compacted WHERE part = $3 AND pos >= $1 AND pos < $2 \
                  ORDER BY pos, session",
-                &[&from, &to],
+                &[&from, &to, &part],
             )
             .map_err(e)?
         {
@@ -1083,14 +1253,20 @@ impl Store for PgStore {
 
     fn commit(&mut self, batch: &Batch) -> Result<(), StoreError> {
         let mut tx = self.client.transaction().map_err(|e| pg_error(&e))?;
-        let issued = apply(&mut tx, &self.statements, batch)?;
+        let issued = apply(&mut tx, &self.statements, self.part, batch)?;
         if let Some(keep) = self.feed {
-            write_changes(&mut tx, keep, batch, &issued).map_err(|e| pg_error(&e))?;
+            write_changes(&mut tx, keep, batch, &issued, self.part).map_err(|e| pg_error(&e))?;
         }
         tx.commit().map_err(|e| pg_error(&e))
     }
 
     fn clear_views(&mut self) -> Result<(), StoreError> {
+        if self.part.is_some() {
+            // The views are shared by the partitions: one partition cannot clear them alone.
+            return Err(StoreError::Backend(
+                "a partition's store cannot clear the shared views".to_owned(),
+            ));
+        }
         let mut tx = self.client.transaction().map_err(|e| pg_error(&e))?;
         for table in KEYED
             .iter()

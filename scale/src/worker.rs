@@ -1,45 +1,59 @@
-//! `challenge worker`: the pipeline's engine over the PostgreSQL store, fed by the partition
-//! streams of RabbitMQ.
+//! `challenge worker`: the pipeline's engines over the PostgreSQL store, one per partition the
+//! worker owns, fed by the partitions' RabbitMQ streams; and, in one worker at a time, the
+//! reducer (crate::reduce).
 //!
 //! ```text
-//! wait for the worker lock (pg_try_advisory_lock on the connection that writes)
-//!   └─► Engine::open (replays the log from PostgreSQL) ─► subscribe to every stream from the
-//!       stored offset + 1 ─► batches: the events before each partition's next tick, in one
-//!       transaction with the offsets they consumed ─► a tick once every partition delivered
-//!       it (barrier), in one transaction with the ticks' offsets
+//! heartbeat (workers table) ─► fair share = ⌈partitions / live workers⌉
+//!   ├─ below it: take free partitions: pg_try_advisory_lock(PARTITION_LOCK, p) on a connection
+//!   │  of the partition's own, Engine::open over the partition's log (PgStore::connect_partition)
+//!   └─ above it: give the extra partitions up (between two commits: the engine and its
+//!      connection dropped, the lock with it)
+//! per owned partition: its stream from the stored offset + 1 ─► events in batches, ticks and
+//! admin changes in stream order, each commit with the partition's offset
 //! ```
 //!
-//! **Ownership.** One worker derives at a time: it holds a session advisory lock on the very
-//! connection its commits go through, so a worker whose connection died can never commit
-//! again (its lock died with the session), and the lock is free for the next worker the
-//! moment the process or its connection ends, however it ends. The others wait as standbys and
-//! take over from the stored offsets: nothing acknowledged by a gateway is lost (it is in the
-//! stream) and nothing is applied twice (the offsets commit with the views). Partition-parallel
-//! derivation is not done yet (docs/scale-out.md says why and what it needs).
+//! **Ownership.** A partition's engine commits through the very connection that holds the
+//! partition's advisory lock, so an engine whose connection died can never commit again (its
+//! lock died with the session), and the partition is free for another worker the moment the
+//! process or the connection ends, however it ends. Nothing acknowledged by a gateway is lost
+//! (it is in the stream) and nothing is applied twice (the offsets commit with the views).
+//!
+//! **Why partitions are independent.** Every line of a user is in the user's partition (the
+//! gateways route session events through the session directory), and every barrier (tick,
+//! admin change) is in every partition's stream at the same place among the events a gateway
+//! published before and after it. A partition's engine therefore derives its users' views as
+//! the embedded engine does, at its own pace; the stages that read across users (team rows,
+//! the merged leaderboards) run in the reducer.
+//!
+//! **Rebalancing.** Each worker beats every pass (PostgreSQL's clock, not the worker's); the
+//! live ones are those that beat within [`HEARTBEAT_TIMEOUT_SECS`]. A worker that joins raises
+//! the count, the others give up their extra partitions after their current commit, and the
+//! newcomer takes them; a worker that dies frees its partitions at once (its connections end)
+//! and its share at the timeout.
 //!
 //! **Invariant:** the worker reads no clock for a view: every time is in the messages (event
 //! `ts`, tick `at`).
-//!
-//! Any failure (the broker or the database gone, a commit refused) drops the engine and the
-//! connections and starts over from the store after a pause: the in-memory state is never
-//! trusted past a failed commit.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use pipeline::engine::{Engine, Options, PipelineError};
+use pipeline::engine::{parse_tick, stored, Engine, Options, PipelineError};
 use pipeline::store::{Batch, Store};
 use pipeline::transport::Chunk;
 use rules_core::eval::AsOf;
 use rules_core::Challenge;
 use serde::{Deserialize, Serialize};
 
-use crate::postgres::PgStore;
+use crate::postgres::{pg_error, PgStore, PARTITIONS_KEY};
 use crate::rabbitmq::{Broker, Kind, Message};
+use crate::reduce::{self, ReducerConfig};
 
-/// The advisory lock of the active worker.
-pub const WORKER_LOCK: i64 = 0x6368_616c_6c02;
+/// The class of the partitions' advisory locks (`pg_try_advisory_lock(PARTITION_LOCK, p)`).
+pub const PARTITION_LOCK: i32 = 0x6368_616c;
+
+/// A worker whose heartbeat is older than this is gone: its share goes to the others.
+pub const HEARTBEAT_TIMEOUT_SECS: i32 = 3;
 
 /// What a worker runs on.
 #[derive(Clone, Debug)]
@@ -128,29 +142,40 @@ impl Admin {
 /// Changes the outbox keeps for the gateways' clients that reconnect (`serve`'s default).
 pub const OUTBOX_KEEP: u64 = 1_000_000;
 
-/// The meta key holding a store's partition count.
-const PARTITIONS_KEY: &str = "scale.partitions";
+/// How often a worker beats and balances its partitions.
+const BALANCE_EVERY: Duration = Duration::from_millis(500);
 
 /// The consumer key of a partition's stream in the store's offsets.
 pub fn offset_key(prefix: &str, p: u32) -> String {
     format!("stream:{prefix}.{p}")
 }
 
-/// Runs a worker until `stop` is set: waits for the lock, derives while it holds it, and starts
-/// over after a failure. `log` hears what happens (one line each).
-pub fn run(config: &WorkerConfig, stop: &AtomicBool, log: &mut dyn FnMut(&str)) {
-    while !stop.load(Ordering::Relaxed) {
-        match serve_once(config, stop, log) {
-            Ok(()) => return,
-            Err(e) => {
-                log(&format!("{e}; starting over in 1 s"));
-                pause(stop, Duration::from_secs(1));
+/// Runs a worker until `stop` is set: the engines of the partitions it owns, and the reducer
+/// when it holds the reducer's lock (a thread of its own); starts over after a failure. `log`
+/// hears what happens (one line each).
+pub fn run(config: &WorkerConfig, stop: &AtomicBool, log: &(dyn Fn(&str) + Sync)) {
+    let reducer = ReducerConfig {
+        store: config.store.clone(),
+        catalog: config.options.catalog.clone(),
+        webhooks: config.options.webhooks.clone(),
+        outbox_keep: OUTBOX_KEEP,
+    };
+    std::thread::scope(|scope| {
+        scope.spawn(|| reduce::run(&reducer, stop, log));
+        while !stop.load(Ordering::Relaxed) {
+            match serve_once(config, stop, log) {
+                Ok(()) => return,
+                Err(e) => {
+                    log(&format!("{e}; starting over in 1 s"));
+                    pause(stop, Duration::from_secs(1));
+                }
             }
         }
-    }
+    });
 }
 
-fn pause(stop: &AtomicBool, total: Duration) {
+/// Sleeps `total` in small steps, returning early when `stop` is set.
+pub(crate) fn pause(stop: &AtomicBool, total: Duration) {
     let step = Duration::from_millis(50);
     let mut waited = Duration::ZERO;
     while waited < total && !stop.load(Ordering::Relaxed) {
@@ -159,168 +184,339 @@ fn pause(stop: &AtomicBool, total: Duration) {
     }
 }
 
-/// One term as a worker: standby until the lock is had, then active until a failure or `stop`.
+/// A partition this worker owns: its engine (whose store connection holds the partition's
+/// lock) and the messages received and not yet applied.
+struct Owned {
+    engine: Engine<PgStore>,
+    /// The partition's consumer key in the offsets.
+    key: String,
+    queue: VecDeque<Message>,
+    /// The next offset to accept (a stream delivers from the start of a chunk, and a
+    /// resubscription repeats).
+    expected: u64,
+}
+
+impl Owned {
+    /// The offset after the last one committed.
+    fn committed_next(&self) -> u64 {
+        self.engine.offsets().get(&self.key).map_or(0, |o| o + 1)
+    }
+}
+
+/// One term as a worker: beats, balances, and derives its partitions until a failure of the
+/// broker or the control connection, or `stop`.
 fn serve_once(
     config: &WorkerConfig,
     stop: &AtomicBool,
-    log: &mut dyn FnMut(&str),
+    log: &(dyn Fn(&str) + Sync),
 ) -> Result<(), String> {
-    let mut store = PgStore::connect(&config.store).map_err(|e| e.to_string())?;
-    let mut said = false;
-    loop {
-        if stop.load(Ordering::Relaxed) {
-            return Ok(());
-        }
-        let got: bool = store
-            .client()
-            .query_one("SELECT pg_try_advisory_lock($1)", &[&WORKER_LOCK])
-            .map_err(|e| crate::postgres::pg_error(&e).to_string())?
-            .get(0);
-        if got {
-            break;
-        }
-        if !said {
-            log("standby: another worker is active");
-            said = true;
-        }
-        pause(stop, Duration::from_millis(200));
-    }
-    let snapshot = store.snapshot().map_err(|e| e.to_string())?;
-    match snapshot.meta.get(PARTITIONS_KEY) {
-        Some(n) if *n != config.partitions.to_string() => {
-            return Err(format!(
-                "the store's streams have {n} partitions, not {}: the partition count is fixed \
-                 for the life of a store (docs/scale-out.md)",
-                config.partitions
-            ))
-        }
-        Some(_) => {}
-        None => store
-            .commit(&Batch {
-                meta: vec![(PARTITIONS_KEY.to_owned(), config.partitions.to_string())],
-                ..Batch::default()
-            })
-            .map_err(|e| e.to_string())?,
-    }
-    // The change outbox the gateways' streams follow, written in each commit's transaction.
-    store.enable_feed(OUTBOX_KEEP);
-    log("active: replaying the log");
-    let options = Options {
-        feed: true,
-        ..config.options.clone()
+    let mut control = PgStore::connect(&config.store).map_err(|e| e.to_string())?;
+    record_partitions(&mut control, config.partitions)?;
+    let backend: i32 = control
+        .client()
+        .query_one("SELECT pg_backend_pid()", &[])
+        .map_err(|e| pg_error(&e).to_string())?
+        .get(0);
+    let me = Member {
+        name: format!("pid {} / backend {backend}", std::process::id()),
+        spread: u32::try_from(backend).unwrap_or(0),
     };
-    let mut engine = Engine::open(store, options).map_err(|e| e.to_string())?;
+    let broker = Broker::connect(&config.broker, &config.prefix, config.partitions)
+        .map_err(|e| e.to_string())?;
     if let Some(decls) = &config.challenges {
-        engine.set_challenges(decls).map_err(|e| e.to_string())?;
+        publish_challenges(&mut control, &broker, decls, log)?;
     }
-    let n = config.partitions;
-    let keys: Vec<String> = (0..n).map(|p| offset_key(&config.prefix, p)).collect();
-    let mut next: BTreeMap<u32, u64> = BTreeMap::new();
-    for (p, key) in (0..n).zip(&keys) {
-        next.insert(p, engine.offsets().get(key).map_or(0, |o| o + 1));
-    }
-    let broker = Broker::connect(&config.broker, &config.prefix, n).map_err(|e| e.to_string())?;
-    let mut subscription = broker.subscribe(&next).map_err(|e| e.to_string())?;
-    log(&format!(
-        "active: consuming {n} partitions from their stored offsets (head {})",
-        engine.head()
-    ));
-    let mut queues: Vec<VecDeque<Message>> = (0..n).map(|_| VecDeque::new()).collect();
+    log(&format!("started as `{}`", me.name));
+    let mut owned: BTreeMap<u32, Owned> = BTreeMap::new();
+    let mut subscription = None;
+    let mut resubscribe = true;
+    let mut balanced: Option<Instant> = None;
     while !stop.load(Ordering::Relaxed) {
-        let messages = subscription
+        if balanced.is_none_or(|at| at.elapsed() >= BALANCE_EVERY) {
+            resubscribe |= balance(&mut control, &me, config, &mut owned, log)?;
+            balanced = Some(Instant::now());
+        }
+        if resubscribe {
+            // Every owned partition again from its committed offset: what was received and
+            // not applied is received again.
+            subscription = None;
+            let mut from = BTreeMap::new();
+            for (p, o) in owned.iter_mut() {
+                o.queue.clear();
+                o.expected = o.committed_next();
+                from.insert(*p, o.expected);
+            }
+            if !from.is_empty() {
+                subscription = Some(broker.subscribe(&from).map_err(|e| e.to_string())?);
+            }
+            resubscribe = false;
+        }
+        let Some(sub) = subscription.as_mut() else {
+            pause(stop, Duration::from_millis(100));
+            continue;
+        };
+        let messages = sub
             .next_batch(config.batch, Duration::from_millis(100))
             .map_err(|e| e.to_string())?;
         for m in messages {
-            let Some(expected) = next.get_mut(&m.partition) else {
+            let Some(o) = owned.get_mut(&m.partition) else {
                 continue;
             };
-            // A stream delivers from the start of a chunk, and a resubscription may repeat.
-            if m.offset < *expected {
+            if m.offset < o.expected {
                 continue;
             }
-            *expected = m.offset + 1;
-            if let Some(q) = queues.get_mut(m.partition as usize) {
-                q.push_back(m);
-            }
+            o.expected = m.offset + 1;
+            o.queue.push_back(m);
         }
-        drain(&mut engine, &mut queues, &keys, config.batch, log)?;
+        // A partition whose engine fails is given up (its connection, and so its lock, go
+        // with it); it is taken again, by this worker or another, from its stored offsets.
+        let failed: Vec<u32> = owned
+            .iter_mut()
+            .filter_map(|(p, o)| {
+                drain(o, config.batch, log)
+                    .map_err(|e| log(&format!("partition {p}: {e}; giving it up")))
+                    .err()
+                    .map(|()| *p)
+            })
+            .collect();
+        for p in failed {
+            owned.remove(&p);
+            resubscribe = true;
+        }
     }
+    drop(subscription);
+    drop(owned);
+    let _ = control
+        .client()
+        .execute("DELETE FROM workers WHERE name = $1", &[&me.name]);
     Ok(())
 }
 
-/// Applies what the queues allow: the events before each partition's next barrier (a tick or
-/// an admin change), a batch at a time; a barrier once it heads every partition's queue.
-fn drain(
-    engine: &mut Engine<PgStore>,
-    queues: &mut [VecDeque<Message>],
-    keys: &[String],
-    batch: usize,
-    log: &mut dyn FnMut(&str),
+/// Records the store's partition count, or checks it against the one recorded.
+fn record_partitions(control: &mut PgStore, partitions: u32) -> Result<(), String> {
+    let snapshot = control.snapshot().map_err(|e| e.to_string())?;
+    match snapshot.meta.get(PARTITIONS_KEY) {
+        Some(n) if *n != partitions.to_string() => Err(format!(
+            "the store's streams have {n} partitions, not {partitions}: the partition count is \
+             fixed for the life of a store (docs/scale-out.md)"
+        )),
+        Some(_) => Ok(()),
+        None => control
+            .commit(&Batch {
+                meta: vec![(PARTITIONS_KEY.to_owned(), partitions.to_string())],
+                ..Batch::default()
+            })
+            .map_err(|e| e.to_string()),
+    }
+}
+
+/// `--challenges`: the set, as admin changes through the streams (so that every partition
+/// applies them at the same place among the events): a put for each challenge that is new or
+/// differs from the stored one, a deletion for each stored shared challenge not in the set.
+fn publish_challenges(
+    control: &mut PgStore,
+    broker: &Broker,
+    decls: &[Challenge],
+    log: &(dyn Fn(&str) + Sync),
 ) -> Result<(), String> {
+    let now = control.stored_challenges().map_err(|e| e.to_string())?;
+    let mut changes = Vec::new();
+    let mut wanted = BTreeSet::new();
+    for decl in decls {
+        let c = stored(decl, None).map_err(|e| e.to_string())?;
+        wanted.insert(c.id.clone());
+        if !now
+            .iter()
+            .any(|s| s.id == c.id && s.hash == c.hash && s.owner.is_none())
+        {
+            changes.push(Admin::ChallengePut {
+                tree: c.tree,
+                owner: None,
+            });
+        }
+    }
+    for c in now
+        .iter()
+        .filter(|c| c.owner.is_none() && !wanted.contains(&c.id))
+    {
+        changes.push(Admin::ChallengeDelete { id: c.id.clone() });
+    }
+    if changes.is_empty() {
+        return Ok(());
+    }
+    control.lock_ticks().map_err(|e| e.to_string())?;
+    let sent = broker.publisher().and_then(|p| {
+        changes.iter().try_for_each(|change| {
+            let body = serde_json::to_string(change).unwrap_or_default();
+            p.barrier(Kind::Admin, &body)
+        })
+    });
+    control.unlock_ticks().map_err(|e| e.to_string())?;
+    sent.map_err(|e| e.to_string())?;
+    log(&format!(
+        "--challenges: published {} change(s)",
+        changes.len()
+    ));
+    Ok(())
+}
+
+/// This worker as the heartbeat table knows it.
+struct Member {
+    name: String,
+    /// Where its search for free partitions starts (so that workers starting together do not
+    /// all try the same ones first).
+    spread: u32,
+}
+
+/// Beats, then moves the owned partitions toward the fair share: gives up the extra ones, or
+/// takes free ones. Whether the owned set changed.
+fn balance(
+    control: &mut PgStore,
+    me: &Member,
+    config: &WorkerConfig,
+    owned: &mut BTreeMap<u32, Owned>,
+    log: &(dyn Fn(&str) + Sync),
+) -> Result<bool, String> {
+    let e = |e: postgres::Error| pg_error(&e).to_string();
+    let client = control.client();
+    let mine = i32::try_from(owned.len()).unwrap_or(i32::MAX);
+    client
+        .execute(
+            "INSERT INTO workers(name, seen, partitions) VALUES ($1, now(), $2) \
+             ON CONFLICT (name) DO UPDATE SET seen = now(), partitions = excluded.partitions",
+            &[&me.name, &mine],
+        )
+        .map_err(e)?;
+    client
+        .execute(
+            "DELETE FROM workers WHERE seen < now() - interval '1 minute'",
+            &[],
+        )
+        .map_err(e)?;
+    let live: i64 = client
+        .query_one(
+            "SELECT count(*) FROM workers WHERE seen > now() - make_interval(secs => $1)",
+            &[&f64::from(HEARTBEAT_TIMEOUT_SECS)],
+        )
+        .map_err(e)?
+        .get(0);
+    let n = config.partitions;
+    let fair =
+        usize::try_from(n.div_ceil(u32::try_from(live.max(1)).unwrap_or(1))).unwrap_or(usize::MAX);
+    let mut changed = false;
+    while owned.len() > fair {
+        if let Some((p, _)) = owned.pop_last() {
+            log(&format!("gave partition {p} up ({live} workers)"));
+            changed = true;
+        }
+    }
+    if owned.len() == fair {
+        return Ok(changed);
+    }
+    let held: BTreeSet<u32> = client
+        .query(
+            "SELECT objid::bigint FROM pg_locks WHERE locktype = 'advisory' AND objsubid = 2 \
+             AND classid::bigint = $1 AND granted",
+            &[&i64::from(PARTITION_LOCK)],
+        )
+        .map_err(e)?
+        .iter()
+        .filter_map(|r| u32::try_from(r.get::<_, i64>(0)).ok())
+        .collect();
+    for p in (0..n).map(|i| (i + me.spread) % n) {
+        if owned.len() >= fair {
+            break;
+        }
+        if held.contains(&p) || owned.contains_key(&p) {
+            continue;
+        }
+        match take(config, p) {
+            Ok(Some(o)) => {
+                log(&format!(
+                    "took partition {p} (log head {}, {live} workers)",
+                    o.engine.head()
+                ));
+                owned.insert(p, o);
+                changed = true;
+            }
+            Ok(None) => {}
+            Err(e) => log(&format!("partition {p}: {e}")),
+        }
+    }
+    Ok(changed)
+}
+
+/// Partition `p`'s engine, if its lock is free: a connection of its own takes the lock, then
+/// the engine replays the partition's log.
+fn take(config: &WorkerConfig, p: u32) -> Result<Option<Owned>, String> {
+    let mut store = PgStore::connect_partition(&config.store, p).map_err(|e| e.to_string())?;
+    let got: bool = store
+        .client()
+        .query_one(
+            "SELECT pg_try_advisory_lock($1, $2)",
+            &[&PARTITION_LOCK, &i32::try_from(p).unwrap_or(i32::MAX)],
+        )
+        .map_err(|e| pg_error(&e).to_string())?
+        .get(0);
+    if !got {
+        return Ok(None);
+    }
+    // The change outbox the gateways' streams follow, written in each commit's transaction.
+    store.enable_feed(OUTBOX_KEEP);
+    let options = Options {
+        feed: true,
+        global_stages: false,
+        ..config.options.clone()
+    };
+    let engine = Engine::open(store, options).map_err(|e| e.to_string())?;
+    Ok(Some(Owned {
+        engine,
+        key: offset_key(&config.prefix, p),
+        queue: VecDeque::new(),
+        expected: 0,
+    }))
+}
+
+/// Applies what a partition's queue allows: its events a batch at a time, and each barrier (a
+/// tick or an admin change) in its place, each commit with the partition's offset.
+fn drain(o: &mut Owned, batch: usize, log: &(dyn Fn(&str) + Sync)) -> Result<(), String> {
     loop {
         let mut chunks = Vec::new();
-        let mut offsets = Vec::new();
+        let mut last = None;
         let mut taken = 0;
-        for (q, key) in queues.iter_mut().zip(keys) {
-            let mut last = None;
-            while taken < batch {
-                match q.front() {
-                    Some(m) if m.kind == Kind::Event => {}
-                    _ => break,
-                }
-                let Some(m) = q.pop_front() else {
-                    break;
-                };
-                // One message holds a request's lines of this partition, in order. Dead
-                // letters name the stream and the message's offset (`stream:<prefix>.<p>@<o>`)
-                // and the line's number within it.
-                let mut chunk = Chunk::default();
-                for (i, line) in (1..).zip(m.body.lines()) {
-                    chunk.push(i, line);
-                    taken += 1;
-                }
-                chunks.push((format!("{key}@{}", m.offset), chunk));
-                last = Some(m.offset);
+        while taken < batch && o.queue.front().is_some_and(|m| m.kind == Kind::Event) {
+            let Some(m) = o.queue.pop_front() else {
+                break;
+            };
+            // One message holds a request's lines of this partition, in order. Dead letters
+            // name the stream and the message's offset (`stream:<prefix>.<p>@<o>`) and the
+            // line's number within it.
+            let mut chunk = Chunk::default();
+            for (i, line) in (1..).zip(m.body.lines()) {
+                chunk.push(i, line);
+                taken += 1;
             }
-            if let Some(last) = last {
-                offsets.push((key.clone(), last));
-            }
+            chunks.push((format!("{}@{}", o.key, m.offset), chunk));
+            last = Some(m.offset);
         }
-        if !chunks.is_empty() {
-            engine
-                .ingest_chunks(chunks, offsets)
+        if let Some(last) = last {
+            o.engine
+                .ingest_chunks(chunks, vec![(o.key.clone(), last)])
                 .map_err(|e| e.to_string())?;
             continue;
         }
-        let all_barriers = queues
-            .iter()
-            .all(|q| q.front().is_some_and(|m| m.kind.is_barrier()));
-        if !all_barriers || queues.is_empty() {
+        let Some(m) = o.queue.pop_front() else {
             return Ok(());
-        }
-        let heads: Vec<Message> = queues.iter_mut().filter_map(|q| q.pop_front()).collect();
-        let offsets: Vec<(String, u64)> = keys
-            .iter()
-            .cloned()
-            .zip(heads.iter().map(|m| m.offset))
-            .collect();
-        let (kind, body) = heads
-            .first()
-            .map(|m| (m.kind, m.body.clone()))
-            .unwrap_or((Kind::Tick, String::new()));
-        if heads.iter().any(|m| m.body != body || m.kind != kind) {
-            return Err(format!(
-                "the partitions disagree on the next barrier (`{body}` and others): ticks and \
-                 admin changes must be published under the store's tick lock"
-            ));
-        }
+        };
+        let offsets = vec![(o.key.clone(), m.offset)];
+        let engine = &mut o.engine;
         let consume = |engine: &mut Engine<PgStore>, offsets| {
             engine
                 .ingest_chunks(Vec::new(), offsets)
                 .map(|_| ())
                 .map_err(|e| e.to_string())
         };
-        match (kind, parse_tick(&body)) {
+        match (m.kind, parse_tick(&m.body)) {
             (Kind::Tick, Some((at, timezone))) => engine
                 .tick_with_offsets(&at, &timezone, offsets)
                 .map_err(|e| e.to_string())?,
@@ -328,13 +524,13 @@ fn drain(
                 // Applied, then consumed: a crash between the two applies it again on restart,
                 // which every admin change tolerates (a put of the same tree, a deletion of a
                 // deleted user and an erasure of an erased one change nothing).
-                match serde_json::from_str::<Admin>(&body) {
+                match serde_json::from_str::<Admin>(&m.body) {
                     Ok(admin) => {
                         if let Err(reason) = admin.apply(engine).map_err(|e| e.to_string())? {
                             log(&format!("admin change not applied: {reason}"));
                         }
                     }
-                    Err(e) => log(&format!("admin change not read ({e}): `{body}`")),
+                    Err(e) => log(&format!("admin change not read ({e}): `{}`", m.body)),
                 }
                 consume(engine, offsets)?;
             }
@@ -342,12 +538,4 @@ fn drain(
             _ => consume(engine, offsets)?,
         }
     }
-}
-
-/// A tick message's time and timezone.
-pub fn parse_tick(body: &str) -> Option<(AsOf, String)> {
-    let v: serde_json::Value = serde_json::from_str(body).ok()?;
-    let at = AsOf::parse(v.get("at")?.as_str()?)?;
-    let timezone = v.get("timezone")?.as_str()?.to_owned();
-    Some((at, timezone))
 }

@@ -4,6 +4,7 @@
 //! hash) and the counters one embedded engine gives; a worker stopped mid-stream hands over to
 //! a standby with nothing lost and nothing applied twice.
 
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -68,7 +69,7 @@ fn start_workers(config: &WorkerConfig, n: usize) -> Workers {
         let config = config.clone();
         let flag = stop.clone();
         threads.push(std::thread::spawn(move || {
-            worker::run(&config, &flag, &mut |line| eprintln!("worker {i}: {line}"));
+            worker::run(&config, &flag, &|line| eprintln!("worker {i}: {line}"));
         }));
         stops.push(stop);
     }
@@ -86,15 +87,20 @@ impl Workers {
     }
 }
 
-/// Waits until the store has read `lines` lines and applied `ticks` ticks.
-fn wait_for(url: &str, lines: u64, ticks: i64) {
+/// Waits until the store has read `lines` lines and every one of its `partitions` has
+/// applied `ticks` ticks.
+fn wait_for(url: &str, partitions: u32, lines: u64, ticks: i64) {
     let mut store = PgStore::connect(url).unwrap();
     let started = Instant::now();
     loop {
         let read = store.snapshot().unwrap().counters.read;
         let applied: i64 = store
             .client()
-            .query_one("SELECT count(*) FROM log WHERE kind = 'tick'", &[])
+            .query_one(
+                "SELECT CASE WHEN count(*) = $1 THEN min(c) ELSE 0 END FROM \
+                 (SELECT count(*) AS c FROM log WHERE kind = 'tick' GROUP BY part) t",
+                &[&i64::from(partitions)],
+            )
             .unwrap()
             .get(0);
         if read == lines && applied == ticks {
@@ -109,6 +115,20 @@ fn wait_for(url: &str, lines: u64, ticks: i64) {
             "timed out: read {read} of {lines}, {applied} of {ticks} ticks"
         );
         std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// The store's view hashes once they equal `expected`, or after 30 s: the reducer's team rows
+/// and merged boards follow the partitions' commits.
+fn settled_hashes(url: &str, expected: &BTreeMap<String, String>) -> BTreeMap<String, String> {
+    let mut store = PgStore::connect(url).unwrap();
+    let started = Instant::now();
+    loop {
+        let hashes = store.view_hashes().unwrap();
+        if &hashes == expected || started.elapsed() > Duration::from_secs(30) {
+            return hashes;
+        }
+        std::thread::sleep(Duration::from_millis(200));
     }
 }
 
@@ -153,9 +173,9 @@ fn two_gateways_and_three_workers_give_the_embedded_views() {
     post(&[&b, &a], &generated, 300);
     b.publisher().unwrap().tick(T2, "UTC").unwrap();
     let total = (fixture.len() + generated.len()) as u64;
-    wait_for(&url, total, 2);
+    wait_for(&url, config.partitions, total, 2);
+    assert_eq!(settled_hashes(&url, &expected), expected);
     let mut store = PgStore::connect(&url).unwrap();
-    assert_eq!(store.view_hashes().unwrap(), expected);
     assert_eq!(store.snapshot().unwrap().counters, counters);
     workers.stop_all();
 }
@@ -186,9 +206,14 @@ fn a_stopped_worker_hands_over_with_nothing_lost_or_applied_twice() {
     gateway.publisher().unwrap().tick(T1, "UTC").unwrap();
     post(&[&gateway], &generated, 150);
     gateway.publisher().unwrap().tick(T2, "UTC").unwrap();
-    wait_for(&url, (fixture.len() + generated.len()) as u64, 2);
+    wait_for(
+        &url,
+        config.partitions,
+        (fixture.len() + generated.len()) as u64,
+        2,
+    );
+    assert_eq!(settled_hashes(&url, &expected), expected);
     let mut store = PgStore::connect(&url).unwrap();
-    assert_eq!(store.view_hashes().unwrap(), expected);
     assert_eq!(store.snapshot().unwrap().counters, counters);
     rest.stop_all();
 }

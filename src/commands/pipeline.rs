@@ -84,8 +84,9 @@ pub fn run(args: &PipelineArgs) -> Outcome {
         }
         PipelineCommand::Verify(a) => {
             let mut store = open_store(&a.db.db, true, false)?;
-            let checks = pipeline::verify::verify(&mut store, options, &mut steps(a.progress))
-                .map_err(usage)?;
+            let checks =
+                challenge_scale::verify::verify(&mut store, options, &mut steps(a.progress))
+                    .map_err(usage)?;
             let mut out = String::new();
             for c in &checks {
                 out.push_str(&output::to_json(c, false)?);

@@ -50,6 +50,6 @@ pub fn run(args: &WorkerArgs) -> Outcome {
         challenges,
     };
     let stop = AtomicBool::new(false);
-    worker::run(&config, &stop, &mut |line| eprintln!("worker: {line}"));
+    worker::run(&config, &stop, &|line| eprintln!("worker: {line}"));
     Ok(())
 }
