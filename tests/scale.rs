@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use challenge_scale::directory::Directory;
 use challenge_scale::rabbitmq::Broker;
 use challenge_scale::PgStore;
 use pipeline::store::Store;
@@ -131,28 +132,42 @@ fn kill_active(workers: &mut [Worker]) -> usize {
     }
 }
 
-/// Publishes `lines` through the gateways in turn, `chunk` lines a request; a request the
-/// broker did not confirm is sent again (as a device resends an unanswered post).
-fn post(amqp: &str, streams: &str, lines: &[String], chunk: usize, mut between: impl FnMut(usize)) {
-    let mut gateways: Vec<Option<Broker>> = vec![None, None];
+/// Publishes `lines` through the gateways in turn, `chunk` lines a request, each routed by
+/// its gateway's session directory in `store`; a request the broker did not confirm (or the
+/// directory did not commit) is sent again (as a device resends an unanswered post), on new
+/// connections.
+fn post(
+    amqp: &str,
+    store: &str,
+    streams: &str,
+    lines: &[String],
+    chunk: usize,
+    mut between: impl FnMut(usize),
+) {
+    let mut gateways: Vec<Option<(Broker, Directory)>> = vec![None, None];
     for (i, part) in lines.chunks(chunk).enumerate() {
         between(i);
         let started = Instant::now();
         loop {
             let slot = &mut gateways[i % 2];
             if slot.is_none() {
-                *slot = Broker::connect(amqp, streams, PARTITIONS).ok();
+                *slot = Broker::connect(amqp, streams, PARTITIONS)
+                    .ok()
+                    .zip(Directory::connect(store).ok());
             }
-            let sent = slot
-                .as_ref()
-                .map(|g| g.publisher().and_then(|p| p.publish(part)));
-            if let Some(Ok(())) = sent {
+            let sent = slot.as_mut().map(|(broker, directory)| {
+                broker
+                    .publisher()
+                    .map_err(|e| e.to_string())
+                    .and_then(|p| directory.publish(&p, part).map_err(|e| e.to_string()))
+            });
+            if let Some(Ok(_)) = sent {
                 break;
             }
             *slot = None;
             assert!(
                 started.elapsed() < Duration::from_secs(120),
-                "the broker stayed away"
+                "the broker or the store stayed away: {sent:?}"
             );
             std::thread::sleep(Duration::from_millis(200));
         }
@@ -284,7 +299,7 @@ fn workers_killed_and_a_broker_restart_lose_nothing() {
     let fixture_lines = lines_of(&std::fs::read_to_string(&fixture).unwrap());
     let generated_lines = lines_of(&generated);
     let mut kills = 0;
-    post(&amqp, &streams, &fixture_lines, 101, |i| {
+    post(&amqp, &store, &streams, &fixture_lines, 101, |i| {
         if i == 6 || i == 14 {
             kill_active(&mut workers);
             let n = workers.len();
@@ -293,7 +308,7 @@ fn workers_killed_and_a_broker_restart_lose_nothing() {
         }
     });
     tick(&amqp, &streams, T1);
-    post(&amqp, &streams, &generated_lines, 257, |i| {
+    post(&amqp, &store, &streams, &generated_lines, 257, |i| {
         if i == 3 {
             rabbitmqctl(&["stop_app"]);
             std::thread::sleep(Duration::from_millis(500));

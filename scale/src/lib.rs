@@ -5,6 +5,10 @@
 //!   tables, the same transaction per batch and the same content hashes as the embedded
 //!   SQLite store, so a view hash computed on one equals the other's for the same input.
 //!
+//! - [`directory`]: the session directory in PostgreSQL, which routes every line of a user
+//!   (the events of the user's sessions included) to the user's partition, holding a
+//!   session's events until its start names the user.
+//!
 //! - [`any`]: [`AnyStore`], a SQLite file or a PostgreSQL database by what `--db` names, for
 //!   `challenge pipeline`.
 //!
@@ -14,6 +18,7 @@
 //! **Invariant:** nothing here reads a clock for a view: times come in the input.
 
 pub mod any;
+pub mod directory;
 pub mod postgres;
 pub mod rabbitmq;
 pub mod reduce;

@@ -3,11 +3,14 @@
 //!
 //! ```text
 //! gateway ──publish (confirms)──► <prefix>.0 … <prefix>.N-1 (x-queue-type=stream) ──► worker
-//!          route: the user id of user_upsert / workout, the session id of session events
+//!          route: the user of every line (crate::directory: a session's events by the user
+//!          of its session_start), so a partition holds whole users
 //! ```
 //!
-//! - A line's partition is [`pipeline::partition::partition_of`] of its routing key; a line
-//!   that has none (not JSON, no type) goes to partition 0, where the worker makes it a dead
+//! - A line's partition is [`pipeline::partition::partition_of`] of its user, as the session
+//!   directory ([`crate::directory`]) routes it; [`Publisher::publish`] takes only what the
+//!   directory routed, so nothing is published by session id. A line that names no user and
+//!   no session (not JSON, no type) goes to partition 0, where the worker makes it a dead
 //!   letter as the embedded pipeline does.
 //! - A tick is published to every partition; the worker applies it once every partition has
 //!   delivered it (a barrier), so it falls between the same events in every partition.
@@ -31,9 +34,10 @@ use lapin::options::{
 };
 use lapin::types::{AMQPValue, FieldTable, ShortString};
 use lapin::{BasicProperties, Channel, Connection, ConnectionProperties};
-use pipeline::partition::partition_of;
 use tokio::runtime::Runtime;
 use tokio::sync::mpsc;
+
+use crate::directory::Routed;
 
 /// A broker failure, in a user's words.
 #[derive(Debug)]
@@ -99,38 +103,22 @@ pub struct Message {
     pub body: String,
 }
 
-/// The key a line is routed by: the user of a `user_upsert` or `workout`, the session of a
-/// session event; `None` when the line names neither.
-pub fn routing_key(line: &str) -> Option<String> {
-    let value: serde_json::Value = serde_json::from_str(line).ok()?;
-    let text = |v: Option<&serde_json::Value>| v.and_then(|v| v.as_str()).map(str::to_owned);
-    match value.get("type")?.as_str()? {
-        "user_upsert" => text(value.get("user")?.get("id")),
-        "workout" => text(value.get("workout")?.get("user")),
-        _ => text(value.get("session")),
-    }
-}
-
-/// The partition of a line among `partitions`.
-pub fn partition_of_line(line: &str, partitions: u32) -> u32 {
-    routing_key(line).map_or(0, |key| partition_of(&key, partitions))
-}
-
-/// The lines of each partition among `partitions`, newline-separated in their order (blank
-/// lines dropped): the one message per partition a request becomes.
-pub fn bodies_by_partition<S: AsRef<str>>(lines: &[S], partitions: u32) -> BTreeMap<u32, String> {
+/// The message of each partition: `lines` (each with its partition, as the session directory
+/// routed it), newline-separated in their order, blank lines dropped. Pure: the one message
+/// per partition a request becomes.
+pub fn bodies_by_partition<'a>(
+    lines: impl IntoIterator<Item = (&'a str, u32)>,
+) -> BTreeMap<u32, String> {
     let mut bodies: BTreeMap<u32, String> = BTreeMap::new();
-    for line in lines.iter().map(|l| l.as_ref()) {
-        // A request's lines hold no newline (it is split on them); a caller's text may.
-        for line in line.lines().filter(|l| !l.trim().is_empty()) {
-            let body = bodies
-                .entry(partition_of_line(line, partitions))
-                .or_default();
-            if !body.is_empty() {
-                body.push('\n');
-            }
-            body.push_str(line);
+    for (line, p) in lines {
+        if line.trim().is_empty() {
+            continue;
         }
+        let body = bodies.entry(p).or_default();
+        if !body.is_empty() {
+            body.push('\n');
+        }
+        body.push_str(line);
     }
     bodies
 }
@@ -334,13 +322,26 @@ pub struct Publisher<'a> {
 }
 
 impl Publisher<'_> {
-    /// Publishes `lines` (each to its partition, in order) and waits until the broker has
-    /// confirmed every one. The lines of one partition travel as one message (their order
-    /// kept, one per line): a stream's cost is per message, and a request of 5,000 lines
-    /// over 64 partitions becomes 64 messages instead of 5,000.
-    pub fn publish<S: AsRef<str>>(&self, lines: &[S]) -> Result<(), BrokerError> {
-        let bodies = bodies_by_partition(lines, self.broker.partitions);
-        let messages: Vec<(u32, &str, Kind)> = bodies
+    /// The partition count.
+    pub fn partitions(&self) -> u32 {
+        self.broker.partitions
+    }
+
+    /// Publishes a request the session directory routed (each line to its user's partition,
+    /// in order: [`crate::directory::Directory::publish`] is the way to call it) and waits
+    /// until the broker has confirmed every message. The lines of one partition travel as one
+    /// message (their order kept, one per line): a stream's cost is per message, and a
+    /// request of 5,000 lines over 64 partitions becomes 64 messages instead of 5,000.
+    pub fn publish(&self, routed: &Routed<'_>) -> Result<(), BrokerError> {
+        if routed.partitions() != self.broker.partitions {
+            return Err(BrokerError(format!(
+                "a request routed for {} partitions cannot go to {}",
+                routed.partitions(),
+                self.broker.partitions
+            )));
+        }
+        let messages: Vec<(u32, &str, Kind)> = routed
+            .bodies()
             .iter()
             .map(|(p, body)| (*p, body.as_str(), Kind::Event))
             .collect();
@@ -438,6 +439,7 @@ impl Subscription<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use pipeline::partition::partition_of;
 
     #[test]
     fn a_request_becomes_one_message_per_partition_in_order() {
@@ -445,12 +447,16 @@ mod tests {
             .map(|i| format!(r#"{{"type":"rep","session":"s-{}","seq":{i}}}"#, i % 7))
             .chain(["  ".to_owned(), String::new()])
             .collect();
-        let bodies = bodies_by_partition(&lines, 4);
+        let route = |line: &str| {
+            let v: serde_json::Value = serde_json::from_str(line).unwrap_or_default();
+            partition_of(v["session"].as_str().unwrap_or_default(), 4)
+        };
+        let bodies = bodies_by_partition(lines.iter().map(|l| (l.as_str(), route(l))));
         let mut seen = 0;
         for (p, body) in &bodies {
             let mut last_seq: BTreeMap<String, i64> = BTreeMap::new();
             for line in body.lines() {
-                assert_eq!(partition_of_line(line, 4), *p, "{line}");
+                assert_eq!(route(line), *p, "{line}");
                 let v: serde_json::Value = serde_json::from_str(line).unwrap_or_default();
                 let session = v["session"].as_str().unwrap_or_default().to_owned();
                 let seq = v["seq"].as_i64().unwrap_or(-1);
@@ -465,24 +471,11 @@ mod tests {
     }
 
     #[test]
-    fn lines_route_by_user_or_session() {
+    fn bodies_keep_the_given_partitions_and_order() {
+        let bodies = bodies_by_partition([("a", 3), ("b", 0), ("", 1), ("c", 3), (" ", 0)]);
         assert_eq!(
-            routing_key(r#"{"type":"user_upsert","user":{"id":"u-1"}}"#).as_deref(),
-            Some("u-1")
-        );
-        assert_eq!(
-            routing_key(r#"{"type":"workout","workout":{"user":"u-2"}}"#).as_deref(),
-            Some("u-2")
-        );
-        assert_eq!(
-            routing_key(r#"{"type":"rep","session":"s-9","seq":3}"#).as_deref(),
-            Some("s-9")
-        );
-        assert_eq!(routing_key("not json"), None);
-        assert_eq!(partition_of_line("not json", 64), 0);
-        assert_eq!(
-            partition_of_line(r#"{"type":"rep","session":"s-9"}"#, 64),
-            partition_of("s-9", 64)
+            bodies.into_iter().collect::<Vec<_>>(),
+            [(0, "b".to_owned()), (3, "a\nc".to_owned())]
         );
     }
 }

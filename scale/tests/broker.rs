@@ -9,6 +9,7 @@ use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use challenge_scale::directory::Directory;
 use challenge_scale::rabbitmq::Broker;
 use challenge_scale::worker::{self, WorkerConfig};
 use challenge_scale::PgStore;
@@ -144,11 +145,29 @@ fn config(url: &str, amqp: &str, prefix: &str) -> WorkerConfig {
     }
 }
 
-/// Posts `lines` through the gateways in turn, `chunk` lines a request.
-fn post(gateways: &[&Broker], lines: &[String], chunk: usize) {
+/// A gateway: a publisher's broker connection and its session directory.
+struct Gateway {
+    broker: Broker,
+    directory: Directory,
+}
+
+impl Gateway {
+    fn connect(url: &str, amqp: &str, prefix: &str, partitions: u32) -> Gateway {
+        Gateway {
+            broker: Broker::connect(amqp, prefix, partitions).unwrap(),
+            directory: Directory::connect(url).unwrap(),
+        }
+    }
+}
+
+/// Posts `lines` through the gateways in turn, `chunk` lines a request, each routed by its
+/// gateway's session directory.
+fn post(gateways: &mut [&mut Gateway], lines: &[String], chunk: usize) {
+    let n = gateways.len();
     for (i, part) in lines.chunks(chunk).enumerate() {
-        let gateway = gateways[i % gateways.len()];
-        gateway.publisher().unwrap().publish(part).unwrap();
+        let gateway = &mut gateways[i % n];
+        let publisher = gateway.broker.publisher().unwrap();
+        gateway.directory.publish(&publisher, part).unwrap();
     }
 }
 
@@ -165,13 +184,13 @@ fn two_gateways_and_three_workers_give_the_embedded_views() {
     let prefix = prefix("equivalence");
     let config = config(&url, &amqp, &prefix);
     let workers = start_workers(&config, 3);
-    let a = Broker::connect(&amqp, &prefix, config.partitions).unwrap();
-    let b = Broker::connect(&amqp, &prefix, config.partitions).unwrap();
+    let mut a = Gateway::connect(&url, &amqp, &prefix, config.partitions);
+    let mut b = Gateway::connect(&url, &amqp, &prefix, config.partitions);
     let (fixture, generated) = inputs();
-    post(&[&a, &b], &fixture, 200);
-    a.publisher().unwrap().tick(T1, "UTC").unwrap();
-    post(&[&b, &a], &generated, 300);
-    b.publisher().unwrap().tick(T2, "UTC").unwrap();
+    post(&mut [&mut a, &mut b], &fixture, 200);
+    a.broker.publisher().unwrap().tick(T1, "UTC").unwrap();
+    post(&mut [&mut b, &mut a], &generated, 300);
+    b.broker.publisher().unwrap().tick(T2, "UTC").unwrap();
     let total = (fixture.len() + generated.len()) as u64;
     wait_for(&url, config.partitions, total, 2);
     assert_eq!(settled_hashes(&url, &expected), expected);
@@ -194,18 +213,18 @@ fn a_stopped_worker_hands_over_with_nothing_lost_or_applied_twice() {
     let mut config = config(&url, &amqp, &prefix);
     config.batch = 97;
     let first = start_workers(&config, 1);
-    let gateway = Broker::connect(&amqp, &prefix, config.partitions).unwrap();
+    let mut gateway = Gateway::connect(&url, &amqp, &prefix, config.partitions);
     let (fixture, generated) = inputs();
     let (early, late) = fixture.split_at(fixture.len() / 2);
-    post(&[&gateway], early, 150);
+    post(&mut [&mut gateway], early, 150);
     // Stop the active worker while it may be mid-stream; standbys take over.
     std::thread::sleep(Duration::from_millis(300));
     first.stop_all();
     let rest = start_workers(&config, 2);
-    post(&[&gateway], late, 150);
-    gateway.publisher().unwrap().tick(T1, "UTC").unwrap();
-    post(&[&gateway], &generated, 150);
-    gateway.publisher().unwrap().tick(T2, "UTC").unwrap();
+    post(&mut [&mut gateway], late, 150);
+    gateway.broker.publisher().unwrap().tick(T1, "UTC").unwrap();
+    post(&mut [&mut gateway], &generated, 150);
+    gateway.broker.publisher().unwrap().tick(T2, "UTC").unwrap();
     wait_for(
         &url,
         config.partitions,

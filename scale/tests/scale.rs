@@ -13,4 +13,5 @@
 
 mod broker;
 mod common;
+mod directory;
 mod store;

@@ -3,10 +3,13 @@
 //! streams, answering after the broker's confirms; the views are derived by `challenge worker`
 //! and read from PostgreSQL by the usual readers.
 //!
-//! - Event posts: every line is published to its partition (rejected ones too, so that the
-//!   worker keeps their dead letters as the embedded pipeline does); the answer counts what a
-//!   gateway can judge alone (`read`, and `rejected` for lines that fail validation);
-//!   duplicates and conflicts are judged by the worker and show in the store's counters.
+//! - Event posts: every line is routed by the session directory
+//!   ([`challenge_scale::directory`]) to its user's partition and published (rejected ones
+//!   too, so that the worker keeps their dead letters as the embedded pipeline does); the
+//!   events of a session whose start has not arrived yet are held in the directory and
+//!   published with the start. The answer counts what a gateway can judge alone (`read`, and
+//!   `rejected` for lines that fail validation); duplicates and conflicts are judged by the
+//!   worker and show in the store's counters.
 //! - Ticks and admin changes (a challenge put or deleted, a user deleted or erased): published
 //!   to every partition while holding the store's tick lock, so every stream has them in the
 //!   same order; the workers apply each at the barrier where every partition reached it.
@@ -16,12 +19,14 @@
 //! - The stream: [`follow`] reads the store's outbox (written by the worker in each commit's
 //!   transaction) after each `NOTIFY`, and publishes the changes to the hub in sequence order.
 //!
-//! **Invariant:** an answer is sent only after the broker confirmed every line of the request
-//! (durable in its stream); a failure answers an error and the device resends.
+//! **Invariant:** an answer is sent only after the broker confirmed every published line of the
+//! request (durable in its stream) and the directory committed the held ones (durable in
+//! PostgreSQL); a failure answers an error and the device resends.
 
 use std::sync::Arc;
 use std::time::Duration;
 
+use challenge_scale::directory::{Directory, Key, RouteError};
 use challenge_scale::rabbitmq::{Broker, Kind};
 use challenge_scale::worker::Admin;
 use challenge_scale::PgStore;
@@ -36,7 +41,7 @@ use crate::writer::Command;
 /// Where a gateway publishes and what it locks.
 #[derive(Clone, Debug)]
 pub struct Scale {
-    /// The PostgreSQL URL (reads, the tick lock, delivery marks).
+    /// The PostgreSQL URL (reads, the tick lock, delivery marks, the session directory).
     pub store: String,
     /// The AMQP URL.
     pub broker: String,
@@ -51,6 +56,7 @@ struct Links {
     scale: Scale,
     broker: Option<Broker>,
     store: Option<PgStore>,
+    directory: Option<Directory>,
 }
 
 impl Links {
@@ -105,16 +111,28 @@ impl Links {
         answer.map_err(|e| e.to_string())
     }
 
-    fn publish(&mut self, lines: &[&str]) -> Result<(), String> {
-        let sent = self
-            .broker()?
-            .publisher()
-            .and_then(|p| p.publish(lines))
-            .map_err(|e| e.to_string());
-        if sent.is_err() {
-            self.broker = None;
+    /// Routes a request's lines through the session directory and publishes them; the
+    /// connection that failed is dropped (opened again on next use).
+    fn publish(&mut self, lines: &[(&str, Key)]) -> Result<(), String> {
+        self.broker()?;
+        if self.directory.is_none() {
+            self.directory =
+                Some(Directory::connect(&self.scale.store).map_err(|e| e.to_string())?);
         }
-        sent
+        let (Some(broker), Some(directory)) = (self.broker.as_ref(), self.directory.as_mut())
+        else {
+            return Err("no broker or directory connection".to_owned());
+        };
+        let sent = broker
+            .publisher()
+            .map_err(RouteError::Broker)
+            .and_then(|p| directory.publish_keyed(&p, lines));
+        match &sent {
+            Ok(_) => {}
+            Err(RouteError::Broker(_)) => self.broker = None,
+            Err(RouteError::Store(_)) => self.directory = None,
+        }
+        sent.map(|_| ()).map_err(|e| e.to_string())
     }
 
     fn tick(&mut self, at: &str, timezone: &str) -> Result<(), String> {
@@ -152,6 +170,7 @@ pub fn run(scale: Scale, mut commands: mpsc::Receiver<Command>, timezone: String
         scale,
         broker: None,
         store: None,
+        directory: None,
     };
     while let Some(command) = commands.blocking_recv() {
         match command {
@@ -161,7 +180,10 @@ pub fn run(scale: Scale, mut commands: mpsc::Receiver<Command>, timezone: String
                     counters: Counters::default(),
                     rejections: Vec::new(),
                 };
+                let mut lines: Vec<(&str, Key)> = Vec::with_capacity(chunk.lines.len());
                 for (line, result) in chunk.lines.iter().zip(&validated) {
+                    let text = chunk.line(line);
+                    lines.push((text, Key::classify(text, result)));
                     answer.counters.read += 1;
                     match result {
                         Ok(_) => answer.counters.accepted += 1,
@@ -171,7 +193,6 @@ pub fn run(scale: Scale, mut commands: mpsc::Receiver<Command>, timezone: String
                         }
                     }
                 }
-                let lines: Vec<&str> = chunk.lines.iter().map(|l| chunk.line(l)).collect();
                 let _ = reply.send(links.publish(&lines).map(|()| answer));
             }
             Command::Tick { at, reply } => {
