@@ -40,6 +40,19 @@ impl AnyStore {
 }
 
 impl AnyStore {
+    /// Partition `part` of the scale-out store at `url` (a PostgreSQL URL).
+    pub fn open_partition(url: &str, part: u32) -> Result<AnyStore, StoreError> {
+        Ok(AnyStore::Postgres(PgStore::connect_partition(url, part)?))
+    }
+
+    /// The partition count of a partitioned scale-out store; `None` for any other store.
+    pub fn partitions(&mut self) -> Result<Option<u32>, StoreError> {
+        match self {
+            AnyStore::Sqlite(_) => Ok(None),
+            AnyStore::Postgres(pg) => pg.partitions(),
+        }
+    }
+
     /// Opens `db` for reading beside a writer (the server's readers): a SQLite file read-only,
     /// or a connection to a PostgreSQL database.
     pub fn open_reader(db: &str) -> Result<AnyStore, StoreError> {

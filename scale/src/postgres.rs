@@ -525,11 +525,16 @@ impl PgStore {
 
     /// Whether this is a partitioned scale-out store (a worker recorded its partition count).
     pub fn partitioned(&mut self) -> Result<bool, StoreError> {
+        Ok(self.partitions()?.is_some())
+    }
+
+    /// The partition count a worker recorded; `None` for a store no worker derives.
+    pub fn partitions(&mut self) -> Result<Option<u32>, StoreError> {
         Ok(self
             .client
-            .query_opt("SELECT 1 FROM meta WHERE key = $1", &[&PARTITIONS_KEY])
+            .query_opt("SELECT value FROM meta WHERE key = $1", &[&PARTITIONS_KEY])
             .map_err(|e| pg_error(&e))?
-            .is_some())
+            .and_then(|r| r.get::<_, String>(0).parse().ok()))
     }
 
     /// The connection (for the scale-out's own tables).
@@ -813,6 +818,7 @@ fn erase(tx: &mut Transaction<'_>, erasure: &Erasure) -> Result<(), StoreError> 
         &[&user],
     )
     .map_err(e)?;
+    crate::directory::erase_user(tx, user)?;
     for table in [
         "results",
         "live",
@@ -1368,6 +1374,18 @@ impl Store for PgStore {
                 .get(0);
             out.insert(table.to_owned(), as_u64(n));
         }
+        // Scale-out's own: the partitions' parts of the boards, and the lines the gateways
+        // hold for sessions whose start has not come.
+        let parts: i64 = self
+            .client
+            .query_one("SELECT count(*) FROM board_parts", &[])
+            .map_err(|e| pg_error(&e))?
+            .get(0);
+        out.insert("board_parts".to_owned(), as_u64(parts));
+        out.insert(
+            "held_lines".to_owned(),
+            crate::directory::held(&mut self.client)?,
+        );
         Ok(out)
     }
 

@@ -116,13 +116,17 @@ fn reduce_while_owner(
     Ok(())
 }
 
+/// Where the store stands, as far as the reducer cares: the sum of the partitions' log heads,
+/// the sum of the counters, and the challenges (id, hash).
+type Mark = (i64, i64, Vec<(String, String)>);
+
 /// The reducer's state between passes.
 pub struct Reducer {
     store: PgStore,
     catalog: Catalog,
     webhooks: Vec<String>,
     /// What the store looked like at the last pass (nothing to do when it has not moved).
-    seen: Option<(i64, i64, Vec<(String, String)>)>,
+    seen: Option<Mark>,
     /// The cut (ticks, erasures) the stored boards were merged at.
     boards_at: Option<(u64, u64)>,
     /// The version of the next team rows (above every stored one).

@@ -15,7 +15,7 @@ use pipeline::store::{Batch, Delivery, Row, Snapshot, SourcePage, Store, StoreEr
 use pipeline::verify::ViewCheck;
 use pipeline::{periodic, team, SqliteStore};
 
-use crate::postgres::{PgStore, PARTITIONS_KEY};
+use crate::postgres::PgStore;
 use crate::AnyStore;
 
 /// Rebuilds `store`'s views from its sources of truth into a scratch store and compares them,
@@ -28,12 +28,7 @@ pub fn verify(
     let AnyStore::Postgres(pg) = store else {
         return pipeline::verify::verify(store, options, progress);
     };
-    let Some(partitions) = pg
-        .snapshot()?
-        .meta
-        .get(PARTITIONS_KEY)
-        .and_then(|n| n.parse::<u32>().ok())
-    else {
+    let Some(partitions) = pg.partitions()? else {
         return pipeline::verify::verify(store, options, progress);
     };
     let url = pg.url().to_owned();

@@ -147,9 +147,23 @@ pub fn run(args: &PipelineArgs) -> Outcome {
             Ok(())
         }
         PipelineCommand::Stats(a) => {
-            let store = open_store(&a.db.db, true, false)?;
-            let mut engine = Engine::open(store, options).map_err(usage)?;
-            let stats = stats(&mut engine)?;
+            let mut store = open_store(&a.db.db, true, false)?;
+            let stats = match store.partitions().map_err(|e| usage(e.into()))? {
+                // A scale-out store: each partition's engine, summed; the tables are shared.
+                Some(n) => {
+                    let mut total = Stats::default();
+                    for p in 0..n {
+                        let part = AnyStore::open_partition(&a.db.db.to_string_lossy(), p)
+                            .map_err(|e| usage(e.into()))?;
+                        let mut engine = Engine::open(part, options.clone()).map_err(usage)?;
+                        total.add(stats(&mut engine)?);
+                    }
+                    total.sessions_without_start.sort();
+                    total.tables = store.counts().map_err(|e| usage(e.into()))?;
+                    total
+                }
+                None => stats(&mut Engine::open(store, options).map_err(usage)?)?,
+            };
             output::stdout(&format!("{}\n", output::to_json(&stats, true)?))
         }
     }
@@ -334,7 +348,7 @@ fn ingest(args: &IngestArgs, mut options: Options) -> Outcome {
 }
 
 /// `stats` as JSON.
-#[derive(serde::Serialize)]
+#[derive(Default, serde::Serialize)]
 struct Stats {
     read: u64,
     accepted: u64,
@@ -348,6 +362,25 @@ struct Stats {
     sessions_compacted: usize,
     workouts: usize,
     tables: std::collections::BTreeMap<String, u64>,
+}
+
+impl Stats {
+    /// Adds another partition's figures: counts add up, the log head is the largest
+    /// partition's, and every partition holds the same challenges.
+    fn add(&mut self, other: Stats) {
+        self.read += other.read;
+        self.accepted += other.accepted;
+        self.duplicates += other.duplicates;
+        self.rejected += other.rejected;
+        self.log_head = self.log_head.max(other.log_head);
+        self.challenges = self.challenges.max(other.challenges);
+        self.users += other.users;
+        self.sessions_open += other.sessions_open;
+        self.sessions_without_start
+            .extend(other.sessions_without_start);
+        self.sessions_compacted += other.sessions_compacted;
+        self.workouts += other.workouts;
+    }
 }
 
 fn stats(engine: &mut Engine<AnyStore>) -> Result<Stats, Failure> {
