@@ -416,7 +416,8 @@ fn balance(
     let held: BTreeSet<u32> = client
         .query(
             "SELECT objid::bigint FROM pg_locks WHERE locktype = 'advisory' AND objsubid = 2 \
-             AND classid::bigint = $1 AND granted",
+             AND classid::bigint = $1 AND granted \
+             AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
             &[&i64::from(PARTITION_LOCK)],
         )
         .map_err(e)?

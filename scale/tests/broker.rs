@@ -236,3 +236,80 @@ fn a_stopped_worker_hands_over_with_nothing_lost_or_applied_twice() {
     assert_eq!(store.snapshot().unwrap().counters, counters);
     rest.stop_all();
 }
+
+/// The partitions each live worker says it owns, sorted, and the partition locks held, once
+/// they are `shares` and `partitions` (or after 60 s).
+fn owned(url: &str, partitions: u32, shares: &[i32]) -> (Vec<i32>, i64) {
+    let mut store = PgStore::connect(url).unwrap();
+    let started = Instant::now();
+    loop {
+        let mut said: Vec<i32> = store
+            .client()
+            .query(
+                "SELECT partitions FROM workers WHERE seen > now() - interval '3 seconds'",
+                &[],
+            )
+            .unwrap()
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        said.sort_unstable();
+        let locks: i64 = store
+            .client()
+            .query_one(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objsubid = 2 \
+                 AND classid::bigint = $1 AND granted \
+                 AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+                &[&i64::from(worker::PARTITION_LOCK)],
+            )
+            .unwrap()
+            .get(0);
+        if (said.as_slice() == shares && locks == i64::from(partitions))
+            || started.elapsed() > Duration::from_secs(60)
+        {
+            return (said, locks);
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn a_fourth_worker_takes_partitions_and_a_leaving_ones_move() {
+    let (Some(pg), Some(amqp)) = (
+        pg_url("a_fourth_worker_takes_partitions_and_a_leaving_ones_move"),
+        amqp_url("a_fourth_worker_takes_partitions_and_a_leaving_ones_move"),
+    ) else {
+        return;
+    };
+    let (expected, counters) = embedded();
+    let url = fresh_database(&pg, "rebalance");
+    let prefix = prefix("rebalance");
+    let mut config = config(&url, &amqp, &prefix);
+    config.partitions = 12;
+    let three = start_workers(&config, 3);
+    assert_eq!(owned(&url, 12, &[4, 4, 4]), (vec![4, 4, 4], 12));
+    let mut gateway = Gateway::connect(&url, &amqp, &prefix, config.partitions);
+    let (fixture, generated) = inputs();
+    let (early, late) = fixture.split_at(fixture.len() / 2);
+    post(&mut [&mut gateway], early, 120);
+    // A fourth joins: the others give up a partition each, which it takes.
+    let fourth = start_workers(&config, 1);
+    post(&mut [&mut gateway], late, 120);
+    assert_eq!(owned(&url, 12, &[3, 3, 3, 3]), (vec![3, 3, 3, 3], 12));
+    gateway.broker.publisher().unwrap().tick(T1, "UTC").unwrap();
+    post(&mut [&mut gateway], &generated, 120);
+    // It leaves: its partitions move to the three others.
+    fourth.stop_all();
+    assert_eq!(owned(&url, 12, &[4, 4, 4]), (vec![4, 4, 4], 12));
+    gateway.broker.publisher().unwrap().tick(T2, "UTC").unwrap();
+    wait_for(
+        &url,
+        config.partitions,
+        (fixture.len() + generated.len()) as u64,
+        2,
+    );
+    assert_eq!(settled_hashes(&url, &expected), expected);
+    let mut store = PgStore::connect(&url).unwrap();
+    assert_eq!(store.snapshot().unwrap().counters, counters);
+    three.stop_all();
+}
