@@ -516,7 +516,7 @@ fn two_gateways_and_three_worker_processes_give_the_embedded_service() {
 
     let store = fresh_database(&pg, &format!("gateways_{}", std::process::id()));
     let streams = format!("gateways-{}", std::process::id());
-    let _workers: Vec<Worker> = (0..3)
+    let workers: Vec<Worker> = (0..3)
         .map(|i| Worker::start(&dir, i, &store, &amqp, &streams))
         .collect();
     let gateways: Vec<Gateway> = (0..2)
@@ -593,6 +593,28 @@ fn two_gateways_and_three_worker_processes_give_the_embedded_service() {
             assert_eq!(served, rows, "{user}");
         }
     }
+
+    // A rebuild in place: refused while workers run, then every partition re-derived and the
+    // reducer's stages run again give the same views.
+    let refused = util::challenge(["pipeline", "rebuild", "--db", &store]);
+    assert_ne!(refused.code, 0);
+    assert!(
+        refused.stderr.contains("stop them before a rebuild"),
+        "{}",
+        refused.stderr
+    );
+    drop(workers);
+    let started = Instant::now();
+    while reader.live_workers().unwrap() > 0 {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "workers still beat"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let rebuilt = util::challenge(["pipeline", "rebuild", "--db", &store]);
+    assert_eq!(rebuilt.code, 0, "{}", rebuilt.stderr);
+    assert_eq!(stored_hashes(&store), stored_hashes(lite));
 }
 
 /// The admin's changes of the sources of truth (a challenge put, a challenge deleted, a user

@@ -19,10 +19,10 @@
 
 pub mod any;
 pub mod directory;
+pub mod partitioned;
 pub mod postgres;
 pub mod rabbitmq;
 pub mod reduce;
-pub mod verify;
 pub mod worker;
 
 pub use any::AnyStore;

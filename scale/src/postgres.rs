@@ -523,6 +523,68 @@ impl PgStore {
         &self.url
     }
 
+    /// Clears the views of partition `part`'s users (the shared tables hold every partition's
+    /// rows, keyed by user: a user's partition is [`pipeline::partition::partition_of`] of its
+    /// id) and the partition's own rows.
+    fn clear_partition(&mut self, part: i32) -> Result<(), StoreError> {
+        let e = |e: postgres::Error| pg_error(&e);
+        let n = self.partitions()?.unwrap_or(1);
+        let mut tx = self.client.transaction().map_err(e)?;
+        for table in ["workouts", "users", "sessions", "results", "live"] {
+            let users: Vec<String> = tx
+                .query(
+                    &format!("SELECT DISTINCT uid FROM {table} WHERE uid IS NOT NULL"),
+                    &[],
+                )
+                .map_err(e)?
+                .iter()
+                .map(|r| r.get::<_, String>(0))
+                .filter(|u| {
+                    i32::try_from(pipeline::partition::partition_of(u, n)).ok() == Some(part)
+                })
+                .collect();
+            tx.execute(
+                &format!("DELETE FROM {table} WHERE uid = ANY($1)"),
+                &[&users],
+            )
+            .map_err(e)?;
+        }
+        for table in ["profiles", "board_parts", "clocks"] {
+            tx.execute(&format!("DELETE FROM {table} WHERE part = $1"), &[&part])
+                .map_err(e)?;
+        }
+        tx.execute(
+            "DELETE FROM offsets WHERE consumer = $1",
+            &[&part_counter("views", part)],
+        )
+        .map_err(e)?;
+        tx.commit().map_err(e)
+    }
+
+    /// The workers whose heartbeat is recent (`challenge-scale`'s worker table).
+    pub fn live_workers(&mut self) -> Result<u64, StoreError> {
+        let n: i64 = self
+            .client
+            .query_one(
+                "SELECT count(*) FROM workers WHERE seen > now() - make_interval(secs => $1)",
+                &[&f64::from(crate::worker::HEARTBEAT_TIMEOUT_SECS)],
+            )
+            .map_err(|e| pg_error(&e))?
+            .get(0);
+        Ok(as_u64(n))
+    }
+
+    /// The partitions' parts of the month's boards (their rows' JSON), in key order.
+    pub fn board_parts(&mut self) -> Result<Vec<String>, StoreError> {
+        Ok(self
+            .client
+            .query("SELECT json FROM board_parts ORDER BY part, key", &[])
+            .map_err(|e| pg_error(&e))?
+            .iter()
+            .map(|r| r.get(0))
+            .collect())
+    }
+
     /// Whether this is a partitioned scale-out store (a worker recorded its partition count).
     pub fn partitioned(&mut self) -> Result<bool, StoreError> {
         Ok(self.partitions()?.is_some())
@@ -1058,10 +1120,15 @@ fn apply(
         }
     }
     for (consumer, pos) in &batch.offsets {
+        // Each partition's engine has its own view head.
+        let consumer = match scope {
+            Some(part) if consumer == "views" => part_counter(consumer, part),
+            _ => consumer.clone(),
+        };
         tx.execute(
             "INSERT INTO offsets(consumer, pos) VALUES ($1, $2) \
              ON CONFLICT (consumer) DO UPDATE SET pos = excluded.pos",
-            &[consumer, &position(*pos)],
+            &[&consumer, &position(*pos)],
         )
         .map_err(e)?;
     }
@@ -1267,23 +1334,25 @@ impl Store for PgStore {
     }
 
     fn clear_views(&mut self) -> Result<(), StoreError> {
-        if self.part.is_some() {
-            // The views are shared by the partitions: one partition cannot clear them alone.
-            return Err(StoreError::Backend(
-                "a partition's store cannot clear the shared views".to_owned(),
-            ));
+        let e = |e: postgres::Error| pg_error(&e);
+        if let Some(part) = self.part {
+            return self.clear_partition(part);
         }
-        let mut tx = self.client.transaction().map_err(|e| pg_error(&e))?;
-        for table in KEYED
-            .iter()
-            .chain(&["results", "team_results", "live", "clocks"])
+        let mut tx = self.client.transaction().map_err(e)?;
+        for table in
+            KEYED
+                .iter()
+                .chain(&["results", "team_results", "live", "clocks", "board_parts"])
         {
             tx.execute(&format!("DELETE FROM {table}"), &[])
-                .map_err(|e| pg_error(&e))?;
+                .map_err(e)?;
         }
-        tx.execute("DELETE FROM offsets WHERE consumer = 'views'", &[])
-            .map_err(|e| pg_error(&e))?;
-        tx.commit().map_err(|e| pg_error(&e))
+        tx.execute(
+            "DELETE FROM offsets WHERE consumer = 'views' OR consumer LIKE 'views.p%'",
+            &[],
+        )
+        .map_err(e)?;
+        tx.commit().map_err(e)
     }
 
     fn query(

@@ -69,10 +69,13 @@ pub fn run(args: &PipelineArgs) -> Outcome {
             output::stdout(&out)
         }
         PipelineCommand::Rebuild(a) => {
-            let mut engine = open_engine(&a.db.db, options, true)?;
+            let store = open_store(&a.db.db, true, true)?;
             let started = Instant::now();
-            engine.rebuild(&mut steps(a.progress)).map_err(usage)?;
-            let counts = engine.store().counts().map_err(|e| usage(e.into()))?;
+            challenge_scale::partitioned::rebuild(store, options, &mut steps(a.progress))
+                .map_err(usage)?;
+            let counts = open_store(&a.db.db, true, false)?
+                .counts()
+                .map_err(|e| usage(e.into()))?;
             let log = counts.get("log").copied().unwrap_or(0);
             let compacted = counts.get("compacted").copied().unwrap_or(0);
             let s = started.elapsed().as_secs_f64();
@@ -85,7 +88,7 @@ pub fn run(args: &PipelineArgs) -> Outcome {
         PipelineCommand::Verify(a) => {
             let mut store = open_store(&a.db.db, true, false)?;
             let checks =
-                challenge_scale::verify::verify(&mut store, options, &mut steps(a.progress))
+                challenge_scale::partitioned::verify(&mut store, options, &mut steps(a.progress))
                     .map_err(usage)?;
             let mut out = String::new();
             for c in &checks {

@@ -1,19 +1,24 @@
-//! `challenge pipeline verify --db postgres://...` on a partitioned scale-out store: every
-//! partition's log rebuilt by an engine of its own, as the workers derive it, then the stages
-//! the reducer runs (team rows, the merged boards), into one scratch store whose views are
-//! compared with the stored ones by content hash.
+//! `challenge pipeline verify|rebuild --db postgres://...` on a partitioned scale-out store:
+//! every partition's log replayed by an engine of its own, as the workers derive it, then the
+//! stages the reducer runs (team rows, the merged boards).
+//!
+//! - [`verify`] rebuilds into one scratch store and compares its views with the stored ones by
+//!   content hash;
+//! - [`rebuild`] re-derives the stored views in place (the workers stopped).
 //!
 //! A store that is not partitioned (written by `challenge pipeline` on PostgreSQL) is verified
-//! as a SQLite file is ([`pipeline::verify::verify`]).
+//! and rebuilt as a SQLite file is.
 
 use std::collections::BTreeMap;
 
 use pipeline::engine::{compile, Engine, Options, PipelineError, Step};
 use pipeline::ondemand::Active;
 use pipeline::state::State;
-use pipeline::store::{Batch, Delivery, Row, Snapshot, SourcePage, Store, StoreError};
+use pipeline::store::{
+    Batch, Delivery, Row, Snapshot, SourcePage, Store, StoreError, StoredChallenge,
+};
 use pipeline::verify::ViewCheck;
-use pipeline::{periodic, team, SqliteStore};
+use pipeline::{periodic, rewards, team, SqliteStore};
 
 use crate::postgres::PgStore;
 use crate::AnyStore;
@@ -41,6 +46,7 @@ pub fn verify(
     let mut merged = State::default();
     let mut profiles = Vec::new();
     let mut parts = Vec::new();
+    let options = partition_options(options);
     for p in 0..partitions {
         let shadow = Shadow {
             source: PgStore::connect_partition(&url, p)?,
@@ -48,36 +54,15 @@ pub fn verify(
             profiles: Vec::new(),
             boards: Vec::new(),
         };
-        let mut engine = Engine::open(
-            shadow,
-            Options {
-                global_stages: false,
-                feed: false,
-                ..options.clone()
-            },
-        )?;
+        let mut engine = Engine::open(shadow, options.clone())?;
         engine.rebuild(progress)?;
         merge(&mut merged, engine.state());
         let shadow = engine.into_store();
         profiles.extend(shadow.profiles);
         parts.extend(shadow.boards.into_iter().map(|r| r.json));
     }
-    // The reducer's stages, over every partition's users.
-    let actives: Vec<Active> = challenges
-        .iter()
-        .map(|c| compile(c, &options.catalog))
-        .collect::<Result<_, _>>()?;
-    let all: Vec<&Active> = actives.iter().collect();
-    let teams: BTreeMap<String, u64> = team::named_teams(&actives)
-        .into_iter()
-        .map(|t| (t.to_owned(), 1))
-        .collect();
-    let mut batch = Batch {
-        profiles: Some(profiles),
-        leaderboards: Some(periodic::rank_entries(parts, None)),
-        ..Batch::default()
-    };
-    team::derive(&merged, &all, &teams, None, &mut batch);
+    let mut batch = reduce(&merged, &challenges, &options, parts)?;
+    batch.profiles = Some(profiles);
     scratch.commit(&batch)?;
     let rebuilt = scratch.view_hashes()?;
     let stored = pg.view_hashes()?;
@@ -93,6 +78,84 @@ pub fn verify(
             }
         })
         .collect())
+}
+
+/// Re-derives the views of every partition of the store at `url` in place, then the reducer's
+/// stages. The workers must be stopped (a live one is refused: its engines would keep
+/// committing over the rebuilt views). A store that is not partitioned is rebuilt as a file
+/// is.
+pub fn rebuild(
+    store: AnyStore,
+    options: Options,
+    progress: &mut dyn FnMut(Step),
+) -> Result<(), PipelineError> {
+    let mut store = store;
+    let (mut pg, partitions) = match store.partitions()? {
+        Some(n) => match store {
+            AnyStore::Postgres(pg) => (pg, n),
+            other => return Engine::open(other, options)?.rebuild(progress),
+        },
+        None => return Engine::open(store, options)?.rebuild(progress),
+    };
+    let live = pg.live_workers()?;
+    if live > 0 {
+        return Err(PipelineError::Argument(format!(
+            "{live} worker(s) are running on `{}`: stop them before a rebuild \
+             (docs/scale-out.md, \"Rebuilding a view\")",
+            pg.name()
+        )));
+    }
+    let url = pg.url().to_owned();
+    let challenges = pg.stored_challenges()?;
+    pg.clear_views()?;
+    let options = partition_options(options);
+    let mut merged = State::default();
+    for p in 0..partitions {
+        let part = PgStore::connect_partition(&url, p)?;
+        let mut engine = Engine::open(part, options.clone())?;
+        engine.rebuild(progress)?;
+        merge(&mut merged, engine.state());
+    }
+    let parts = pg.board_parts()?;
+    let batch = reduce(&merged, &challenges, &options, parts)?;
+    pg.commit(&batch)?;
+    Ok(())
+}
+
+/// The options of a partition's engine: the stages that read across partitions are the
+/// reducer's, and nobody follows a replay's changes.
+fn partition_options(options: Options) -> Options {
+    Options {
+        global_stages: false,
+        feed: false,
+        ..options
+    }
+}
+
+/// The reducer's stages over every partition's users: the team rows of every named team and
+/// the partitions' parts of the boards merged.
+fn reduce(
+    merged: &State,
+    challenges: &[StoredChallenge],
+    options: &Options,
+    parts: Vec<String>,
+) -> Result<Batch, PipelineError> {
+    let actives: Vec<Active> = challenges
+        .iter()
+        .map(|c| compile(c, &options.catalog))
+        .collect::<Result<_, _>>()?;
+    let all: Vec<&Active> = actives.iter().collect();
+    let teams: BTreeMap<String, u64> = team::named_teams(&actives)
+        .into_iter()
+        .map(|t| (t.to_owned(), 1))
+        .collect();
+    let mut batch = Batch {
+        leaderboards: Some(periodic::rank_entries(parts, None)),
+        ..Batch::default()
+    };
+    team::derive(merged, &all, &teams, None, &mut batch);
+    rewards::issue(&actives, &mut batch, &options.webhooks);
+    Ok(batch)
 }
 
 /// Adds a partition's users, workouts and clocks to `merged` (the team stage's input).
