@@ -313,3 +313,101 @@ fn a_fourth_worker_takes_partitions_and_a_leaving_ones_move() {
     assert_eq!(store.snapshot().unwrap().counters, counters);
     three.stop_all();
 }
+
+/// A monotone goal: leg-press reps only ever add up.
+const REPS_TOTAL: &str = r#"
+challenge "reps-total" {
+    title "3,000 leg-press reps in August"
+    window 2026-08-01 to 2026-08-31
+    goal sum(reps of leg_press) >= 3000
+}
+"#;
+
+/// Order across partitions, as members see it: while user records and then a generated stream
+/// in a shuffled order (seeded) go through two gateways to three workers, a reader of the
+/// change outbox (what the gateways push to members' screens) never sees a user's progress on
+/// a monotone goal go down, whatever partition, worker or commit it comes from.
+#[test]
+fn monotone_progress_never_decreases_in_the_outbox() {
+    let (Some(pg), Some(amqp)) = (
+        pg_url("monotone_progress_never_decreases_in_the_outbox"),
+        amqp_url("monotone_progress_never_decreases_in_the_outbox"),
+    ) else {
+        return;
+    };
+    let url = fresh_database(&pg, "monotone");
+    let prefix = prefix("monotone");
+    let mut config = config(&url, &amqp, &prefix);
+    let mut decls = challenges();
+    decls.extend(rules_dsl::parse(REPS_TOTAL).decls);
+    config.challenges = Some(decls);
+    let workers = start_workers(&config, 3);
+    let (records, mut events): (Vec<String>, Vec<String>) = generated_events(24, 6, 23)
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(str::to_owned)
+        .partition(|l| l.contains(r#""type":"user_upsert""#));
+    let mut rng = workload::Rng(0x5eed);
+    for i in (1..events.len()).rev() {
+        let j = usize::try_from(rng.next_u64() % (i as u64 + 1)).unwrap();
+        events.swap(i, j);
+    }
+    // The reader: every change of a `reps-total` result, in outbox order.
+    let done = Arc::new(AtomicBool::new(false));
+    let reader = {
+        let (url, done) = (url.clone(), done.clone());
+        std::thread::spawn(move || -> (u64, Vec<String>) {
+            let mut store = PgStore::connect(&url).unwrap();
+            let (mut after, mut seen, mut wrong) = (0, 0u64, Vec::new());
+            let mut progress: BTreeMap<String, f64> = BTreeMap::new();
+            loop {
+                let finished = done.load(Ordering::Relaxed);
+                let (changes, last) = store.changes_after(after, 5_000).unwrap();
+                for c in changes {
+                    let change = c.change;
+                    let (Some(user), "result", "reps-total") =
+                        (change.user, change.kind, change.key.as_str())
+                    else {
+                        continue;
+                    };
+                    let row: serde_json::Value = serde_json::from_str(&change.data).unwrap();
+                    let p = row["progress"].as_f64().unwrap();
+                    let before = progress.insert(user.clone(), p).unwrap_or(0.0);
+                    if p < before {
+                        wrong.push(format!("{user}: {before} then {p} at change {}", c.seq));
+                    }
+                    seen += 1;
+                }
+                if finished && last == after {
+                    return (seen, wrong);
+                }
+                after = last;
+                std::thread::sleep(Duration::from_millis(10));
+            }
+        })
+    };
+    let mut a = Gateway::connect(&url, &amqp, &prefix, config.partitions);
+    let mut b = Gateway::connect(&url, &amqp, &prefix, config.partitions);
+    post(&mut [&mut a], &records, 500);
+    let mut rest = events.as_slice();
+    let mut turn = 0;
+    while !rest.is_empty() {
+        let n = usize::try_from(rng.int(1, 400)).unwrap().min(rest.len());
+        let (part, tail) = rest.split_at(n);
+        let g = if turn % 2 == 0 { &mut a } else { &mut b };
+        post(&mut [g], part, n);
+        rest = tail;
+        turn += 1;
+    }
+    wait_for(
+        &url,
+        config.partitions,
+        (records.len() + events.len()) as u64,
+        0,
+    );
+    done.store(true, Ordering::Relaxed);
+    let (seen, wrong) = reader.join().unwrap();
+    workers.stop_all();
+    assert!(seen > 50, "only {seen} changes of reps-total followed");
+    assert!(wrong.is_empty(), "progress went down: {wrong:?}");
+}
