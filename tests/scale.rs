@@ -358,6 +358,11 @@ fn workers_killed_and_a_broker_restart_lose_nothing() {
 
     let total = (fixture_lines.len() + generated_lines.len()) as u64;
     let mut reader = PgStore::connect(&store).unwrap();
+    // Every session's start came: the directory holds nothing back.
+    assert_eq!(
+        challenge_scale::directory::held(reader.client()).unwrap(),
+        0
+    );
     let started = Instant::now();
     loop {
         let read = reader.snapshot().unwrap().counters.read;
@@ -562,6 +567,11 @@ fn two_gateways_and_three_worker_processes_give_the_embedded_service() {
     assert_eq!(tick["at"], T2);
 
     let mut reader = PgStore::connect(&store).unwrap();
+    // Answered posts: their held lines are committed; every start came, so none is left.
+    assert_eq!(
+        challenge_scale::directory::held(reader.client()).unwrap(),
+        0
+    );
     let started = Instant::now();
     loop {
         let read = reader.snapshot().unwrap().counters.read;

@@ -224,8 +224,8 @@ pub fn lock_keys(sessions: &[&str]) -> Vec<i32> {
 
 /// What a request becomes once the directory has answered: the lines to publish, each with its
 /// partition, in order (the released held lines first, in the order they were held, then the
-/// request's lines that are not held, in the request's order), and the lines to hold
-/// (session, line), in the request's order.
+/// request's lines that are not held, in the request's order; blank lines dropped), and the
+/// lines to hold (session, line), in the request's order.
 pub type Plan<'a> = (Vec<(&'a str, u32)>, Vec<(&'a str, &'a str)>);
 
 /// Orders a request (pure; see [`Plan`]): `released` are the held lines (session, line) the
@@ -243,7 +243,7 @@ pub fn plan<'a>(
         let user = users.get(session).map_or(session.as_str(), String::as_str);
         publish.push((line.as_str(), partition_of(user, partitions)));
     }
-    for (line, key) in lines {
+    for (line, key) in lines.iter().filter(|(l, _)| !l.trim().is_empty()) {
         match (decide(key, users, partitions), key.session()) {
             (Decision::Partition(p), _) => publish.push((*line, p)),
             (Decision::Hold, Some(session)) => hold.push((session, *line)),
@@ -415,11 +415,6 @@ impl Directory {
         partitions: u32,
     ) -> Result<Routed<'_>, StoreError> {
         let e = |e: postgres::Error| pg_error(&e);
-        let lines: Vec<(&str, Key)> = lines
-            .iter()
-            .filter(|(l, _)| !l.trim().is_empty())
-            .cloned()
-            .collect();
         let st = &self.statements;
         let mut tx = self.client.transaction().map_err(e)?;
         let mut users: HashMap<String, String> = HashMap::new();
@@ -449,7 +444,7 @@ impl Directory {
                     .collect();
             }
         }
-        let (publish, hold) = plan(&lines, &released, &users, partitions);
+        let (publish, hold) = plan(lines, &released, &users, partitions);
         if !hold.is_empty() {
             let (sessions, held): (Vec<&str>, Vec<&str>) = hold.iter().copied().unzip();
             tx.execute(&st.hold, &[&sessions, &held]).map_err(e)?;
@@ -695,7 +690,7 @@ mod tests {
     fn a_plan_releases_held_lines_first_and_holds_the_unknown() {
         let p = 8;
         let other_rep = REP.replace("s-1", "s-2");
-        let lines: Vec<(&str, Key)> = [START, REP, other_rep.as_str(), UPSERT, "junk"]
+        let lines: Vec<(&str, Key)> = [START, REP, other_rep.as_str(), " ", UPSERT, "junk", ""]
             .into_iter()
             .map(|l| (l, Key::of(l)))
             .collect();

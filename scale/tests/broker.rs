@@ -191,6 +191,8 @@ fn two_gateways_and_three_workers_give_the_embedded_views() {
     a.broker.publisher().unwrap().tick(T1, "UTC").unwrap();
     post(&mut [&mut b, &mut a], &generated, 300);
     b.broker.publisher().unwrap().tick(T2, "UTC").unwrap();
+    // Every session's start came: nothing is left in the directory.
+    assert_eq!(a.directory.held().unwrap(), 0);
     let total = (fixture.len() + generated.len()) as u64;
     wait_for(&url, config.partitions, total, 2);
     assert_eq!(settled_hashes(&url, &expected), expected);
@@ -225,6 +227,7 @@ fn a_stopped_worker_hands_over_with_nothing_lost_or_applied_twice() {
     gateway.broker.publisher().unwrap().tick(T1, "UTC").unwrap();
     post(&mut [&mut gateway], &generated, 150);
     gateway.broker.publisher().unwrap().tick(T2, "UTC").unwrap();
+    assert_eq!(gateway.directory.held().unwrap(), 0);
     wait_for(
         &url,
         config.partitions,

@@ -178,6 +178,13 @@ fn events_before_their_start_are_held_then_released_into_the_users_partition() {
     tx.commit().unwrap();
 }
 
+/// Sessions of a race round, and lines per session.
+const SESSIONS: usize = 150;
+const LINES: u64 = 8;
+
+/// Rounds of the race (without the session locks, most rounds strand a line).
+const ROUNDS: u64 = 3;
+
 #[test]
 fn two_routers_racing_on_the_same_sessions_lose_and_strand_nothing() {
     let test = "two_routers_racing_on_the_same_sessions";
@@ -185,22 +192,29 @@ fn two_routers_racing_on_the_same_sessions_lose_and_strand_nothing() {
         return;
     };
     let url = fresh_database(&pg, "directory_race");
+    for round in 0..ROUNDS {
+        race(&url, &amqp, round);
+    }
+}
+
+/// SESSIONS sessions of 3 users, LINES lines each, shuffled, in requests of 1 to 6 lines,
+/// routed by two routers (threads) at once, each taking the next request.
+fn race(url: &str, amqp: &str, round: u64) {
     let prefix = prefix("race");
-    // 8 sessions of 3 users, 40 lines each, shuffled, in requests of 1 to 6 lines.
     let users = ["u-a", "u-b", "u-c"];
     let mut owner: BTreeMap<String, String> = BTreeMap::new();
     let mut lines: Vec<(String, String)> = Vec::new();
-    for s in 0..8 {
-        let session = format!("s-race-{s}");
+    for s in 0..SESSIONS {
+        let session = format!("s-race-{round}-{s}");
         let user = users[s % users.len()].to_owned();
         lines.push((session.clone(), start(&session, &user)));
-        for seq in 1..39 {
+        for seq in 1..LINES - 1 {
             lines.push((session.clone(), rep(&session, seq)));
         }
-        lines.push((session.clone(), end(&session, 39)));
+        lines.push((session.clone(), end(&session, LINES - 1)));
         owner.insert(session, user);
     }
-    let mut rng = workload::Rng(42);
+    let mut rng = workload::Rng(42 + round);
     for i in (1..lines.len()).rev() {
         let j = rng.int(0, i as u64) as usize;
         lines.swap(i, j);
@@ -218,8 +232,8 @@ fn two_routers_racing_on_the_same_sessions_lose_and_strand_nothing() {
     std::thread::scope(|scope| {
         for _ in 0..2 {
             scope.spawn(|| {
-                let broker = Broker::connect(&amqp, &prefix, PARTITIONS).unwrap();
-                let mut router = Directory::connect(&url).unwrap();
+                let broker = Broker::connect(amqp, &prefix, PARTITIONS).unwrap();
+                let mut router = Directory::connect(url).unwrap();
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(request) = requests.get(i) else {
@@ -236,13 +250,13 @@ fn two_routers_racing_on_the_same_sessions_lose_and_strand_nothing() {
         }
     });
     let totals = totals.into_inner().unwrap();
-    let mut router = Directory::connect(&url).unwrap();
-    assert_eq!(router.held().unwrap(), 0, "nothing stranded");
+    let mut router = Directory::connect(url).unwrap();
+    assert_eq!(router.held().unwrap(), 0, "round {round}: nothing stranded");
     assert!(totals.held > 0, "the shuffle held some lines: {totals:?}");
     assert_eq!(totals.held, totals.released);
     assert_eq!(totals.published, lines.len() as u64);
 
-    let streams = consume(&amqp, &prefix, lines.len());
+    let streams = consume(amqp, &prefix, lines.len());
     let mut seen: BTreeSet<&str> = BTreeSet::new();
     let mut count = 0;
     for (p, got) in &streams {
@@ -261,13 +275,13 @@ fn two_routers_racing_on_the_same_sessions_lose_and_strand_nothing() {
     let all: BTreeSet<&str> = lines.iter().map(|(_, l)| l.as_str()).collect();
     assert_eq!(seen, all, "every line published");
     assert_eq!(count, lines.len(), "each once (no failure, no duplicate)");
-    // Each session's 40 lines are whole in its user's stream.
+    // Each session's lines are whole in its user's stream.
     for (session, user) in &owner {
         let p = partition_of(user, PARTITIONS);
         let of_session = streams[&p]
             .iter()
             .filter(|l| l.contains(&format!("\"session\":\"{session}\"")))
             .count();
-        assert_eq!(of_session, 40, "{session}");
+        assert_eq!(of_session as u64, LINES, "{session}");
     }
 }
