@@ -72,7 +72,8 @@ pub enum Command {
     )]
     Serve(ServeArgs),
     /// A scale-out worker: derives the views in PostgreSQL from the RabbitMQ partition streams
-    /// (docs/scale-out.md). One is active at a time; the others stand by and take over.
+    /// (docs/scale-out.md). Workers share the partitions (a fair share each, moved when one
+    /// joins or leaves); one of them also runs the reducer (team rows, merged leaderboards).
     #[command(
         after_help = "Example:\n  eval \"$(scripts/services.sh start)\"\n  challenge worker --store \"$CHALLENGE_TEST_PG\" --broker \"$CHALLENGE_TEST_AMQP\" --challenges fixtures/challenges"
     )]
@@ -88,8 +89,8 @@ pub struct WorkerArgs {
     /// The RabbitMQ broker (`amqp://user:pass@host:port/vhost`).
     #[arg(long, value_name = "URL")]
     pub broker: String,
-    /// A folder of challenges to set when this worker becomes active (as `serve
-    /// --challenges`); leave it out to keep the stored ones.
+    /// A folder of challenges to set when this worker starts (as `serve --challenges`),
+    /// published to every partition as admin changes; leave it out to keep the stored ones.
     #[arg(long, value_name = "DIR")]
     pub challenges: Option<PathBuf>,
     /// The partition streams' count: fixed for the life of a store, the same for every
@@ -99,7 +100,8 @@ pub struct WorkerArgs {
     /// The streams' name prefix (`<prefix>.<partition>`).
     #[arg(long, value_name = "NAME", default_value = "challenge")]
     pub streams: String,
-    /// Event lines per batch, about (whole messages are taken; one transaction each).
+    /// Event lines per batch of a partition, about (whole messages are taken; one
+    /// transaction each).
     #[arg(long, value_name = "N", default_value_t = 5_000, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
     pub batch: u64,
     /// Each newly issued reward owes a delivery to this URL (repeatable): the gateways
