@@ -168,3 +168,68 @@ pub fn rank_entries(texts: Vec<String>, without: Option<&str>) -> Vec<Row> {
     }
     rows
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(board: &str, rank: u64, user: &str, total: f64) -> String {
+        serde_json::to_string(&leaderboard::Entry {
+            board: board.to_owned(),
+            rank,
+            user: user.to_owned(),
+            total,
+            unit: Some("kg"),
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn parts_ranked_together_are_the_whole_board() {
+        let b = "2026-08 volume";
+        // Two partitions' parts, each ranked among its own users.
+        let parts = vec![
+            entry(b, 1, "u-3", 900.0),
+            entry(b, 2, "u-1", 500.0),
+            entry(b, 1, "u-2", 900.0),
+            entry(b, 2, "u-4", 500.0),
+            entry(b, 3, "u-5", 20.5),
+            entry("2026-08 reps", 1, "u-1", 40.0),
+        ];
+        let rows = rank_entries(parts, None);
+        let got: Vec<(String, String)> = rows
+            .iter()
+            .map(|r| (r.key.clone(), r.json.clone()))
+            .collect();
+        let want: Vec<(String, String)> = [
+            ("2026-08 reps", 1, "u-1", 40.0),
+            (b, 1, "u-2", 900.0),
+            (b, 1, "u-3", 900.0),
+            (b, 3, "u-1", 500.0),
+            (b, 3, "u-4", 500.0),
+            (b, 5, "u-5", 20.5),
+        ]
+        .iter()
+        .map(|&(board, rank, user, total)| {
+            (
+                board_key(board, rank, user),
+                entry(board, rank, user, total),
+            )
+        })
+        .collect();
+        assert_eq!(got, want);
+        // Without a user, the others close ranks; ranking a whole board again changes nothing.
+        let without: Vec<String> =
+            rank_entries(want.iter().map(|w| w.1.clone()).collect(), Some("u-2"))
+                .into_iter()
+                .map(|r| r.json)
+                .collect();
+        assert_eq!(without[1], entry(b, 1, "u-3", 900.0));
+        assert_eq!(without[2], entry(b, 2, "u-1", 500.0));
+        let again: Vec<String> = rank_entries(want.iter().map(|w| w.1.clone()).collect(), None)
+            .into_iter()
+            .map(|r| r.json)
+            .collect();
+        assert_eq!(again, want.iter().map(|w| w.1.clone()).collect::<Vec<_>>());
+    }
+}
