@@ -63,7 +63,7 @@ c1=$(cpu $SERVE)
 kill $SERVE; wait $SERVE 2>/dev/null || true
 echo "| serve --db (SQLite) | $N | $(python3 -c "print(f'{$t1 - $t0:.2f}')") | $(rate "$t0" "$t1") | $(per_k $((c1 - c0))) |"
 
-# Scale-out: 2 gateways, W workers (one active, W - 1 standing by).
+# Scale-out: 2 gateways, W workers sharing the 64 partitions (one of them also the reducer).
 for W in ${WORKER_COUNTS:-1 2 3}; do
     DB="bench_$W"
     psql "$CHALLENGE_TEST_PG" -qc "DROP DATABASE IF EXISTS $DB WITH (FORCE)" -c "CREATE DATABASE $DB" >/dev/null 2>&1
@@ -81,9 +81,10 @@ for W in ${WORKER_COUNTS:-1 2 3}; do
         GATEWAYS+=($!)
         until curl -sf "http://127.0.0.1:$((PORT + 1 + g))/v1/health" >/dev/null; do sleep 0.1; done
     done
-    # The active worker has replayed (an empty log) and set the challenges.
+    # Every partition is owned (the workers have taken their shares) and the challenges are set.
+    until [ "$(psql "$STORE" -tAc "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objsubid = 2 AND classid = 1667785068 AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())" 2>/dev/null)" = 64 ]; do sleep 0.1; done
     until psql "$STORE" -tAc "SELECT count(*) FROM challenges" 2>/dev/null | grep -qv '^0$'; do sleep 0.1; done
-    sleep 1
+    sleep 2
     cw0=$(cpu "${WORKERS[@]}"); cg0=$(cpu "${GATEWAYS[@]}"); cp0=$(cpu $(pg_pids)); cr0=$(cpu $(rabbit_pid))
     t0=$(now)
     i=0
@@ -98,7 +99,7 @@ for W in ${WORKER_COUNTS:-1 2 3}; do
     done
     [ "${#POSTS[@]}" -eq 0 ] || wait "${POSTS[@]}"
     t_posted=$(now)
-    until [ "$(psql "$STORE" -tAc "SELECT coalesce(sum(value), 0) FROM counters WHERE name = 'read'")" -ge "$N" ]; do sleep 0.05; done
+    until [ "$(psql "$STORE" -tAc "SELECT coalesce(sum(value), 0) FROM counters WHERE name = 'read' OR name LIKE 'read.p%'")" -ge "$N" ]; do sleep 0.05; done
     t1=$(now)
     cw1=$(cpu "${WORKERS[@]}"); cg1=$(cpu "${GATEWAYS[@]}"); cp1=$(cpu $(pg_pids)); cr1=$(cpu $(rabbit_pid))
     kill "${WORKERS[@]}" "${GATEWAYS[@]}" 2>/dev/null || true

@@ -1091,11 +1091,16 @@ fn apply(
     }
     let c = &batch.counters;
     let ticks = batch.log.iter().filter(|l| l.kind == LogKind::Tick).count() as u64;
+    let deletions = batch
+        .log
+        .iter()
+        .filter(|l| l.kind == LogKind::UserDelete)
+        .count() as u64;
     let erasures = u64::from(batch.erase.is_some());
-    let (ticks, erasures) = if scope.is_some() {
-        (ticks, erasures)
+    let (ticks, deletions, erasures) = if scope.is_some() {
+        (ticks, deletions, erasures)
     } else {
-        (0, 0)
+        (0, 0, 0)
     };
     for (name, value) in [
         ("read", c.read),
@@ -1104,6 +1109,7 @@ fn apply(
         ("rejected", c.rejected),
         // A partition's barriers, which the reducer compares across partitions.
         (TICKS, ticks),
+        ("deletions", deletions),
         (ERASURES, erasures),
     ] {
         if value > 0 {

@@ -26,8 +26,8 @@
 //!
 //! **Team rows are eventually the embedded ones.** A team row is a function of its members'
 //! records, workouts and clocks and of the last tick (pipeline/src/team.rs). The reducer
-//! re-derives every named team whenever the store moved (a partition appended to its log, a
-//! counter moved, the challenges changed), at most every [`PASS_EVERY`]; once the input stops,
+//! re-derives every named team whenever the store moved (a partition's counter moved: lines
+//! read, ticks, deletions, erasures; or the challenges changed), at most every [`PASS_EVERY`]; once the input stops,
 //! its rows equal the embedded engine's. Between two passes a row may lag its members by one
 //! pass, and a team reward's `at` is the team's clock when the reducer saw it reached.
 //!
@@ -116,9 +116,9 @@ fn reduce_while_owner(
     Ok(())
 }
 
-/// Where the store stands, as far as the reducer cares: the sum of the partitions' log heads,
-/// the sum of the counters, and the challenges (id, hash).
-type Mark = (i64, i64, Vec<(String, String)>);
+/// Where the store stands, as far as the reducer cares: the sum of the partitions' counters
+/// and the challenges (id, hash).
+type Mark = (i64, Vec<(String, String)>);
 
 /// The reducer's state between passes.
 pub struct Reducer {
@@ -131,6 +131,8 @@ pub struct Reducer {
     boards_at: Option<(u64, u64)>,
     /// The version of the next team rows (above every stored one).
     version: u64,
+    /// The team challenges compiled, and the stored challenges (id, hash) they come from.
+    compiled: (Vec<(String, String)>, Vec<Active>),
 }
 
 impl Reducer {
@@ -148,21 +150,18 @@ impl Reducer {
             seen: None,
             boards_at: None,
             version: u64::try_from(version).unwrap_or(0) + 1,
+            compiled: (Vec::new(), Vec::new()),
         })
     }
 
     /// One pass: the team rows and the boards, when the store moved since the last pass.
     pub fn pass(&mut self) -> Result<(), String> {
         let e = |e: postgres::Error| pg_error(&e).to_string();
-        let client = self.store.client();
-        let moved: i64 = client
-            .query_one(
-                "SELECT coalesce(sum(m), 0)::bigint FROM (SELECT max(pos) AS m FROM log GROUP BY part) t",
-                &[],
-            )
-            .map_err(e)?
-            .get(0);
-        let counted: i64 = client
+        // Every commit of a partition moves a counter (lines read, ticks, deletions,
+        // erasures): their sum is a cheap mark of "something was committed".
+        let counted: i64 = self
+            .store
+            .client()
             .query_one("SELECT coalesce(sum(value), 0)::bigint FROM counters", &[])
             .map_err(e)?
             .get(0);
@@ -171,7 +170,7 @@ impl Reducer {
             .iter()
             .map(|c| (c.id.clone(), c.hash.clone()))
             .collect();
-        let now = Some((moved, counted, challenges));
+        let now = Some((counted, challenges));
         if now == self.seen {
             return Ok(());
         }
@@ -250,19 +249,28 @@ impl Reducer {
     /// drop and the team rewards they earn.
     fn teams(&mut self, stored: &[StoredChallenge]) -> Result<(), String> {
         let e = |e: postgres::Error| pg_error(&e).to_string();
-        let challenges: Vec<Active> = stored
+        // Compiled again only when the challenges changed.
+        let ids: Vec<(String, String)> = stored
             .iter()
-            .filter_map(|c| compile(c, &self.catalog).ok())
-            .filter(|c| !c.plan.teams().is_empty())
+            .map(|c| (c.id.clone(), c.hash.clone()))
             .collect();
-        let named: BTreeSet<String> = team::named_teams(&challenges)
+        if self.compiled.0 != ids {
+            let teams: Vec<Active> = stored
+                .iter()
+                .filter_map(|c| compile(c, &self.catalog).ok())
+                .filter(|c| !c.plan.teams().is_empty())
+                .collect();
+            self.compiled = (ids, teams);
+        }
+        let challenges = &self.compiled.1;
+        let named: BTreeSet<String> = team::named_teams(challenges)
             .into_iter()
             .map(str::to_owned)
             .collect();
         if named.is_empty() {
             return Ok(());
         }
-        let state = self.members(&named)?;
+        let state = members(&mut self.store, &named)?;
         let version = self.version;
         let teams: BTreeMap<String, u64> = named.iter().map(|t| (t.clone(), version)).collect();
         let all: Vec<&Active> = challenges.iter().collect();
@@ -293,71 +301,71 @@ impl Reducer {
         if batch.team_results.is_empty() && batch.drop_team_results.is_empty() {
             return Ok(());
         }
-        rewards::issue(&challenges, &mut batch, &self.webhooks);
+        rewards::issue(challenges, &mut batch, &self.webhooks);
         self.store.commit(&batch).map_err(|e| e.to_string())?;
         self.version += 1;
         Ok(())
     }
+}
 
-    /// The members of `teams` as the team stage reads them: their records, workouts and
-    /// clocks, and the last tick.
-    fn members(&mut self, teams: &BTreeSet<String>) -> Result<State, String> {
-        let e = |e: postgres::Error| pg_error(&e).to_string();
-        let client = self.store.client();
-        let mut state = State::default();
-        let text: String = client
-            .query("SELECT json FROM users ORDER BY key", &[])
-            .map_err(e)?
-            .iter()
-            .map(|r| format!("{}\n", r.get::<_, &str>(0)))
-            .collect();
-        let mut members: Vec<String> = Vec::new();
-        for (_, user) in read_users(&text).accepted {
-            if !user.groups.iter().any(|g| teams.contains(g)) {
-                continue;
-            }
-            members.push(user.id.clone());
-            state.put_user(UserEntry {
-                upsert: UserUpsert {
-                    seq: None,
-                    ts: DateTime::UNIX_EPOCH.fixed_offset(),
-                    user,
-                },
-            });
+/// The members of `teams` as the team stage reads them: their records, workouts and clocks,
+/// and the last tick.
+fn members(store: &mut PgStore, teams: &BTreeSet<String>) -> Result<State, String> {
+    let e = |e: postgres::Error| pg_error(&e).to_string();
+    let client = store.client();
+    let mut state = State::default();
+    let text: String = client
+        .query("SELECT json FROM users ORDER BY key", &[])
+        .map_err(e)?
+        .iter()
+        .map(|r| format!("{}\n", r.get::<_, &str>(0)))
+        .collect();
+    let mut members: Vec<String> = Vec::new();
+    for (_, user) in read_users(&text).accepted {
+        if !user.groups.iter().any(|g| teams.contains(g)) {
+            continue;
         }
-        let text: String = client
-            .query(
-                "SELECT json FROM workouts WHERE uid = ANY($1) ORDER BY key",
-                &[&members],
-            )
-            .map_err(e)?
-            .iter()
-            .map(|r| format!("{}\n", r.get::<_, &str>(0)))
-            .collect();
-        for (_, workout) in read_workouts(&text).accepted {
-            state.index_workout(&workout);
-            state.workouts.insert(workout.id.clone(), workout);
-        }
-        for row in client
-            .query(
-                "SELECT uid, as_of FROM clocks WHERE uid = ANY($1)",
-                &[&members],
-            )
-            .map_err(e)?
-        {
-            if let Some(at) = AsOf::parse(row.get(1)) {
-                state.clocks.insert(row.get(0), at);
-            }
-        }
-        // The last tick every partition's log holds (partition 0's is as good as any).
-        state.last_tick = client
-            .query_opt(
-                "SELECT body FROM log WHERE part = 0 AND kind = 'tick' ORDER BY pos DESC LIMIT 1",
-                &[],
-            )
-            .map_err(e)?
-            .and_then(|r| parse_tick(r.get(0)))
-            .map(|(at, _)| at);
-        Ok(state)
+        members.push(user.id.clone());
+        state.put_user(UserEntry {
+            upsert: UserUpsert {
+                seq: None,
+                ts: DateTime::UNIX_EPOCH.fixed_offset(),
+                user,
+            },
+        });
     }
+    let text: String = client
+        .query(
+            "SELECT json FROM workouts WHERE uid = ANY($1) ORDER BY key",
+            &[&members],
+        )
+        .map_err(e)?
+        .iter()
+        .map(|r| format!("{}\n", r.get::<_, &str>(0)))
+        .collect();
+    for (_, workout) in read_workouts(&text).accepted {
+        state.index_workout(&workout);
+        state.workouts.insert(workout.id.clone(), workout);
+    }
+    for row in client
+        .query(
+            "SELECT uid, as_of FROM clocks WHERE uid = ANY($1)",
+            &[&members],
+        )
+        .map_err(e)?
+    {
+        if let Some(at) = AsOf::parse(row.get(1)) {
+            state.clocks.insert(row.get(0), at);
+        }
+    }
+    // The last tick every partition's log holds (partition 0's is as good as any).
+    state.last_tick = client
+        .query_opt(
+            "SELECT body FROM log WHERE part = 0 AND kind = 'tick' ORDER BY pos DESC LIMIT 1",
+            &[],
+        )
+        .map_err(e)?
+        .and_then(|r| parse_tick(r.get(0)))
+        .map(|(at, _)| at);
+    Ok(state)
 }

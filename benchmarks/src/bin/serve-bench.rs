@@ -66,7 +66,7 @@ struct Args {
     /// Scale-out: the RabbitMQ broker, with `--store`.
     #[arg(long, value_name = "URL", requires = "store")]
     broker: Option<String>,
-    /// Scale-out: worker processes (one derives, the others stand by).
+    /// Scale-out: worker processes (they share the partitions).
     #[arg(long, default_value_t = 1)]
     workers: usize,
 }
@@ -347,7 +347,7 @@ impl Server {
             );
         }
         let server = Server::spawn(challenge, &flags, children)?;
-        // A worker is active once the folder's challenges are stored.
+        // The workers have taken partitions once the folder's challenges are stored.
         let deadline = Instant::now() + Duration::from_secs(60);
         while !ureq::get(&format!("{}/v1/challenges", server.url))
             .call()
