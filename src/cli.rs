@@ -108,6 +108,10 @@ pub struct WorkerArgs {
     /// (`serve --store --broker --webhook URL`) deliver them.
     #[arg(long, value_name = "URL")]
     pub webhook: Vec<String>,
+    /// Derive partitions only: never run the reducer (team rows, merged leaderboards), which
+    /// one worker at a time runs; keep it to the workers started without this flag.
+    #[arg(long)]
+    pub partitions_only: bool,
     #[command(flatten)]
     pub catalog: CatalogArg,
 }

@@ -57,7 +57,7 @@ use crate::postgres::{pg_error, PgStore, ERASURES, PARTITIONS_KEY, TICKS};
 pub const REDUCER_LOCK: i64 = 0x6368_616c_6c04;
 
 /// The shortest time between two passes.
-pub const PASS_EVERY: Duration = Duration::from_millis(200);
+pub const PASS_EVERY: Duration = Duration::from_secs(1);
 
 /// What a reducer needs.
 #[derive(Clone, Debug)]

@@ -70,8 +70,11 @@ pub struct WorkerConfig {
     pub batch: usize,
     /// The engine's options.
     pub options: Options,
-    /// The challenges to set when the worker becomes active (`None`: keep the stored ones).
+    /// The challenges to publish when the worker starts (`None`: keep the stored ones).
     pub challenges: Option<Vec<Challenge>>,
+    /// Whether this worker stands for the reducer (one worker at a time runs it); an operator
+    /// may keep it to some workers (`challenge worker --partitions-only` on the others).
+    pub reduce: bool,
 }
 
 /// An admin change of a source of truth, as a gateway publishes it to every partition (a
@@ -161,7 +164,9 @@ pub fn run(config: &WorkerConfig, stop: &AtomicBool, log: &(dyn Fn(&str) + Sync)
         outbox_keep: OUTBOX_KEEP,
     };
     std::thread::scope(|scope| {
-        scope.spawn(|| reduce::run(&reducer, stop, log));
+        if config.reduce {
+            scope.spawn(|| reduce::run(&reducer, stop, log));
+        }
         while !stop.load(Ordering::Relaxed) {
             match serve_once(config, stop, log) {
                 Ok(()) => return,

@@ -142,6 +142,7 @@ fn config(url: &str, amqp: &str, prefix: &str) -> WorkerConfig {
         batch: 500,
         options: options(4, 500),
         challenges: Some(challenges()),
+        reduce: true,
     }
 }
 

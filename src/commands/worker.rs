@@ -48,6 +48,7 @@ pub fn run(args: &WorkerArgs) -> Outcome {
             ..Options::default()
         },
         challenges,
+        reduce: !args.partitions_only,
     };
     let stop = AtomicBool::new(false);
     worker::run(&config, &stop, &|line| eprintln!("worker: {line}"));
