@@ -71,10 +71,13 @@ struct Worker {
 }
 
 impl Worker {
+    /// Worker `i`; the first of each test derives partitions only (`--partitions-only`), so
+    /// the reducer runs in another.
     fn start(dir: &Path, i: usize, store: &str, broker: &str, streams: &str) -> Worker {
         let log = dir.join(format!("worker-{i}.log"));
         let child = Command::new(env!("CARGO_BIN_EXE_challenge"))
             .args(["worker", "--store", store, "--broker", broker])
+            .args((i == 0).then_some("--partitions-only"))
             .args(["--challenges", "fixtures/challenges", "--streams", streams])
             .args(["--partitions", &PARTITIONS.to_string(), "--batch", "113"])
             .current_dir(util::root())
