@@ -1,6 +1,8 @@
 //! `verify`: rebuild the views from the sources of truth into a scratch store and compare each
 //! view with the store's by content hash.
 
+use std::collections::BTreeMap;
+
 use serde::Serialize;
 
 use crate::engine::{Engine, Options, PipelineError, Step};
@@ -32,8 +34,15 @@ pub fn verify<S: Store>(
     let mut engine = Engine::open(scratch, options)?;
     engine.rebuild(progress)?;
     let rebuilt = engine.store().view_hashes()?;
-    let stored = store.view_hashes()?;
-    Ok(stored
+    Ok(compare(store.view_hashes()?, &rebuilt))
+}
+
+/// Each stored view's hash beside its rebuilt one.
+pub fn compare(
+    stored: BTreeMap<String, String>,
+    rebuilt: &BTreeMap<String, String>,
+) -> Vec<ViewCheck> {
+    stored
         .into_iter()
         .map(|(view, stored)| {
             let rebuilt = rebuilt.get(&view).cloned().unwrap_or_default();
@@ -44,5 +53,5 @@ pub fn verify<S: Store>(
                 rebuilt,
             }
         })
-        .collect())
+        .collect()
 }

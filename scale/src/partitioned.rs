@@ -65,19 +65,7 @@ pub fn verify(
     batch.profiles = Some(profiles);
     scratch.commit(&batch)?;
     let rebuilt = scratch.view_hashes()?;
-    let stored = pg.view_hashes()?;
-    Ok(stored
-        .into_iter()
-        .map(|(view, stored)| {
-            let rebuilt = rebuilt.get(&view).cloned().unwrap_or_default();
-            ViewCheck {
-                equal: stored == rebuilt,
-                view,
-                stored,
-                rebuilt,
-            }
-        })
-        .collect())
+    Ok(pipeline::verify::compare(pg.view_hashes()?, &rebuilt))
 }
 
 /// Re-derives the views of every partition of the store at `url` in place, then the reducer's

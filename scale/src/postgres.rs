@@ -733,10 +733,13 @@ fn upsert_versioned(
     Ok(())
 }
 
+/// Puts keyed rows (`key`, `uid`, `json`), and their partition for the tables that keep one
+/// (`profiles`, `board_parts`: the statement's fourth parameter).
 fn put_rows(
     tx: &mut Transaction<'_>,
     statement: &Statement,
     rows: &[&Row],
+    part: Option<&i32>,
 ) -> Result<(), postgres::Error> {
     if rows.is_empty() {
         return Ok(());
@@ -744,24 +747,9 @@ fn put_rows(
     let keys: Vec<&str> = rows.iter().map(|r| r.key.as_str()).collect();
     let users: Vec<Option<&str>> = rows.iter().map(|r| r.user.as_deref()).collect();
     let json: Vec<&str> = rows.iter().map(|r| r.json.as_str()).collect();
-    tx.execute(statement, &[&keys, &users, &json])?;
-    Ok(())
-}
-
-/// Puts keyed rows with their partition (`profiles`, `board_parts`).
-fn put_part_rows(
-    tx: &mut Transaction<'_>,
-    statement: &Statement,
-    rows: &[&Row],
-    part: i32,
-) -> Result<(), postgres::Error> {
-    if rows.is_empty() {
-        return Ok(());
-    }
-    let keys: Vec<&str> = rows.iter().map(|r| r.key.as_str()).collect();
-    let users: Vec<Option<&str>> = rows.iter().map(|r| r.user.as_deref()).collect();
-    let json: Vec<&str> = rows.iter().map(|r| r.json.as_str()).collect();
-    tx.execute(statement, &[&keys, &users, &json, &part])?;
+    let mut params: Vec<&(dyn postgres::types::ToSql + Sync)> = vec![&keys, &users, &json];
+    params.extend(part.map(|p| p as &(dyn postgres::types::ToSql + Sync)));
+    tx.execute(statement, &params)?;
     Ok(())
 }
 
@@ -993,7 +981,7 @@ fn apply(
     for view in KEYED {
         let rows = fold_keyed(batch.put.iter().filter(|(v, _)| *v == view).map(|(_, r)| r));
         if let Some((put, _)) = st.put.get(view) {
-            put_rows(tx, put, &rows).map_err(e)?;
+            put_rows(tx, put, &rows, None).map_err(e)?;
         }
     }
     for view in KEYED {
@@ -1053,18 +1041,18 @@ fn apply(
             &[&scope],
         )
         .map_err(e)?;
-        put_part_rows(tx, &st.profiles, &fold_keyed(rows.iter()), part).map_err(e)?;
+        put_rows(tx, &st.profiles, &fold_keyed(rows.iter()), Some(&part)).map_err(e)?;
     }
     if let Some(rows) = &batch.leaderboards {
         if scope.is_some() {
             // The partition's part of the month's boards: the reducer merges the parts.
             tx.execute("DELETE FROM board_parts WHERE part = $1", &[&part])
                 .map_err(e)?;
-            put_part_rows(tx, &st.board_parts, &fold_keyed(rows.iter()), part).map_err(e)?;
+            put_rows(tx, &st.board_parts, &fold_keyed(rows.iter()), Some(&part)).map_err(e)?;
         } else {
             tx.execute("DELETE FROM leaderboards", &[]).map_err(e)?;
             if let Some((put, _)) = st.put.get("leaderboards") {
-                put_rows(tx, put, &fold_keyed(rows.iter())).map_err(e)?;
+                put_rows(tx, put, &fold_keyed(rows.iter()), None).map_err(e)?;
             }
         }
     }

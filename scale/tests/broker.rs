@@ -172,18 +172,43 @@ fn post(gateways: &mut [&mut Gateway], lines: &[String], chunk: usize) {
     }
 }
 
+/// A test's fresh database (`db`), stream prefix and worker configuration; `None` when the
+/// services are not there (the test is skipped).
+struct Setup {
+    url: String,
+    amqp: String,
+    prefix: String,
+    config: WorkerConfig,
+}
+
+fn setup(test: &str, db: &str) -> Option<Setup> {
+    let (pg, amqp) = (pg_url(test)?, amqp_url(test)?);
+    let url = fresh_database(&pg, db);
+    let prefix = prefix(db);
+    let config = config(&url, &amqp, &prefix);
+    Some(Setup {
+        url,
+        amqp,
+        prefix,
+        config,
+    })
+}
+
 #[test]
 fn two_gateways_and_three_workers_give_the_embedded_views() {
-    let (Some(pg), Some(amqp)) = (
-        pg_url("two_gateways_and_three_workers_give_the_embedded_views"),
-        amqp_url("two_gateways_and_three_workers_give_the_embedded_views"),
-    ) else {
+    let Some(Setup {
+        url,
+        amqp,
+        prefix,
+        config,
+    }) = setup(
+        "two_gateways_and_three_workers_give_the_embedded_views",
+        "gateways_workers",
+    )
+    else {
         return;
     };
     let (expected, counters) = embedded();
-    let url = fresh_database(&pg, "gateways_workers");
-    let prefix = prefix("equivalence");
-    let config = config(&url, &amqp, &prefix);
     let workers = start_workers(&config, 3);
     let mut a = Gateway::connect(&url, &amqp, &prefix, config.partitions);
     let mut b = Gateway::connect(&url, &amqp, &prefix, config.partitions);
@@ -204,16 +229,19 @@ fn two_gateways_and_three_workers_give_the_embedded_views() {
 
 #[test]
 fn a_stopped_worker_hands_over_with_nothing_lost_or_applied_twice() {
-    let (Some(pg), Some(amqp)) = (
-        pg_url("a_stopped_worker_hands_over_with_nothing_lost_or_applied_twice"),
-        amqp_url("a_stopped_worker_hands_over_with_nothing_lost_or_applied_twice"),
-    ) else {
+    let Some(Setup {
+        url,
+        amqp,
+        prefix,
+        mut config,
+    }) = setup(
+        "a_stopped_worker_hands_over_with_nothing_lost_or_applied_twice",
+        "handover",
+    )
+    else {
         return;
     };
     let (expected, counters) = embedded();
-    let url = fresh_database(&pg, "handover");
-    let prefix = prefix("handover");
-    let mut config = config(&url, &amqp, &prefix);
     config.batch = 97;
     let first = start_workers(&config, 1);
     let mut gateway = Gateway::connect(&url, &amqp, &prefix, config.partitions);
@@ -279,16 +307,19 @@ fn owned(url: &str, partitions: u32, shares: &[i32]) -> (Vec<i32>, i64) {
 
 #[test]
 fn a_fourth_worker_takes_partitions_and_a_leaving_ones_move() {
-    let (Some(pg), Some(amqp)) = (
-        pg_url("a_fourth_worker_takes_partitions_and_a_leaving_ones_move"),
-        amqp_url("a_fourth_worker_takes_partitions_and_a_leaving_ones_move"),
-    ) else {
+    let Some(Setup {
+        url,
+        amqp,
+        prefix,
+        mut config,
+    }) = setup(
+        "a_fourth_worker_takes_partitions_and_a_leaving_ones_move",
+        "rebalance",
+    )
+    else {
         return;
     };
     let (expected, counters) = embedded();
-    let url = fresh_database(&pg, "rebalance");
-    let prefix = prefix("rebalance");
-    let mut config = config(&url, &amqp, &prefix);
     config.partitions = 12;
     let three = start_workers(&config, 3);
     assert_eq!(owned(&url, 12, &[4, 4, 4]), (vec![4, 4, 4], 12));
@@ -333,15 +364,18 @@ challenge "reps-total" {
 /// a monotone goal go down, whatever partition, worker or commit it comes from.
 #[test]
 fn monotone_progress_never_decreases_in_the_outbox() {
-    let (Some(pg), Some(amqp)) = (
-        pg_url("monotone_progress_never_decreases_in_the_outbox"),
-        amqp_url("monotone_progress_never_decreases_in_the_outbox"),
-    ) else {
+    let Some(Setup {
+        url,
+        amqp,
+        prefix,
+        mut config,
+    }) = setup(
+        "monotone_progress_never_decreases_in_the_outbox",
+        "monotone",
+    )
+    else {
         return;
     };
-    let url = fresh_database(&pg, "monotone");
-    let prefix = prefix("monotone");
-    let mut config = config(&url, &amqp, &prefix);
     let mut decls = challenges();
     decls.extend(rules_dsl::parse(REPS_TOTAL).decls);
     config.challenges = Some(decls);
