@@ -108,6 +108,11 @@ pub struct WorkerArgs {
     /// (`serve --store --broker --webhook URL`) deliver them.
     #[arg(long, value_name = "URL")]
     pub webhook: Vec<String>,
+    /// Keep the raw events of sessions for this long (`30d`), as `serve --retain-events`: after
+    /// each tick, every partition compacts the sessions that ended longer ago than that before
+    /// the tick's time; their workouts stay, late events for them are dead letters.
+    #[arg(long, value_name = "DURATION", value_parser = parse_interval)]
+    pub retain_events: Option<std::time::Duration>,
     /// Derive partitions only: never run the reducer (team rows, merged leaderboards), which
     /// one worker at a time runs; keep it to the workers started without this flag.
     #[arg(long)]

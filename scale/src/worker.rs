@@ -72,6 +72,9 @@ pub struct WorkerConfig {
     pub options: Options,
     /// The challenges to publish when the worker starts (`None`: keep the stored ones).
     pub challenges: Option<Vec<Challenge>>,
+    /// `--retain-events`: after each tick, a partition compacts the sessions that ended longer
+    /// ago than this before the tick's time (as `serve --retain-events` does).
+    pub retain_events: Option<chrono::Duration>,
     /// Whether this worker stands for the reducer (one worker at a time runs it); an operator
     /// may keep it to some workers (`challenge worker --partitions-only` on the others).
     pub reduce: bool,
@@ -278,7 +281,7 @@ fn serve_once(
         let failed: Vec<u32> = owned
             .iter_mut()
             .filter_map(|(p, o)| {
-                drain(o, config.batch, log)
+                drain(o, config.batch, config.retain_events, log)
                     .map_err(|e| log(&format!("partition {p}: {e}; giving it up")))
                     .err()
                     .map(|()| *p)
@@ -485,7 +488,12 @@ fn take(config: &WorkerConfig, p: u32) -> Result<Option<Owned>, String> {
 
 /// Applies what a partition's queue allows: its events a batch at a time, and each barrier (a
 /// tick or an admin change) in its place, each commit with the partition's offset.
-fn drain(o: &mut Owned, batch: usize, log: &(dyn Fn(&str) + Sync)) -> Result<(), String> {
+fn drain(
+    o: &mut Owned,
+    batch: usize,
+    retain: Option<chrono::Duration>,
+    log: &(dyn Fn(&str) + Sync),
+) -> Result<(), String> {
     loop {
         let mut chunks = Vec::new();
         let mut last = None;
@@ -523,9 +531,26 @@ fn drain(o: &mut Owned, batch: usize, log: &(dyn Fn(&str) + Sync)) -> Result<(),
                 .map_err(|e| e.to_string())
         };
         match (m.kind, parse_tick(&m.body)) {
-            (Kind::Tick, Some((at, timezone))) => engine
-                .tick_with_offsets(&at, &timezone, offsets)
-                .map_err(|e| e.to_string())?,
+            (Kind::Tick, Some((at, timezone))) => {
+                engine
+                    .tick_with_offsets(&at, &timezone, offsets)
+                    .map_err(|e| e.to_string())?;
+                // `--retain-events`: compacted after the tick, before a time the tick logged,
+                // so a replay of the partition's log meets the same compactions. A crash in
+                // between leaves them to the next tick, which compacts everything older.
+                if let Some(retain) = retain {
+                    let before = at.time - retain;
+                    let summary = engine
+                        .compact(before, &mut |_| {})
+                        .map_err(|e| e.to_string())?;
+                    if summary.sessions > 0 {
+                        log(&format!(
+                            "{}: compacted {} session(s) that ended before {before}",
+                            o.key, summary.sessions
+                        ));
+                    }
+                }
+            }
             (Kind::Admin, _) => {
                 // Applied, then consumed: a crash between the two applies it again on restart,
                 // which every admin change tolerates (a put of the same tree, a deletion of a

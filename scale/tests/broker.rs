@@ -142,6 +142,7 @@ fn config(url: &str, amqp: &str, prefix: &str) -> WorkerConfig {
         batch: 500,
         options: options(4, 500),
         challenges: Some(challenges()),
+        retain_events: None,
         reduce: true,
     }
 }
@@ -448,4 +449,68 @@ fn monotone_progress_never_decreases_in_the_outbox() {
     workers.stop_all();
     assert!(seen > 50, "only {seen} changes of reps-total followed");
     assert!(wrong.is_empty(), "progress went down: {wrong:?}");
+}
+
+/// `--retain-events` in scale-out: after each tick every partition compacts the sessions that
+/// ended long enough before it, as the embedded engine does after its tick; a late event of a
+/// compacted session is then a dead letter in both, and the views are the same.
+#[test]
+fn retained_events_are_compacted_per_partition_as_embedded() {
+    let Some(Setup {
+        url,
+        amqp,
+        prefix,
+        mut config,
+    }) = setup(
+        "retained_events_are_compacted_per_partition_as_embedded",
+        "retain",
+    )
+    else {
+        return;
+    };
+    let retain = chrono::Duration::days(3);
+    config.retain_events = Some(retain);
+    let (fixture, generated) = inputs();
+    // A rep of a treadmill session of 1 August, long compacted by the second tick.
+    let late = vec![
+        r#"{"type":"sample","session":"s-u-05-001","seq":9999,"ts":"2026-08-01T11:50:00+08:00","distance_m":10}"#
+            .to_owned(),
+    ];
+    let at = |t: &str| AsOf::parse(t).unwrap();
+    let mut e = sqlite_engine(options(4, 500));
+    ingest(&mut e, "fixture", &fixture.join("\n"));
+    e.tick(&at(T1), "UTC").unwrap();
+    e.compact(at(T1).time - retain, &mut |_| {}).unwrap();
+    ingest(&mut e, "generated", &generated.join("\n"));
+    e.tick(&at(T2), "UTC").unwrap();
+    e.compact(at(T2).time - retain, &mut |_| {}).unwrap();
+    ingest(&mut e, "late", &late.join("\n"));
+    let expected = e.store().view_hashes().unwrap();
+    let compacted = e.store().counts().unwrap()["compacted"];
+    assert!(compacted > 0);
+    assert_eq!(
+        e.counters().rejected,
+        e.store().query("dead-letters", None, None).unwrap().len() as u64
+    );
+
+    let workers = start_workers(&config, 2);
+    let mut gateway = Gateway::connect(&url, &amqp, &prefix, config.partitions);
+    post(&mut [&mut gateway], &fixture, 200);
+    gateway.broker.publisher().unwrap().tick(T1, "UTC").unwrap();
+    post(&mut [&mut gateway], &generated, 200);
+    gateway.broker.publisher().unwrap().tick(T2, "UTC").unwrap();
+    post(&mut [&mut gateway], &late, 1);
+    let total = (fixture.len() + generated.len() + late.len()) as u64;
+    wait_for(&url, config.partitions, total, 2);
+    assert_eq!(settled_hashes(&url, &expected), expected);
+    let mut store = PgStore::connect(&url).unwrap();
+    assert_eq!(store.snapshot().unwrap().counters, e.counters());
+    assert_eq!(store.counts().unwrap()["compacted"], compacted);
+    let dead = store.query("dead-letters", None, None).unwrap();
+    assert!(
+        dead.iter()
+            .any(|d| d.contains("late event for a compacted session")),
+        "{dead:?}"
+    );
+    workers.stop_all();
 }

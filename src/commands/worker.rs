@@ -48,6 +48,13 @@ pub fn run(args: &WorkerArgs) -> Outcome {
             ..Options::default()
         },
         challenges,
+        retain_events: args
+            .retain_events
+            .map(|d| {
+                chrono::Duration::from_std(d)
+                    .map_err(|e| Failure::Usage(format!("--retain-events: {e}")))
+            })
+            .transpose()?,
         reduce: !args.partitions_only,
     };
     let stop = AtomicBool::new(false);
