@@ -843,6 +843,26 @@ impl<S: Store> Engine<S> {
         Ok(had && !self.state.users.contains_key(user))
     }
 
+    /// Whether the pipeline knows anything of `user` (a record, a deletion, sessions, workouts
+    /// or a clock): what [`Engine::erase_user`] answers.
+    pub fn knows_user(&self, user: &str) -> bool {
+        self.state.users.contains_key(user)
+            || self.state.deleted.contains_key(user)
+            || self.state.superseded_users.contains_key(user)
+            || self.state.clocks.contains_key(user)
+            || self.state.by_user.get(user).is_some_and(|w| !w.is_empty())
+            || self.state.sessions.values().any(|s| s.user() == Some(user))
+    }
+
+    /// Whether [`Engine::delete_user`] at `ts` would remove `user`'s record (there is one, and
+    /// it is not newer than the deletion): what it answers.
+    pub fn would_delete_user(&self, user: &str, ts: &AsOf) -> bool {
+        self.state
+            .users
+            .get(user)
+            .is_some_and(|c| c.upsert.ts <= ts.time)
+    }
+
     /// Erases `user`: every event of its sessions, its records, imported workouts and
     /// deletions leave the log; its workouts, results, live rows, clock, profile, rewards
     /// (with the deliveries owed for them), rejected lines and leaderboard entries leave the
@@ -860,12 +880,7 @@ impl<S: Store> Engine<S> {
             .collect();
         let workouts = self.state.by_user.get(user).cloned().unwrap_or_default();
         sessions.extend(workouts.iter().map(|w| w.id.clone()));
-        let known = !sessions.is_empty()
-            || self.state.users.contains_key(user)
-            || self.state.deleted.contains_key(user)
-            || self.state.superseded_users.contains_key(user)
-            || self.state.clocks.contains_key(user);
-        if !known {
+        if !self.knows_user(user) {
             return Ok(false);
         }
         let mut batch = Batch::default();

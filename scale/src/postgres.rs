@@ -56,6 +56,8 @@ CREATE TABLE IF NOT EXISTS offsets(consumer text COLLATE "C" PRIMARY KEY, pos bi
 CREATE TABLE IF NOT EXISTS counters(name text PRIMARY KEY, value bigint NOT NULL);
 CREATE TABLE IF NOT EXISTS meta(key text PRIMARY KEY, value text NOT NULL);
 CREATE TABLE IF NOT EXISTS workers(name text PRIMARY KEY, seen timestamptz NOT NULL, partitions integer NOT NULL);
+CREATE TABLE IF NOT EXISTS admin_answers(id bigint PRIMARY KEY, known boolean NOT NULL);
+CREATE SEQUENCE IF NOT EXISTS admin_requests;
 CREATE TABLE IF NOT EXISTS clocks(uid text COLLATE "C" PRIMARY KEY, as_of text NOT NULL, part integer NOT NULL DEFAULT 0);
 ALTER TABLE clocks ADD COLUMN IF NOT EXISTS part integer NOT NULL DEFAULT 0;
 CREATE INDEX IF NOT EXISTS clocks_part ON clocks(part);
@@ -470,22 +472,6 @@ impl PgStore {
         read_challenges(&mut self.client)
     }
 
-    /// Whether the store knows user `user`: their record, or with `anything` any row of theirs
-    /// (a workout, a session, a result).
-    pub fn knows_user(&mut self, user: &str, anything: bool) -> Result<bool, StoreError> {
-        let row = self
-            .client
-            .query_one(
-                "SELECT EXISTS(SELECT 1 FROM users WHERE uid = $1) OR ($2 AND (\
-                 EXISTS(SELECT 1 FROM workouts WHERE uid = $1) \
-                 OR EXISTS(SELECT 1 FROM sessions WHERE uid = $1) \
-                 OR EXISTS(SELECT 1 FROM results WHERE uid = $1)))",
-                &[&user, &anything],
-            )
-            .map_err(|e| pg_error(&e))?;
-        Ok(row.get(0))
-    }
-
     /// The webhook deliveries owed (not yet delivered), due or not.
     pub fn deliveries_owed(&mut self) -> Result<u64, StoreError> {
         let n: i64 = self
@@ -559,6 +545,28 @@ impl PgStore {
         )
         .map_err(e)?;
         tx.commit().map_err(e)
+    }
+
+    /// A new admin request's number (a gateway's user deletion waits for its answer).
+    pub fn next_admin_request(&mut self) -> Result<i64, StoreError> {
+        Ok(self
+            .client
+            .query_one("SELECT nextval('admin_requests')", &[])
+            .map_err(|e| pg_error(&e))?
+            .get(0))
+    }
+
+    /// The answer a partition wrote for admin request `id` (whether it knew the user), taken
+    /// from the table; `None` while none was written.
+    pub fn take_admin_answer(&mut self, id: i64) -> Result<Option<bool>, StoreError> {
+        Ok(self
+            .client
+            .query_opt(
+                "DELETE FROM admin_answers WHERE id = $1 RETURNING known",
+                &[&id],
+            )
+            .map_err(|e| pg_error(&e))?
+            .map(|r| r.get(0)))
     }
 
     /// The workers whose heartbeat is recent (`challenge-scale`'s worker table).

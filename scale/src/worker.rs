@@ -107,10 +107,53 @@ pub enum Admin {
         ts: String,
         /// Purge every source of truth of the user.
         erase: bool,
+        /// Where the gateway waits for the answer: the user's partition writes whether it knew
+        /// the user (`admin_answers`), before it applies the change, so that the request is
+        /// answered as the embedded service answers it, after the events before it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        answer: Option<i64>,
     },
 }
 
 impl Admin {
+    /// Writes the answer a gateway waits for, when this is a user deletion that asks for one
+    /// and `part` is the user's partition: whether the user is known (as the change about to
+    /// be applied will find it). `ON CONFLICT DO NOTHING`: a change applied again after a
+    /// crash keeps its first answer.
+    fn answer(
+        &self,
+        engine: &mut Engine<PgStore>,
+        part: u32,
+        partitions: u32,
+    ) -> Result<(), PipelineError> {
+        let Admin::UserDelete {
+            user,
+            ts,
+            erase,
+            answer: Some(id),
+        } = self
+        else {
+            return Ok(());
+        };
+        if pipeline::partition::partition_of(user, partitions) != part {
+            return Ok(());
+        }
+        let known = if *erase {
+            engine.knows_user(user)
+        } else {
+            AsOf::parse(ts).is_some_and(|at| engine.would_delete_user(user, &at))
+        };
+        engine
+            .store()
+            .client()
+            .execute(
+                "INSERT INTO admin_answers(id, known) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+                &[id, &known],
+            )
+            .map_err(|e| PipelineError::Store(pg_error(&e)))?;
+        Ok(())
+    }
+
     /// Applies the change to the engine (committed in its own transaction). A change that
     /// cannot apply (a tree that no longer compiles) is reported, not retried: `Ok(Err(..))`.
     fn apply(&self, engine: &mut Engine<PgStore>) -> Result<Result<(), String>, PipelineError> {
@@ -130,7 +173,9 @@ impl Admin {
                 }
             }
             Admin::ChallengeDelete { id } => engine.delete_challenge(id).map(|_| ()),
-            Admin::UserDelete { user, ts, erase } => {
+            Admin::UserDelete {
+                user, ts, erase, ..
+            } => {
                 let Some(at) = AsOf::parse(ts) else {
                     return Ok(Err(format!("a deletion at `{ts}`, not a time")));
                 };
@@ -196,6 +241,9 @@ pub(crate) fn pause(stop: &AtomicBool, total: Duration) {
 /// lock) and the messages received and not yet applied.
 struct Owned {
     engine: Engine<PgStore>,
+    /// The partition, and the store's partition count.
+    part: u32,
+    partitions: u32,
     /// The partition's consumer key in the offsets.
     key: String,
     queue: VecDeque<Message>,
@@ -480,6 +528,8 @@ fn take(config: &WorkerConfig, p: u32) -> Result<Option<Owned>, String> {
     let engine = Engine::open(store, options).map_err(|e| e.to_string())?;
     Ok(Some(Owned {
         engine,
+        part: p,
+        partitions: config.partitions,
         key: offset_key(&config.prefix, p),
         queue: VecDeque::new(),
         expected: 0,
@@ -557,6 +607,9 @@ fn drain(
                 // deleted user and an erasure of an erased one change nothing).
                 match serde_json::from_str::<Admin>(&m.body) {
                     Ok(admin) => {
+                        admin
+                            .answer(engine, o.part, o.partitions)
+                            .map_err(|e| e.to_string())?;
                         if let Err(reason) = admin.apply(engine).map_err(|e| e.to_string())? {
                             log(&format!("admin change not applied: {reason}"));
                         }

@@ -94,12 +94,6 @@ impl Links {
         self.keep_store(found)
     }
 
-    /// Whether the store knows user `id`: a record, or with `erase` anything of theirs.
-    fn known_user(&mut self, id: &str, erase: bool) -> Result<bool, String> {
-        let found = self.store()?.knows_user(id, erase);
-        self.keep_store(found)
-    }
-
     /// The store connection is dropped after a failure (opened again on next use).
     fn keep_store<T>(
         &mut self,
@@ -161,6 +155,32 @@ impl Links {
             self.store = None;
         }
         sent.and(unlocked)
+    }
+}
+
+/// How long a gateway waits for a partition's answer to a user deletion.
+const ANSWER_WAIT: Duration = Duration::from_secs(30);
+
+/// The answer the user's partition gave to admin request `request` (whether it knew the user),
+/// waited for up to [`ANSWER_WAIT`].
+fn admin_answer(store: &str, request: i64) -> Result<bool, String> {
+    let mut store = PgStore::connect(store).map_err(|e| e.to_string())?;
+    let started = std::time::Instant::now();
+    loop {
+        if let Some(known) = store
+            .take_admin_answer(request)
+            .map_err(|e| e.to_string())?
+        {
+            return Ok(known);
+        }
+        if started.elapsed() > ANSWER_WAIT {
+            return Err(format!(
+                "no worker applied the deletion within {} s (it is published, and will be \
+                 applied when a worker takes the user's partition)",
+                ANSWER_WAIT.as_secs()
+            ));
+        }
+        std::thread::sleep(Duration::from_millis(5));
     }
 }
 
@@ -228,16 +248,33 @@ pub fn run(scale: Scale, mut commands: mpsc::Receiver<Command>, timezone: String
                 reply,
             } => {
                 // Logged whether or not the user is known yet (as the embedded writer does: a
-                // record that arrives later with an older time stays deleted).
-                let answer = links.known_user(&id, erase).and_then(|known| {
-                    links.admin(&Admin::UserDelete {
-                        user: id,
-                        ts: at.text,
-                        erase,
-                    })?;
-                    Ok(known)
-                });
-                let _ = reply.send(answer);
+                // record that arrives later with an older time stays deleted). The user's
+                // partition answers whether it knew the user when it reached the deletion,
+                // after every event published before it: the embedded service's answer. The
+                // wait is on a thread of its own, so the gateway's other requests go on.
+                let sent = links
+                    .store()
+                    .and_then(|s| s.next_admin_request().map_err(|e| e.to_string()))
+                    .and_then(|request| {
+                        links.admin(&Admin::UserDelete {
+                            user: id,
+                            ts: at.text,
+                            erase,
+                            answer: Some(request),
+                        })?;
+                        Ok(request)
+                    });
+                match sent {
+                    Err(e) => {
+                        let _ = reply.send(Err(e));
+                    }
+                    Ok(request) => {
+                        let store = links.scale.store.clone();
+                        std::thread::spawn(move || {
+                            let _ = reply.send(admin_answer(&store, request));
+                        });
+                    }
+                }
             }
             Command::Delivery { mark, reply } => {
                 let answer = links.store().and_then(|s| {
