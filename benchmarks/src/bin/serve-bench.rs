@@ -69,6 +69,9 @@ struct Args {
     /// Scale-out: worker processes (they share the partitions).
     #[arg(long, default_value_t = 1)]
     workers: usize,
+    /// Scale-out: the partition count (streams), the same for the gateway and the workers.
+    #[arg(long, default_value_t = 64)]
+    partitions: u32,
 }
 
 type Result<T> = std::result::Result<T, String>;
@@ -127,7 +130,7 @@ fn run(args: &Args) -> Result<()> {
 
     // 2. The service.
     let scale = match (&args.store, &args.broker) {
-        (Some(store), Some(broker)) => Some(Scale::new(store, broker)?),
+        (Some(store), Some(broker)) => Some(Scale::new(store, broker, args.partitions)?),
         _ => None,
     };
     let server = match &scale {
@@ -259,10 +262,11 @@ struct Scale {
     store: String,
     broker: String,
     streams: String,
+    partitions: String,
 }
 
 impl Scale {
-    fn new(server: &str, broker: &str) -> Result<Scale> {
+    fn new(server: &str, broker: &str, partitions: u32) -> Result<Scale> {
         let name = format!("serve_bench_{}", std::process::id());
         let mut admin = challenge_scale::PgStore::connect(server).map_err(|e| e.to_string())?;
         // Two statements: neither may run inside a transaction block.
@@ -282,6 +286,7 @@ impl Scale {
             store: format!("{head}/{name}"),
             broker: broker.to_owned(),
             streams: format!("serve-bench-{}", std::process::id()),
+            partitions: partitions.to_string(),
         })
     }
 
@@ -332,6 +337,8 @@ impl Server {
             scale.broker.as_str(),
             "--streams",
             scale.streams.as_str(),
+            "--partitions",
+            scale.partitions.as_str(),
         ];
         let mut children = Vec::new();
         for _ in 0..workers {
