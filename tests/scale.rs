@@ -647,6 +647,7 @@ fn admin_changes_through_gateways_give_the_embedded_views() {
     let copy = std::fs::read_to_string(util::root().join("fixtures/challenges/streak-7.chal"))
         .unwrap()
         .replace("challenge \"streak-7\"", "challenge \"streak-7-copy\"");
+    let gone = copy.replace("streak-7-copy", "streak-7-gone");
     // The same requests on any service; the answers' statuses, in order.
     // No wait between the posts and the deletions: a scale-out gateway answers a user's
     // deletion with what the user's partition knew when it reached it, after the events
@@ -663,6 +664,9 @@ fn admin_changes_through_gateways_give_the_embedded_views() {
             ));
         }
         statuses.push(first.status("PUT", "/v1/challenges/streak-7-copy", "text/plain", &copy));
+        // Put and deleted at once, through the two gateways: the deletion finds it.
+        statuses.push(first.status("PUT", "/v1/challenges/streak-7-gone", "text/plain", &gone));
+        statuses.push(second.status("DELETE", "/v1/challenges/streak-7-gone", "text/plain", ""));
         statuses.push(second.status("DELETE", "/v1/challenges/early-bird", "text/plain", ""));
         statuses.push(first.status("DELETE", "/v1/challenges/no-such", "text/plain", ""));
         statuses.push(second.status("DELETE", "/v1/users/u-03", "text/plain", ""));
@@ -681,10 +685,10 @@ fn admin_changes_through_gateways_give_the_embedded_views() {
         let embedded = Gateway::embedded(&dir, lite);
         drive(&embedded, &embedded)
     };
-    // Put, deleted, not there, deleted, erased, ticked.
+    // Put, put and deleted, deleted, not there, deleted, erased, ticked.
     assert_eq!(
-        expected[expected.len() - 6..],
-        [200, 204, 404, 204, 204, 200],
+        expected[expected.len() - 8..],
+        [200, 200, 204, 204, 404, 204, 204, 200],
         "{expected:?}"
     );
 

@@ -98,6 +98,10 @@ pub enum Admin {
     ChallengeDelete {
         /// Its id.
         id: String,
+        /// Where the gateway waits for the answer: partition 0 writes whether the challenge
+        /// was there (`admin_answers`), before it applies the change.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        answer: Option<i64>,
     },
     /// A user's record removed (`erase`: everything of the user purged).
     UserDelete {
@@ -116,32 +120,36 @@ pub enum Admin {
 }
 
 impl Admin {
-    /// Writes the answer a gateway waits for, when this is a user deletion that asks for one
-    /// and `part` is the user's partition: whether the user is known (as the change about to
-    /// be applied will find it). `ON CONFLICT DO NOTHING`: a change applied again after a
-    /// crash keeps its first answer.
+    /// Writes the answer a gateway waits for, when this change asks for one and `part` is the
+    /// partition that answers it (the user's, for a user; partition 0 for a challenge, which
+    /// every partition holds): whether the change finds what it removes, as it is about to be
+    /// applied. `ON CONFLICT DO NOTHING`: a change applied again after a crash keeps its first
+    /// answer.
     fn answer(
         &self,
         engine: &mut Engine<PgStore>,
         part: u32,
         partitions: u32,
     ) -> Result<(), PipelineError> {
-        let Admin::UserDelete {
-            user,
-            ts,
-            erase,
-            answer: Some(id),
-        } = self
-        else {
-            return Ok(());
-        };
-        if pipeline::partition::partition_of(user, partitions) != part {
-            return Ok(());
-        }
-        let known = if *erase {
-            engine.knows_user(user)
-        } else {
-            AsOf::parse(ts).is_some_and(|at| engine.would_delete_user(user, &at))
+        let (id, known) = match self {
+            Admin::UserDelete {
+                user,
+                ts,
+                erase,
+                answer: Some(id),
+            } if pipeline::partition::partition_of(user, partitions) == part => {
+                let known = if *erase {
+                    engine.knows_user(user)
+                } else {
+                    AsOf::parse(ts).is_some_and(|at| engine.would_delete_user(user, &at))
+                };
+                (id, known)
+            }
+            Admin::ChallengeDelete {
+                id: challenge,
+                answer: Some(id),
+            } if part == 0 => (id, engine.stored_challenge(challenge).is_some()),
+            _ => return Ok(()),
         };
         engine
             .store()
@@ -172,7 +180,7 @@ impl Admin {
                     None => engine.put_challenge(&decl).map(|_| ()),
                 }
             }
-            Admin::ChallengeDelete { id } => engine.delete_challenge(id).map(|_| ()),
+            Admin::ChallengeDelete { id, .. } => engine.delete_challenge(id).map(|_| ()),
             Admin::UserDelete {
                 user, ts, erase, ..
             } => {
@@ -395,7 +403,10 @@ fn publish_challenges(
         .iter()
         .filter(|c| c.owner.is_none() && !wanted.contains(&c.id))
     {
-        changes.push(Admin::ChallengeDelete { id: c.id.clone() });
+        changes.push(Admin::ChallengeDelete {
+            id: c.id.clone(),
+            answer: None,
+        });
     }
     if changes.is_empty() {
         return Ok(());

@@ -85,15 +85,6 @@ impl Links {
             .ok_or_else(|| "no store connection".to_owned())
     }
 
-    /// Whether the store holds challenge `id` (as the workers have applied it so far).
-    fn known_challenge(&mut self, id: &str) -> Result<bool, String> {
-        let found = self
-            .store()?
-            .stored_challenges()
-            .map(|all| all.iter().any(|c| c.id == id));
-        self.keep_store(found)
-    }
-
     /// The store connection is dropped after a failure (opened again on next use).
     fn keep_store<T>(
         &mut self,
@@ -131,6 +122,32 @@ impl Links {
 
     fn tick(&mut self, at: &str, timezone: &str) -> Result<(), String> {
         self.barrier(Kind::Tick, &pipeline::engine::tick_body(at, timezone))
+    }
+
+    /// Publishes the admin change `make` builds with a new request number, and answers
+    /// `reply` with what the answering partition writes for it; the wait is on a thread of its
+    /// own, so the gateway's other requests go on.
+    fn ask(
+        &mut self,
+        make: impl FnOnce(i64) -> Admin,
+        reply: tokio::sync::oneshot::Sender<Result<bool, String>>,
+    ) {
+        let sent = self
+            .store()
+            .map(|s| s.next_admin_request())
+            .and_then(|numbered| self.keep_store(numbered))
+            .and_then(|request| self.admin(&make(request)).map(|()| request));
+        match sent {
+            Err(e) => {
+                let _ = reply.send(Err(e));
+            }
+            Ok(request) => {
+                let store = self.scale.store.clone();
+                std::thread::spawn(move || {
+                    let _ = reply.send(admin_answer(&store, request));
+                });
+            }
+        }
     }
 
     fn admin(&mut self, admin: &Admin) -> Result<(), String> {
@@ -233,13 +250,15 @@ pub fn run(scale: Scale, mut commands: mpsc::Receiver<Command>, timezone: String
                 let _ = reply.send(answer);
             }
             Command::DeleteChallenge { id, reply } => {
-                let answer = links.known_challenge(&id).and_then(|known| {
-                    if known {
-                        links.admin(&Admin::ChallengeDelete { id })?;
-                    }
-                    Ok(known)
-                });
-                let _ = reply.send(answer);
+                // Partition 0 answers whether the challenge was there when it reached the
+                // deletion (after a put published before it).
+                links.ask(
+                    |request| Admin::ChallengeDelete {
+                        id,
+                        answer: Some(request),
+                    },
+                    reply,
+                );
             }
             Command::DeleteUser {
                 id,
@@ -250,31 +269,16 @@ pub fn run(scale: Scale, mut commands: mpsc::Receiver<Command>, timezone: String
                 // Logged whether or not the user is known yet (as the embedded writer does: a
                 // record that arrives later with an older time stays deleted). The user's
                 // partition answers whether it knew the user when it reached the deletion,
-                // after every event published before it: the embedded service's answer. The
-                // wait is on a thread of its own, so the gateway's other requests go on.
-                let sent = links
-                    .store()
-                    .and_then(|s| s.next_admin_request().map_err(|e| e.to_string()))
-                    .and_then(|request| {
-                        links.admin(&Admin::UserDelete {
-                            user: id,
-                            ts: at.text,
-                            erase,
-                            answer: Some(request),
-                        })?;
-                        Ok(request)
-                    });
-                match sent {
-                    Err(e) => {
-                        let _ = reply.send(Err(e));
-                    }
-                    Ok(request) => {
-                        let store = links.scale.store.clone();
-                        std::thread::spawn(move || {
-                            let _ = reply.send(admin_answer(&store, request));
-                        });
-                    }
-                }
+                // after every event published before it: the embedded service's answer.
+                links.ask(
+                    |request| Admin::UserDelete {
+                        user: id,
+                        ts: at.text,
+                        erase,
+                        answer: Some(request),
+                    },
+                    reply,
+                );
             }
             Command::Delivery { mark, reply } => {
                 let answer = links.store().and_then(|s| {
