@@ -1,7 +1,7 @@
 //! Scale-out end to end (docs/scale-out.md): `challenge worker` processes over the PostgreSQL
 //! and RabbitMQ that `scripts/services.sh start` runs, fed through two publishers as two
-//! gateways publish, against `challenge pipeline` on a SQLite file for the same input. The
-//! active worker is SIGKILLed mid-stream more than once, the broker is restarted
+//! gateways publish, against `challenge pipeline` on a SQLite file for the same input. A
+//! worker that owns partitions is SIGKILLed mid-stream more than once, the broker is restarted
 //! (`rabbitmqctl stop_app` / `start_app`) and every connection to the store is terminated
 //! (`pg_terminate_backend`) mid-ingest: the views (by content hash, as `pipeline
 //! verify` prints them) and the counters equal the embedded ones, so nothing acknowledged was
@@ -338,9 +338,9 @@ fn workers_killed_and_a_broker_restart_lose_nothing() {
             kills += 1;
         }
         if i == 12 {
-            // Every connection to the store killed from the server side (the active
-            // worker's, whose advisory lock dies with it, and the standbys'): whoever takes
-            // the lock next resumes from the stored offsets.
+            // Every connection to the store killed from the server side (the partitions'
+            // connections, whose advisory locks die with them, the reducer's, the control
+            // connections): whoever takes a partition next resumes from its stored offsets.
             let mut admin = PgStore::connect(&pg).unwrap();
             let killed: i64 = admin
                 .client()

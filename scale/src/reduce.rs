@@ -72,7 +72,7 @@ pub struct ReducerConfig {
     pub outbox_keep: u64,
 }
 
-/// Runs as reducer until `stop`: stands by until the lock is had, then reduces; starts over
+/// Runs as reducer until `stop`: waits until the lock is had, then reduces; starts over
 /// after a failure.
 pub fn run(config: &ReducerConfig, stop: &AtomicBool, log: &(dyn Fn(&str) + Sync)) {
     while !stop.load(Ordering::Relaxed) {

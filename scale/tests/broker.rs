@@ -1,8 +1,10 @@
 //! The scale-out over RabbitMQ streams and PostgreSQL against the embedded pipeline: the fixture
 //! stream and a generated one, posted through two gateways (publishers with confirms) with two
-//! ticks, derived by three workers (one active, two standing by), give the views (by content
-//! hash) and the counters one embedded engine gives; a worker stopped mid-stream hands over to
-//! a standby with nothing lost and nothing applied twice.
+//! ticks, derived by three workers sharing the partitions, give the views (by content hash) and
+//! the counters one embedded engine gives; a worker stopped mid-stream hands its partitions
+//! over with nothing lost and nothing applied twice; a fourth worker takes a share and gives it
+//! back; what a reader of the outbox sees never goes back; `--retain-events` compacts as the
+//! embedded engine does.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
@@ -249,7 +251,7 @@ fn a_stopped_worker_hands_over_with_nothing_lost_or_applied_twice() {
     let (fixture, generated) = inputs();
     let (early, late) = fixture.split_at(fixture.len() / 2);
     post(&mut [&mut gateway], early, 150);
-    // Stop the active worker while it may be mid-stream; standbys take over.
+    // Stop the only worker while it may be mid-stream; two new ones take its partitions.
     std::thread::sleep(Duration::from_millis(300));
     first.stop_all();
     let rest = start_workers(&config, 2);

@@ -12,7 +12,7 @@ use crate::input;
 use crate::{Failure, Outcome};
 
 /// Runs the worker until the process is stopped (a signal ends it at once: the store and the
-/// streams hold everything, and a standby takes over).
+/// streams hold everything, and the other workers take its partitions).
 pub fn run(args: &WorkerArgs) -> Outcome {
     if !challenge_scale::postgres::is_url(&args.store) {
         return Err(Failure::Usage(format!(
