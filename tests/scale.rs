@@ -222,17 +222,33 @@ fn embedded_pipeline(lite: &str, steps: &[&[&str]]) {
     }
 }
 
-/// The ticks every partition's log holds (0 until each partition has one).
-fn ticks_logged(reader: &mut PgStore) -> i64 {
-    reader
-        .client()
-        .query_one(
-            "SELECT CASE WHEN count(*) = $1 THEN min(c) ELSE 0 END FROM \
-             (SELECT count(*) AS c FROM log WHERE kind = 'tick' GROUP BY part) t",
-            &[&i64::from(PARTITIONS)],
-        )
-        .unwrap()
-        .get(0)
+/// Waits until the store has read `lines` lines (any number when `None`) and every partition
+/// has applied `ticks` ticks; more lines than were sent would be some applied twice. `logs`
+/// says what the processes said, for a timeout.
+fn wait_applied(
+    reader: &mut PgStore,
+    lines: Option<u64>,
+    ticks: u64,
+    within: Duration,
+    logs: impl Fn() -> String,
+) {
+    let started = Instant::now();
+    loop {
+        let read = reader.snapshot().unwrap().counters.read;
+        let applied = reader.ticks_in_every_partition().unwrap();
+        if let Some(total) = lines {
+            assert!(read <= total, "read {read} of {total}: some applied twice");
+        }
+        if lines.is_none_or(|total| read == total) && applied == ticks {
+            return;
+        }
+        assert!(
+            started.elapsed() < within,
+            "timed out at {read} lines, {applied} ticks; {}",
+            logs()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
 }
 
 /// Waits (30 s at most) until the views in `store` have the hashes of those in `lite`: the
@@ -366,21 +382,18 @@ fn workers_killed_and_a_broker_restart_lose_nothing() {
         challenge_scale::directory::held(reader.client()).unwrap(),
         0
     );
-    let started = Instant::now();
-    loop {
-        let read = reader.snapshot().unwrap().counters.read;
-        let ticks = ticks_logged(&mut reader);
-        assert!(read <= total, "read {read} of {total}: some applied twice");
-        if read == total && ticks == 2 {
-            break;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(240),
-            "timed out at {read} of {total} lines, {ticks} ticks; logs: {:?}",
-            workers.iter().map(Worker::log).collect::<Vec<_>>()
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
+    wait_applied(
+        &mut reader,
+        Some(total),
+        2,
+        Duration::from_secs(240),
+        || {
+            format!(
+                "logs: {:?}",
+                workers.iter().map(Worker::log).collect::<Vec<_>>()
+            )
+        },
+    );
     settle(&store, lite);
     drop(workers);
     assert_eq!(stored_hashes(&store), stored_hashes(lite));
@@ -575,19 +588,14 @@ fn two_gateways_and_three_worker_processes_give_the_embedded_service() {
         challenge_scale::directory::held(reader.client()).unwrap(),
         0
     );
-    let started = Instant::now();
-    loop {
-        let read = reader.snapshot().unwrap().counters.read;
-        let ticks = ticks_logged(&mut reader);
-        if read == lines.len() as u64 && ticks == 1 {
-            break;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(120),
-            "timed out at {read} lines"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    let total = lines.len() as u64;
+    wait_applied(
+        &mut reader,
+        Some(total),
+        1,
+        Duration::from_secs(120),
+        String::new,
+    );
     settle(&store, lite);
     assert_eq!(stored_hashes(&store), stored_hashes(lite));
     let events = watched.join().unwrap();
@@ -714,18 +722,7 @@ fn admin_changes_through_gateways_give_the_embedded_views() {
     assert_eq!(answered, expected);
 
     let mut reader = PgStore::connect(&store).unwrap();
-    let started = Instant::now();
-    loop {
-        let ticks = ticks_logged(&mut reader);
-        if ticks == 1 {
-            break;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(120),
-            "the tick was not applied"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    wait_applied(&mut reader, None, 1, Duration::from_secs(120), String::new);
     settle(&store, lite);
     drop(_workers);
     assert_eq!(stored_hashes(&store), stored_hashes(lite));

@@ -667,13 +667,7 @@ impl<S: Store> Engine<S> {
             &mut dirty,
             self.options.feed,
         );
-        self.derive(&mut dirty, &mut batch);
-        batch.offsets.push((key.to_owned(), offset));
-        batch.offsets.push(("views".to_owned(), self.state.head));
-        batch.counters = counters;
-        self.store.commit(&batch)?;
-        self.counters.add(&counters);
-        self.offsets.insert(key.to_owned(), offset);
+        self.commit_admitted(batch, dirty, counters, vec![(key.to_owned(), offset)])?;
         Ok(counters)
     }
 
@@ -714,11 +708,7 @@ impl<S: Store> Engine<S> {
                     .collect(),
             });
         }
-        self.derive(&mut dirty, &mut batch);
-        batch.offsets.push(("views".to_owned(), self.state.head));
-        batch.counters = total;
-        self.store.commit(&batch)?;
-        self.counters.add(&total);
+        self.commit_admitted(batch, dirty, total, Vec::new())?;
         Ok(answers)
     }
 
@@ -746,16 +736,28 @@ impl<S: Store> Engine<S> {
             );
             total.add(&counters);
         }
-        self.derive(&mut dirty, &mut batch);
-        batch.offsets = offsets;
-        batch.offsets.push(("views".to_owned(), self.state.head));
-        batch.counters = total;
-        self.store.commit(&batch)?;
-        self.counters.add(&total);
-        for (key, offset) in batch.offsets {
-            self.offsets.insert(key, offset);
-        }
+        self.commit_admitted(batch, dirty, total, offsets)?;
         Ok(total)
+    }
+
+    /// The end of every ingest batch: the stages over what `dirty` marks, then one commit of
+    /// the batch with its `counters` and the inputs' `offsets` (and the views' head); the
+    /// engine's counters and offsets follow the commit.
+    fn commit_admitted(
+        &mut self,
+        mut batch: Batch,
+        mut dirty: Dirty,
+        counters: Counters,
+        offsets: Vec<(String, u64)>,
+    ) -> Result<(), PipelineError> {
+        self.derive(&mut dirty, &mut batch);
+        batch.offsets.clone_from(&offsets);
+        batch.offsets.push(("views".to_owned(), self.state.head));
+        batch.counters = counters;
+        self.store.commit(&batch)?;
+        self.counters.add(&counters);
+        self.offsets.extend(offsets);
+        Ok(())
     }
 
     /// The consumer offsets as of the last commit (as the store held them at start, and as this

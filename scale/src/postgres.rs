@@ -569,6 +569,24 @@ impl PgStore {
             .map(|r| r.get(0)))
     }
 
+    /// The ticks every partition of a partitioned store has applied (the fewest any has; 0
+    /// until each partition has one).
+    pub fn ticks_in_every_partition(&mut self) -> Result<u64, StoreError> {
+        let Some(n) = self.partitions()? else {
+            return Ok(0);
+        };
+        let n: i64 = self
+            .client
+            .query_one(
+                "SELECT CASE WHEN count(*) = $1 THEN min(c) ELSE 0 END FROM \
+                 (SELECT count(*) AS c FROM log WHERE kind = 'tick' GROUP BY part) t",
+                &[&i64::from(n)],
+            )
+            .map_err(|e| pg_error(&e))?
+            .get(0);
+        Ok(as_u64(n))
+    }
+
     /// The workers whose heartbeat is recent (`challenge-scale`'s worker table).
     pub fn live_workers(&mut self) -> Result<u64, StoreError> {
         let n: i64 = self
@@ -702,18 +720,27 @@ fn fold_versioned(rows: &[ResultRow]) -> Vec<&ResultRow> {
 
 /// Keyed rows folded by key: the last put wins.
 fn fold_keyed<'a>(rows: impl Iterator<Item = &'a Row>) -> Vec<&'a Row> {
+    last_per_key(rows.map(|r| (r.key.as_str(), r)))
+        .into_iter()
+        .map(|(_, r)| r)
+        .collect()
+}
+
+/// The last item of each key, in the order the keys first appear: the embedded store applies a
+/// batch's puts one after the other, and one `INSERT ... ON CONFLICT` may not touch a row twice.
+fn last_per_key<'a, T>(items: impl Iterator<Item = (&'a str, T)>) -> Vec<(&'a str, T)> {
     let mut at: HashMap<&str, usize> = HashMap::new();
-    let mut out: Vec<&Row> = Vec::new();
-    for r in rows {
-        match at.get(r.key.as_str()) {
+    let mut out: Vec<(&str, T)> = Vec::new();
+    for (key, item) in items {
+        match at.get(key) {
             Some(&i) => {
                 if let Some(kept) = out.get_mut(i) {
-                    *kept = r;
+                    kept.1 = item;
                 }
             }
             None => {
-                at.insert(r.key.as_str(), out.len());
-                out.push(r);
+                at.insert(key, out.len());
+                out.push((key, item));
             }
         }
     }
@@ -952,21 +979,7 @@ fn apply(
         .map_err(e)?;
     }
     if !batch.compacted.is_empty() {
-        let mut at: HashMap<&str, usize> = HashMap::new();
-        let mut rows: Vec<(&str, &CompactedWorkout)> = Vec::new();
-        for (s, c) in &batch.compacted {
-            match at.get(s.as_str()) {
-                Some(&i) => {
-                    if let Some(kept) = rows.get_mut(i) {
-                        *kept = (s, c);
-                    }
-                }
-                None => {
-                    at.insert(s, rows.len());
-                    rows.push((s, c));
-                }
-            }
-        }
+        let rows = last_per_key(batch.compacted.iter().map(|(s, c)| (s.as_str(), c)));
         let sessions: Vec<&str> = rows.iter().map(|r| r.0).collect();
         let pos: Vec<i64> = rows.iter().map(|r| position(r.1.pos)).collect();
         let json: Vec<&str> = rows.iter().map(|r| r.1.json.as_str()).collect();
@@ -1065,21 +1078,7 @@ fn apply(
         }
     }
     if !batch.clocks.is_empty() {
-        let mut at: HashMap<&str, usize> = HashMap::new();
-        let mut rows: Vec<(&str, &str)> = Vec::new();
-        for (u, a) in &batch.clocks {
-            match at.get(u.as_str()) {
-                Some(&i) => {
-                    if let Some(kept) = rows.get_mut(i) {
-                        *kept = (u, a);
-                    }
-                }
-                None => {
-                    at.insert(u, rows.len());
-                    rows.push((u, a));
-                }
-            }
-        }
+        let rows = last_per_key(batch.clocks.iter().map(|(u, a)| (u.as_str(), a.as_str())));
         let users: Vec<&str> = rows.iter().map(|r| r.0).collect();
         let as_of: Vec<&str> = rows.iter().map(|r| r.1).collect();
         tx.execute(&st.clocks, &[&users, &as_of, &part])

@@ -90,22 +90,14 @@ impl Workers {
     }
 }
 
-/// Waits until the store has read `lines` lines and every one of its `partitions` has
-/// applied `ticks` ticks.
-fn wait_for(url: &str, partitions: u32, lines: u64, ticks: i64) {
+/// Waits until the store has read `lines` lines and every one of its partitions has applied
+/// `ticks` ticks.
+fn wait_for(url: &str, lines: u64, ticks: u64) {
     let mut store = PgStore::connect(url).unwrap();
     let started = Instant::now();
     loop {
         let read = store.snapshot().unwrap().counters.read;
-        let applied: i64 = store
-            .client()
-            .query_one(
-                "SELECT CASE WHEN count(*) = $1 THEN min(c) ELSE 0 END FROM \
-                 (SELECT count(*) AS c FROM log WHERE kind = 'tick' GROUP BY part) t",
-                &[&i64::from(partitions)],
-            )
-            .unwrap()
-            .get(0);
+        let applied = store.ticks_in_every_partition().unwrap();
         if read == lines && applied == ticks {
             return;
         }
@@ -119,6 +111,23 @@ fn wait_for(url: &str, partitions: u32, lines: u64, ticks: i64) {
         );
         std::thread::sleep(Duration::from_millis(100));
     }
+}
+
+/// Waits until the store has read `lines` lines and applied `ticks` ticks in every partition,
+/// then checks its views (once the reducer has caught up) and counters against the embedded
+/// engine's; gives the store for more checks.
+fn the_embedded_views(
+    url: &str,
+    lines: u64,
+    ticks: u64,
+    expected: &BTreeMap<String, String>,
+    counters: &pipeline::store::Counters,
+) -> PgStore {
+    wait_for(url, lines, ticks);
+    assert_eq!(&settled_hashes(url, expected), expected);
+    let mut store = PgStore::connect(url).unwrap();
+    assert_eq!(&store.snapshot().unwrap().counters, counters);
+    store
 }
 
 /// The store's view hashes once they equal `expected`, or after 30 s: the reducer's team rows
@@ -223,10 +232,7 @@ fn two_gateways_and_three_workers_give_the_embedded_views() {
     // Every session's start came: nothing is left in the directory.
     assert_eq!(a.directory.held().unwrap(), 0);
     let total = (fixture.len() + generated.len()) as u64;
-    wait_for(&url, config.partitions, total, 2);
-    assert_eq!(settled_hashes(&url, &expected), expected);
-    let mut store = PgStore::connect(&url).unwrap();
-    assert_eq!(store.snapshot().unwrap().counters, counters);
+    the_embedded_views(&url, total, 2, &expected, &counters);
     workers.stop_all();
 }
 
@@ -260,15 +266,13 @@ fn a_stopped_worker_hands_over_with_nothing_lost_or_applied_twice() {
     post(&mut [&mut gateway], &generated, 150);
     gateway.broker.publisher().unwrap().tick(T2, "UTC").unwrap();
     assert_eq!(gateway.directory.held().unwrap(), 0);
-    wait_for(
+    the_embedded_views(
         &url,
-        config.partitions,
         (fixture.len() + generated.len()) as u64,
         2,
+        &expected,
+        &counters,
     );
-    assert_eq!(settled_hashes(&url, &expected), expected);
-    let mut store = PgStore::connect(&url).unwrap();
-    assert_eq!(store.snapshot().unwrap().counters, counters);
     rest.stop_all();
 }
 
@@ -340,15 +344,13 @@ fn a_fourth_worker_takes_partitions_and_a_leaving_ones_move() {
     fourth.stop_all();
     assert_eq!(owned(&url, 12, &[4, 4, 4]), (vec![4, 4, 4], 12));
     gateway.broker.publisher().unwrap().tick(T2, "UTC").unwrap();
-    wait_for(
+    the_embedded_views(
         &url,
-        config.partitions,
         (fixture.len() + generated.len()) as u64,
         2,
+        &expected,
+        &counters,
     );
-    assert_eq!(settled_hashes(&url, &expected), expected);
-    let mut store = PgStore::connect(&url).unwrap();
-    assert_eq!(store.snapshot().unwrap().counters, counters);
     three.stop_all();
 }
 
@@ -440,12 +442,7 @@ fn monotone_progress_never_decreases_in_the_outbox() {
         rest = tail;
         turn += 1;
     }
-    wait_for(
-        &url,
-        config.partitions,
-        (records.len() + events.len()) as u64,
-        0,
-    );
+    wait_for(&url, (records.len() + events.len()) as u64, 0);
     done.store(true, Ordering::Relaxed);
     let (seen, wrong) = reader.join().unwrap();
     workers.stop_all();
@@ -503,10 +500,7 @@ fn retained_events_are_compacted_per_partition_as_embedded() {
     gateway.broker.publisher().unwrap().tick(T2, "UTC").unwrap();
     post(&mut [&mut gateway], &late, 1);
     let total = (fixture.len() + generated.len() + late.len()) as u64;
-    wait_for(&url, config.partitions, total, 2);
-    assert_eq!(settled_hashes(&url, &expected), expected);
-    let mut store = PgStore::connect(&url).unwrap();
-    assert_eq!(store.snapshot().unwrap().counters, e.counters());
+    let mut store = the_embedded_views(&url, total, 2, &expected, &e.counters());
     assert_eq!(store.counts().unwrap()["compacted"], compacted);
     let dead = store.query("dead-letters", None, None).unwrap();
     assert!(
