@@ -175,7 +175,9 @@ impl Reducer {
             return Ok(());
         }
         self.boards()?;
-        self.teams(&stored)?;
+        if let Some((_, ids)) = &now {
+            self.teams(&stored, ids)?;
+        }
         self.seen = now;
         Ok(())
     }
@@ -247,20 +249,20 @@ impl Reducer {
 
     /// Re-derives every team a team challenge names; writes the rows that changed, the rows to
     /// drop and the team rewards they earn.
-    fn teams(&mut self, stored: &[StoredChallenge]) -> Result<(), String> {
+    fn teams(
+        &mut self,
+        stored: &[StoredChallenge],
+        ids: &[(String, String)],
+    ) -> Result<(), String> {
         let e = |e: postgres::Error| pg_error(&e).to_string();
-        // Compiled again only when the challenges changed.
-        let ids: Vec<(String, String)> = stored
-            .iter()
-            .map(|c| (c.id.clone(), c.hash.clone()))
-            .collect();
+        // Compiled again only when the challenges (`ids`: id and hash) changed.
         if self.compiled.0 != ids {
             let teams: Vec<Active> = stored
                 .iter()
                 .filter_map(|c| compile(c, &self.catalog).ok())
                 .filter(|c| !c.plan.teams().is_empty())
                 .collect();
-            self.compiled = (ids, teams);
+            self.compiled = (ids.to_vec(), teams);
         }
         let challenges = &self.compiled.1;
         let named: BTreeSet<String> = team::named_teams(challenges)
